@@ -1,0 +1,46 @@
+# Two entry points (see README): `make run` and `make test`. Everything else is a helper.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(abspath $(VENV))/bin
+STAMP := $(VENV)/.prunegate-installed
+
+# Telemetry off for every tool the project drives (no DNS lookups on an offline machine).
+export KEDRO_DISABLE_TELEMETRY := 1
+export DO_NOT_TRACK := 1
+export DVC_NO_ANALYTICS := 1
+export BENTOML_DO_NOT_TRACK := True
+export PATH := $(BIN):$(PATH)
+
+.PHONY: install run test test-fast lint schema summary clean-data
+
+install: $(STAMP)
+
+# The stamp depends on pyproject.toml: a second install with nothing changed does nothing.
+# torch is installed first and exactly: any other resolution could pull a multi-GB CUDA build.
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check "torch==2.13.0"
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e ".[dev]"
+	@touch $@
+
+run: install
+	$(BIN)/dvc repro
+	$(BIN)/prunegate summary
+
+test: install
+	$(BIN)/python -m pytest
+
+test-fast: install
+	$(BIN)/python -m pytest -m "not slow"
+
+lint: install
+	$(BIN)/ruff check src tests
+	$(BIN)/ruff format --check src tests
+
+# Write a starting data schema from a trusted dataset: make schema DATA=path/to/trusted.csv TARGET=label
+schema: install
+	$(BIN)/prunegate infer-schema --data "$(DATA)" --target "$(TARGET)" --out conf/base/data_schema.yml
+
+summary: install
+	$(BIN)/prunegate summary

@@ -1,0 +1,3 @@
+"""prunegate: a labelled dataset in, a compressed, verified, served and monitored PyTorch model out."""
+
+__version__ = "0.1.0"

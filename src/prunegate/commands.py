@@ -1,0 +1,60 @@
+"""``prunegate`` command: helpers around the Kedro project (``kedro run`` runs the pipelines)."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from pathlib import Path
+
+__all__ = ["main"]
+
+
+def _summary(args: argparse.Namespace) -> int:
+    from prunegate.summary import render_summary
+
+    sys.stdout.write(render_summary(Path(args.reporting_dir)))
+    return 0
+
+
+def _infer_schema(args: argparse.Namespace) -> int:
+    from prunegate.data.tables import read_table
+    from prunegate.validation.schema import dump_schema, infer_schema
+
+    frame = read_table(args.data)
+    features = args.feature_columns.split(",") if args.feature_columns else None
+    schema = infer_schema(frame, target_column=args.target, feature_columns=features)
+    dump_schema(schema, args.out)
+    sys.stdout.write(f"wrote a starting schema for {len(frame)} rows of {args.data} to {args.out}\n")
+    return 0
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="prunegate", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    summary = commands.add_parser("summary", help="print the summary table of the last run")
+    summary.add_argument("--reporting-dir", default="data/08_reporting")
+    summary.set_defaults(handler=_summary)
+
+    schema = commands.add_parser("infer-schema", help="write a starting data schema from a trusted table")
+    schema.add_argument("--data", required=True, help="trusted CSV or Parquet file")
+    schema.add_argument("--target", required=True, help="name of the label column")
+    schema.add_argument("--feature-columns", default=None, help="comma-separated; default: all but target")
+    schema.add_argument("--out", default="conf/base/data_schema.yml")
+    schema.set_defaults(handler=_infer_schema)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    args = _parser().parse_args(argv)
+    try:
+        return args.handler(args)
+    except (ValueError, OSError) as error:
+        logging.getLogger("prunegate").error("%s", error)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,136 @@
+"""Model artifacts without pickle: architecture spec + state dict + metadata + a content checksum.
+
+The file is a ``torch.save`` of plain containers (dicts, lists, strings, numbers, tensors), so it loads
+with ``torch.load(weights_only=True)`` and never executes code. The checksum is a SHA-256 over the
+*content* (spec, metadata, every tensor's name, dtype, shape and bytes), stored in the file and checked on
+load: a flipped bit or a truncated file is refused with :class:`ModelArtifactError`. Writes are atomic (a
+temporary file in the same directory, fsync, then ``os.replace``), so a crash never leaves half a model.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import os
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import nn
+
+from prunegate.core.models import ModelSpec, build_model, spec_from_dict, spec_to_dict
+
+__all__ = [
+    "FORMAT_VERSION",
+    "ModelArtifact",
+    "ModelArtifactError",
+    "content_checksum",
+    "load_artifact",
+    "save_artifact",
+]
+
+FORMAT_VERSION = 1
+
+
+class ModelArtifactError(RuntimeError):
+    """A model file that is missing, unreadable, of an unknown format or whose checksum does not match."""
+
+
+@dataclass
+class ModelArtifact:
+    """Everything needed to rebuild a trained model, with no code inside.
+
+    ``metadata`` holds plain JSON-able facts: class names, feature names, input shape, training info.
+    """
+
+    spec: ModelSpec
+    state_dict: dict[str, torch.Tensor]
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def from_module(cls, module: nn.Module, spec: ModelSpec, metadata: dict[str, Any] | None = None):
+        state = {key: value.detach().cpu().clone() for key, value in module.state_dict().items()}
+        return cls(spec=spec, state_dict=state, metadata=dict(metadata or {}))
+
+    def build_module(self) -> nn.Module:
+        """The model in eval mode with these weights (strict: every key must match the spec)."""
+        module = build_model(self.spec)
+        module.load_state_dict(self.state_dict, strict=True)
+        return module.eval()
+
+    @property
+    def checksum(self) -> str:
+        return content_checksum(self.spec, self.state_dict, self.metadata)
+
+
+def content_checksum(spec: ModelSpec, state_dict: dict[str, torch.Tensor], metadata: dict[str, Any]) -> str:
+    """SHA-256 of the artifact's content, independent of how torch lays out the file."""
+    digest = hashlib.sha256()
+    header = {"spec": spec_to_dict(spec), "metadata": metadata}
+    digest.update(json.dumps(header, sort_keys=True, default=str).encode())
+    for key in sorted(state_dict):
+        tensor = state_dict[key].detach().cpu().contiguous()
+        digest.update(f"{key}|{tensor.dtype}|{tuple(tensor.shape)}|".encode())
+        digest.update(tensor.numpy().tobytes())
+    return digest.hexdigest()
+
+
+def save_artifact(artifact: ModelArtifact, path: str | os.PathLike[str]) -> str:
+    """Write ``artifact`` atomically to ``path``; returns the checksum stored with it."""
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    checksum = artifact.checksum
+    payload = {
+        "format_version": FORMAT_VERSION,
+        "spec": spec_to_dict(artifact.spec),
+        "state_dict": artifact.state_dict,
+        "metadata": artifact.metadata,
+        "checksum": checksum,
+    }
+    buffer = io.BytesIO()
+    torch.save(payload, buffer)
+    handle, temp_name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(handle, "wb") as temp_file:
+            temp_file.write(buffer.getvalue())
+            temp_file.flush()
+            os.fsync(temp_file.fileno())
+        os.replace(temp_name, target)
+    except BaseException:
+        Path(temp_name).unlink(missing_ok=True)
+        raise
+    return checksum
+
+
+def load_artifact(path: str | os.PathLike[str]) -> ModelArtifact:
+    """Load and verify an artifact written by :func:`save_artifact` (``weights_only=True``)."""
+    source = Path(path)
+    if not source.is_file():
+        raise ModelArtifactError(f"model file {source} does not exist")
+    try:
+        payload = torch.load(source, map_location="cpu", weights_only=True)
+    except Exception as error:  # torch raises several types for truncated/garbled files
+        raise ModelArtifactError(f"model file {source} is unreadable or corrupt: {error}") from error
+    if not isinstance(payload, dict) or payload.get("format_version") != FORMAT_VERSION:
+        found = payload.get("format_version") if isinstance(payload, dict) else type(payload).__name__
+        raise ModelArtifactError(
+            f"model file {source} is not a prunegate artifact of format {FORMAT_VERSION} (found {found!r})"
+        )
+    try:
+        artifact = ModelArtifact(
+            spec=spec_from_dict(payload["spec"]),
+            state_dict=payload["state_dict"],
+            metadata=payload.get("metadata", {}),
+        )
+    except (KeyError, TypeError, ValueError) as error:
+        raise ModelArtifactError(f"model file {source} has an invalid layout: {error}") from error
+    expected = payload.get("checksum")
+    actual = artifact.checksum
+    if expected != actual:
+        raise ModelArtifactError(
+            f"checksum mismatch for {source}: stored {expected}, computed {actual}; refusing to load"
+        )
+    return artifact

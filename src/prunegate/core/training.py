@@ -1,0 +1,192 @@
+"""Seeded, deterministic training loop: AdamW, cosine learning-rate decay, early stopping on val loss.
+
+The loop is shared by training, fine-tuning after pruning and distillation; the hooks are the only
+difference between them:
+
+- ``loss_fn(logits, targets, inputs)`` replaces cross-entropy (distillation adds the teacher's soft loss);
+- ``regularizer(model)`` is added to the loss (L1 / group-lasso sparsity regularisation);
+- ``after_step(model)`` runs after every optimiser step (re-applying pruning masks).
+
+Early stopping keeps the weights of the epoch with the lowest validation loss (Prechelt, 1998,
+"Early Stopping - But When?").
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import random
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+import torch
+from torch import nn
+from torch.nn import functional as F
+from tqdm.auto import tqdm
+
+__all__ = [
+    "TrainConfig",
+    "TrainResult",
+    "cosine_learning_rate",
+    "fit_standardization",
+    "predict_logits",
+    "seed_everything",
+    "train_model",
+]
+
+logger = logging.getLogger(__name__)
+
+LossFn = Callable[[torch.Tensor, torch.Tensor, torch.Tensor], torch.Tensor]
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """Tunables of one training run (validated upstream, at the node boundary)."""
+
+    epochs: int = 60
+    batch_size: int = 64
+    learning_rate: float = 3e-3
+    weight_decay: float = 1e-4
+    warmup_epochs: int = 0
+    patience: int = 10
+    min_delta: float = 1e-4
+    seed: int = 0
+    show_progress: bool = True
+
+
+@dataclass
+class TrainResult:
+    """What happened: per-epoch history, the epoch whose weights were kept, and whether it stopped early."""
+
+    best_epoch: int
+    best_val_loss: float
+    stopped_early: bool
+    history: list[dict[str, float]] = field(default_factory=list)
+
+
+def seed_everything(seed: int) -> torch.Generator:
+    """Seed python, numpy and torch and make torch deterministic on CPU; returns a seeded generator."""
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+    torch.use_deterministic_algorithms(True, warn_only=True)
+    generator = torch.Generator()
+    generator.manual_seed(seed)
+    return generator
+
+
+def cosine_learning_rate(epoch: int, base_lr: float, total_epochs: int, warmup_epochs: int = 0) -> float:
+    """Linear warm-up then cosine decay to zero (Loshchilov & Hutter, 2017, SGDR), per epoch."""
+    if warmup_epochs and epoch < warmup_epochs:
+        return base_lr * (epoch + 1) / warmup_epochs
+    progress = (epoch - warmup_epochs) / max(1, total_epochs - warmup_epochs)
+    return 0.5 * base_lr * (1.0 + math.cos(math.pi * min(1.0, progress)))
+
+
+def fit_standardization(model: nn.Module, features: torch.Tensor) -> None:
+    """Set the model's input standardisation buffers from training features (constant columns -> std 1)."""
+    mean = features.mean(dim=0)
+    std = features.std(dim=0, unbiased=False)
+    std = torch.where(std > 1e-6, std, torch.ones_like(std))
+    model.standardize.input_mean.copy_(mean)
+    model.standardize.input_std.copy_(std)
+
+
+@torch.no_grad()
+def predict_logits(model: nn.Module, features: torch.Tensor, batch_size: int = 1024) -> torch.Tensor:
+    """Logits for ``features`` in eval mode; restores the module's previous train/eval mode."""
+    was_training = model.training
+    model.eval()
+    outputs = [model(features[start : start + batch_size]) for start in range(0, len(features), batch_size)]
+    model.train(was_training)
+    return torch.cat(outputs) if outputs else torch.empty(0)
+
+
+def _cross_entropy(logits: torch.Tensor, targets: torch.Tensor, _inputs: torch.Tensor) -> torch.Tensor:
+    return F.cross_entropy(logits, targets)
+
+
+def train_model(
+    model: nn.Module,
+    train: tuple[torch.Tensor, torch.Tensor],
+    val: tuple[torch.Tensor, torch.Tensor],
+    config: TrainConfig,
+    *,
+    loss_fn: LossFn | None = None,
+    regularizer: Callable[[nn.Module], torch.Tensor] | None = None,
+    after_step: Callable[[nn.Module], None] | None = None,
+    description: str = "train",
+) -> TrainResult:
+    """Train ``model`` in place and leave it holding the weights of its best validation epoch."""
+    generator = seed_everything(config.seed)
+    loss_fn = loss_fn or _cross_entropy
+    features, targets = train
+    val_features, val_targets = val
+    optimizer = torch.optim.AdamW(
+        model.parameters(), lr=config.learning_rate, weight_decay=config.weight_decay
+    )
+    best_state = {key: value.detach().clone() for key, value in model.state_dict().items()}
+    best_loss, best_epoch, stale_epochs = math.inf, -1, 0
+    history: list[dict[str, float]] = []
+    stopped_early = False
+
+    progress = tqdm(range(config.epochs), desc=description, disable=not config.show_progress, leave=False)
+    for epoch in progress:
+        lr = cosine_learning_rate(epoch, config.learning_rate, config.epochs, config.warmup_epochs)
+        for group in optimizer.param_groups:
+            group["lr"] = lr
+        model.train()
+        order = torch.randperm(len(features), generator=generator)
+        epoch_loss = 0.0
+        for start in range(0, len(order), config.batch_size):
+            batch = order[start : start + config.batch_size]
+            inputs, labels = features[batch], targets[batch]
+            loss = loss_fn(model(inputs), labels, inputs)
+            if regularizer is not None:
+                loss = loss + regularizer(model)
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            optimizer.step()
+            if after_step is not None:
+                after_step(model)
+            epoch_loss += loss.item() * len(batch)
+
+        val_logits = predict_logits(model, val_features)
+        val_loss = F.cross_entropy(val_logits, val_targets).item()
+        val_accuracy = (val_logits.argmax(1) == val_targets).float().mean().item()
+        history.append(
+            {
+                "epoch": epoch,
+                "lr": lr,
+                "train_loss": epoch_loss / max(1, len(features)),
+                "val_loss": val_loss,
+                "val_accuracy": val_accuracy,
+            }
+        )
+        progress.set_postfix(val_loss=f"{val_loss:.4f}", val_acc=f"{val_accuracy:.4f}")
+
+        # Keep the best weights; stop when the val loss has not improved for `patience` epochs.
+        if val_loss < best_loss - config.min_delta:
+            best_loss, best_epoch, stale_epochs = val_loss, epoch, 0
+            best_state = {key: value.detach().clone() for key, value in model.state_dict().items()}
+        else:
+            stale_epochs += 1
+            if stale_epochs >= config.patience:
+                stopped_early = True
+                break
+
+    progress.close()
+    model.load_state_dict(best_state)
+    model.eval()
+    logger.info(
+        "%s: best epoch %d of %d, val loss %.4f%s",
+        description,
+        best_epoch + 1,
+        len(history),
+        best_loss,
+        " (early stop)" if stopped_early else "",
+    )
+    return TrainResult(
+        best_epoch=best_epoch, best_val_loss=best_loss, stopped_early=stopped_early, history=history
+    )

@@ -1,0 +1,6 @@
+"""Kedro datasets of the project: tables with clear read errors, and pickle-free model artifacts."""
+
+from prunegate.datasets.model_artifact_dataset import ModelArtifactDataset
+from prunegate.datasets.table_dataset import TableDataset
+
+__all__ = ["ModelArtifactDataset", "TableDataset"]

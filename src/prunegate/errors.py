@@ -1,0 +1,38 @@
+"""The errors prunegate raises for bad input: data, configuration, model files.
+
+They carry a message written for the user; the CLI prints it without a traceback.
+"""
+
+from __future__ import annotations
+
+from prunegate.core.serialization import ModelArtifactError
+from prunegate.data.splitting import DataLeakageError
+from prunegate.data.tables import DataFileError
+from prunegate.params.base import ConfigError
+from prunegate.validation.failures import DataValidationError
+
+__all__ = ["USER_ERRORS", "UnvalidatedDataError", "find_user_error"]
+
+
+class UnvalidatedDataError(RuntimeError):
+    """Data given to training is not the data that passed validation."""
+
+
+USER_ERRORS: tuple[type[Exception], ...] = (
+    ConfigError,
+    DataFileError,
+    DataLeakageError,
+    DataValidationError,
+    ModelArtifactError,
+    UnvalidatedDataError,
+)
+
+
+def find_user_error(error: BaseException) -> Exception | None:
+    """The user-facing error behind ``error`` (Kedro wraps dataset errors), or None."""
+    seen: BaseException | None = error
+    while seen is not None:
+        if isinstance(seen, USER_ERRORS):
+            return seen
+        seen = seen.__cause__ or seen.__context__
+    return None

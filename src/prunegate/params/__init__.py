@@ -1,0 +1,11 @@
+"""Typed, validated parameters of each pipeline (one module per ``conf/base/parameters_<name>.yml``).
+
+Each node validates its ``params:<section>`` dict here before doing any work; unknown keys, wrong types
+and out-of-range values fail with :class:`ConfigError` naming the key.
+"""
+
+from prunegate.params.base import ConfigError, parse_params
+from prunegate.params.ingestion import IngestionParams
+from prunegate.params.training import TrainingParams
+
+__all__ = ["ConfigError", "IngestionParams", "TrainingParams", "parse_params"]

@@ -1,0 +1,47 @@
+"""Nodes of the ingestion pipeline."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import pandas as pd
+
+from prunegate.data.splitting import split_table
+from prunegate.params import IngestionParams, parse_params
+
+logger = logging.getLogger(__name__)
+
+
+def split_raw_table(
+    raw_table: pd.DataFrame, params: dict[str, Any]
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, dict[str, Any]]:
+    """Split the raw table into train/val/test and report (or refuse) rows duplicated across splits.
+
+    Args:
+        raw_table: The table as read from ``data/01_raw``; its content is checked later, by validation.
+        params: ``params:ingestion``.
+
+    Returns:
+        The train, val and test tables (all columns kept) and the leakage report.
+    """
+    config = parse_params(IngestionParams, params, "ingestion")
+    result = split_table(
+        raw_table,
+        target_column=config.target_column,
+        feature_columns=config.feature_columns,
+        val_fraction=config.split.val,
+        test_fraction=config.split.test,
+        seed=config.seed,
+        stratify=config.stratify,
+        on_leakage=config.on_leakage,
+    )
+    logger.info(
+        "split %d rows into train %d / val %d / test %d (%d leaked rows dropped)",
+        len(raw_table),
+        len(result.train),
+        len(result.val),
+        len(result.test),
+        result.report["dropped_rows"],
+    )
+    return result.train, result.val, result.test, result.report

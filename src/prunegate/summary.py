@@ -1,0 +1,55 @@
+"""The short summary table printed at the end of ``make run``, read from ``data/08_reporting``."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+__all__ = ["MODEL_ROLES", "render_summary"]
+
+# model role -> its metrics file under the reporting folder, in pipeline order
+MODEL_ROLES = {"dense": "dense_metrics.json"}
+_COLUMNS = [
+    ("accuracy", "accuracy", "{:.4f}"),
+    ("f1_macro", "macro F1", "{:.4f}"),
+    ("log_loss", "log loss", "{:.4f}"),
+    ("params", "params", "{:,}"),
+]
+
+
+def _read_json(path: Path) -> dict[str, Any] | None:
+    return json.loads(path.read_text()) if path.is_file() else None
+
+
+def _cell(metrics: dict[str, Any], key: str, fmt: str) -> str:
+    value = metrics.get(key)
+    return "-" if value is None else fmt.format(value)
+
+
+def render_summary(reporting_dir: Path) -> str:
+    """A markdown summary: data checks, then one row per model that has a metrics file."""
+    lines = ["", "## prunegate run summary", ""]
+    leakage = _read_json(reporting_dir / "leakage_report.json")
+    if leakage:
+        lines.append(
+            f"- data: {leakage['rows']} rows -> train {leakage['train_rows']} / val {leakage['val_rows']} / "
+            f"test {leakage['test_rows']}; {leakage['dropped_rows']} leaked row(s) dropped"
+        )
+    validation = _read_json(reporting_dir / "validation_result.json")
+    if validation:
+        failures = sum(len(table["failures"]) for table in validation["tables"].values())
+        state = "passed" if validation["success"] else f"FAILED ({failures} failed expectations)"
+        lines.append(f"- data validation: {state} (report: {reporting_dir / 'validation_report.md'})")
+    lines += ["", "| model | " + " | ".join(title for _, title, _ in _COLUMNS) + " |"]
+    lines.append("|---" * (len(_COLUMNS) + 1) + "|")
+    rows = 0
+    for role, filename in MODEL_ROLES.items():
+        metrics = _read_json(reporting_dir / filename)
+        if metrics is None:
+            continue
+        rows += 1
+        lines.append(f"| {role} | " + " | ".join(_cell(metrics, key, fmt) for key, _, fmt in _COLUMNS) + " |")
+    if not rows:
+        lines.append("| (no model metrics yet) |" + " |" * len(_COLUMNS))
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,33 @@
+"""Shared fixtures: the real digits table and the shipped parameters."""
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from prunegate.data.tables import sklearn_digits
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+
+
+def shipped_params(section: str) -> dict:
+    """The ``section`` of ``conf/base/parameters_<section>.yml`` as committed."""
+    return yaml.safe_load((PROJECT_ROOT / "conf" / "base" / f"parameters_{section}.yml").read_text())[section]
+
+
+@pytest.fixture(scope="session")
+def digits():
+    return sklearn_digits()
+
+
+@pytest.fixture
+def ingestion_params():
+    return shipped_params("ingestion")
+
+
+@pytest.fixture
+def training_params():
+    params = shipped_params("training")
+    params.update(epochs=4, show_progress=False)
+    params["mlp"] = {"hidden": [32], "dropout": 0.0}
+    return params

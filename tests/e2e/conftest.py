@@ -1,0 +1,43 @@
+"""End-to-end fixtures: a temporary copy of the project (config and metadata; code is the installed one)."""
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from tests.conftest import PROJECT_ROOT
+
+BIN = Path(sys.executable).parent
+COPIED = ["pyproject.toml", ".telemetry", "conf", "dvc.yaml", ".dvcignore", "src"]
+
+
+@pytest.fixture
+def project(tmp_path) -> Path:
+    """A fresh project folder with empty data layers, as a new clone would have."""
+    root = tmp_path / "project"
+    root.mkdir()
+    for name in COPIED:
+        source = PROJECT_ROOT / name
+        if source.is_dir():
+            shutil.copytree(source, root / name, ignore=shutil.ignore_patterns("__pycache__", "*.egg-info"))
+        else:
+            shutil.copy2(source, root / name)
+    for layer in (PROJECT_ROOT / "data").iterdir():
+        if layer.is_dir():
+            (root / "data" / layer.name).mkdir(parents=True)
+    return root
+
+
+def run(command: list[str], cwd: Path, timeout: int = 600) -> subprocess.CompletedProcess:
+    """Run a project command with the venv's tools first on PATH and telemetry off."""
+    env = {
+        **os.environ,
+        "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}",
+        "KEDRO_DISABLE_TELEMETRY": "1",
+        "DO_NOT_TRACK": "1",
+        "DVC_NO_ANALYTICS": "1",
+        "COLUMNS": "200",
+    }
+    return subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout)

@@ -1,0 +1,67 @@
+"""`kedro run` of ingestion + validation + training on the real digits, and a bad file stopping it."""
+
+import json
+
+import pytest
+from tests.e2e.conftest import run
+
+from prunegate.core.serialization import load_artifact
+
+pytestmark = pytest.mark.slow
+
+FAST_TRAINING = "training.epochs=6,training.show_progress=false"
+
+
+def test_kedro_run_trains_a_model_on_digits(project):
+    result = run(["kedro", "run", "--params", FAST_TRAINING], project)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert (project / "data/01_raw/digits.csv").is_file()
+    metrics = json.loads((project / "data/08_reporting/dense_metrics.json").read_text())
+    assert metrics["accuracy"] > 0.9
+    artifact = load_artifact(project / "data/06_models/dense.pt")
+    assert artifact.metadata["metrics"]["accuracy"] == metrics["accuracy"]
+    assert "Data validation passed" in (project / "data/08_reporting/validation_report.md").read_text()
+
+
+def test_bad_data_stops_the_run_names_failures_and_keeps_the_previous_model(project):
+    good = run(["kedro", "run", "--params", FAST_TRAINING], project)
+    assert good.returncode == 0, good.stderr
+    model = project / "data/06_models/dense.pt"
+    before = model.read_bytes()
+
+    raw = project / "data/01_raw/digits.csv"
+    lines = raw.read_text().splitlines()
+    header = lines[0].split(",")
+    row = lines[1].split(",")
+    row[header.index("pixel_3_3")] = "dark"  # a string in a numeric column
+    row[header.index("target")] = "11"  # a label outside the set
+    raw.write_text("\n".join([lines[0], ",".join(row), *lines[2:]]) + "\n")
+
+    bad = run(["kedro", "run", "--params", FAST_TRAINING], project)
+    assert bad.returncode != 0
+    output = bad.stdout + bad.stderr
+    assert "pixel_3_3" in output
+    assert "target" in output
+    report = (project / "data/08_reporting/validation_report.md").read_text()
+    assert "pixel_3_3" in report
+    assert model.read_bytes() == before
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [(b"", "empty"), (b"pixel_0_0,target\n", "no data rows"), (b"pixel_0_0,target\n1,2\n3", "truncated")],
+)
+def test_unusable_raw_file_fails_with_a_clear_message(project, content, message):
+    (project / "data/01_raw/digits.csv").write_bytes(content)
+    result = run(["kedro", "run", "--pipeline", "ingestion"], project)
+    assert result.returncode != 0
+    assert message in result.stdout + result.stderr
+
+
+def test_unknown_parameter_key_fails_before_any_node_runs(project):
+    params = project / "conf/base/parameters_training.yml"
+    params.write_text(params.read_text().replace("  epochs: 80", "  epochs: 80\n  epoch: 3"))
+    result = run(["kedro", "run"], project)
+    assert result.returncode != 0
+    assert "training.epoch: unknown key" in result.stdout + result.stderr
+    assert not (project / "data/01_raw/digits.csv").exists()

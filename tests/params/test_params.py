@@ -1,0 +1,53 @@
+import copy
+from pathlib import Path
+
+import pytest
+import yaml
+
+from prunegate.params import ConfigError, IngestionParams, TrainingParams, parse_params
+
+CONF = Path(__file__).resolve().parents[2] / "conf" / "base"
+
+
+def _shipped(section: str) -> dict:
+    return yaml.safe_load((CONF / f"parameters_{section}.yml").read_text())[section]
+
+
+def test_shipped_parameters_are_valid():
+    assert parse_params(IngestionParams, _shipped("ingestion"), "ingestion").target_column == "target"
+    assert parse_params(TrainingParams, _shipped("training"), "training").architecture == "mlp"
+
+
+@pytest.mark.parametrize(
+    ("section", "model", "change", "message"),
+    [
+        ("training", TrainingParams, lambda p: p.update(epoch=3), r"training\.epoch: unknown key"),
+        ("training", TrainingParams, lambda p: p["mlp"].update(hidden=[64, -8]), r"training\.mlp\.hidden\.1"),
+        ("training", TrainingParams, lambda p: p.update(batch_size="64"), r"training\.batch_size"),
+        ("training", TrainingParams, lambda p: p.update(learning_rate=-1.0), r"training\.learning_rate"),
+        ("training", TrainingParams, lambda p: p.update(architecture="rnn"), r"training\.architecture"),
+        ("ingestion", IngestionParams, lambda p: p["split"].update(train=0.9), r"must be 1"),
+        ("ingestion", IngestionParams, lambda p: p.update(on_leakage="ignore"), r"ingestion\.on_leakage"),
+        ("ingestion", IngestionParams, lambda p: p.update(image_shape=[1, 8]), r"ingestion\.image_shape"),
+        (
+            "ingestion",
+            IngestionParams,
+            lambda p: p.update(feature_columns=["a", "target"]),
+            "also listed in feature_columns",
+        ),
+    ],
+)
+def test_bad_parameters_fail_naming_the_key(section, model, change, message):
+    params = copy.deepcopy(_shipped(section))
+    change(params)
+    with pytest.raises(ConfigError, match=message):
+        parse_params(model, params, section)
+
+
+def test_cnn_needs_an_image_shape_matching_the_features():
+    params = parse_params(TrainingParams, {**_shipped("training"), "architecture": "cnn"}, "training")
+    assert params.model_spec(64, 10, [1, 8, 8]).in_shape == (1, 8, 8)
+    with pytest.raises(ConfigError, match=r"needs ingestion\.image_shape"):
+        params.model_spec(64, 10, None)
+    with pytest.raises(ConfigError, match="holds 49 values"):
+        params.model_spec(64, 10, [1, 7, 7])

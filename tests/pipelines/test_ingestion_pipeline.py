@@ -1,0 +1,25 @@
+from kedro.io import DataCatalog, MemoryDataset
+from kedro.runner import SequentialRunner
+
+from prunegate.pipelines.ingestion import create_pipeline
+from prunegate.pipelines.ingestion.nodes import split_raw_table
+
+
+def test_ingestion_pipeline_splits_digits_on_an_in_memory_catalog(digits, ingestion_params):
+    catalog = DataCatalog(
+        {"raw_table": MemoryDataset(digits), "params:ingestion": MemoryDataset(ingestion_params)}
+    )
+    for name in ("train_table", "val_table", "test_table", "leakage_report"):
+        catalog[name] = MemoryDataset()
+    SequentialRunner().run(create_pipeline(), catalog)
+    train, val, test = (catalog.load(n) for n in ("train_table", "val_table", "test_table"))
+    report = catalog.load("leakage_report")
+    assert len(train) + len(val) + len(test) == len(digits) - report["dropped_rows"]
+    assert abs(len(test) / len(digits) - ingestion_params["split"]["test"]) < 0.01
+    assert set(train["target"]) == set(range(10))
+
+
+def test_columns_in_another_order_are_kept_as_is(digits, ingestion_params):
+    shuffled = digits[list(reversed(digits.columns))]
+    train, _, _, _ = split_raw_table(shuffled, ingestion_params)
+    assert list(train.columns) == list(shuffled.columns)
