@@ -1,0 +1,234 @@
+"""Per-layer pruning sensitivity and allocation of per-layer ratios under a cost budget.
+
+The scan prunes one layer at a time at each ratio, without fine-tuning, and evaluates the result, as in
+the sensitivity analysis of Li et al. 2017, "Pruning Filters for Efficient ConvNets" (ICLR), which prunes
+sensitive layers less. The allocation then picks per-layer ratios from the scanned grid that meet a cost
+budget with the least predicted loss (the sum of the per-layer drops, assuming they add up), greedily by
+marginal loss per unit of cost saved. The cost is whatever the caller measures — MACs, parameters, or
+measured latency/energy — in the spirit of Yang et al. 2017, "Designing Energy-Efficient Convolutional
+Neural Networks using Energy-aware Pruning" (CVPR), which spends the pruning where the cost is.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping, Sequence
+
+import torch
+from torch import nn
+
+from prunegate.core.models import ModelSpec, build_model
+from prunegate.core.profiling import count_macs
+from prunegate.core.pruning.structured import (
+    keep_indices_from_scores,
+    prunable_unit_counts,
+    prune_structured,
+    spec_after_ratios,
+)
+
+__all__ = [
+    "DEFAULT_SCAN_RATIOS",
+    "CostModel",
+    "allocate_ratios",
+    "format_allocation_table",
+    "linear_cost_model",
+    "macs_cost_model",
+    "sensitivity_scan",
+]
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_SCAN_RATIOS: tuple[float, ...] = (0.25, 0.5, 0.75, 0.9)
+CostModel = Callable[[dict[str, float]], float]
+Scan = Mapping[str, Mapping[float, float]]
+
+
+def sensitivity_scan(
+    model: nn.Module,
+    spec: ModelSpec,
+    unit_scores: Mapping[str, torch.Tensor],
+    evaluate: Callable[[nn.Module], float],
+    ratios: Sequence[float] = DEFAULT_SCAN_RATIOS,
+    *,
+    min_units: int = 1,
+) -> dict[str, dict[float, float]]:
+    """``{layer: {ratio: metric}}``: each scored layer pruned alone at each ratio, no fine-tuning.
+
+    ``evaluate`` receives the pruned model in eval mode and returns a metric (e.g. validation accuracy).
+    Layers come in forward order; ``model`` is not modified.
+    """
+    counts = prunable_unit_counts(spec)
+    unknown = sorted(set(unit_scores) - set(counts))
+    if unknown:
+        raise ValueError(
+            f"unit scores for unknown or unprunable layer(s) {unknown}; prunable: {list(counts)}"
+        )
+    layers = [name for name in counts if name in unit_scores]
+    if not layers:
+        raise ValueError(f"no unit scores for any prunable layer; prunable: {list(counts)}")
+    scan: dict[str, dict[float, float]] = {}
+    for layer in layers:
+        scan[layer] = {}
+        for ratio in ratios:
+            keep = keep_indices_from_scores(dict(unit_scores), {layer: ratio}, min_units)
+            pruned, _ = prune_structured(model, spec, keep)
+            scan[layer][float(ratio)] = float(evaluate(pruned.eval()))
+        logger.info("sensitivity of %s: %s", layer, scan[layer])
+    return scan
+
+
+def linear_cost_model(layer_costs: Mapping[str, float]) -> CostModel:
+    """Cost ``sum(layer_costs[l] * (1 - ratio[l]))``; entries never given a ratio are fixed costs.
+
+    An approximation: pruning a layer's outputs also shrinks the next layer's inputs, which an exact model
+    such as :func:`macs_cost_model` accounts for.
+    """
+    costs = dict(layer_costs)
+
+    def cost(ratios: dict[str, float]) -> float:
+        return float(sum(value * (1.0 - ratios.get(name, 0.0)) for name, value in costs.items()))
+
+    return cost
+
+
+def macs_cost_model(spec: ModelSpec, input_shape: Sequence[int], min_units: int = 1) -> CostModel:
+    """Exact batch-1 MACs of the model :func:`spec_after_ratios` describes (counted by torch)."""
+
+    def cost(ratios: dict[str, float]) -> float:
+        return float(count_macs(build_model(spec_after_ratios(spec, ratios, min_units)), input_shape))
+
+    return cost
+
+
+def allocate_ratios(
+    scan: Scan,
+    baseline_metric: float,
+    layer_costs: Mapping[str, float],
+    cost_of: CostModel | None,
+    target_cost: float,
+    ratios: Sequence[float] | None = None,
+    *,
+    higher_is_better: bool = True,
+) -> dict[str, float]:
+    """Per-layer ratios from the grid whose total ``cost_of`` is at most ``target_cost``.
+
+    Greedy: from no pruning, repeatedly take the move (raise one layer's ratio to any larger grid value)
+    with the least added predicted loss per unit of cost saved, until the budget holds; then lower any
+    ratio whose reduction keeps the budget and loses less. Ties prefer the layer with the larger
+    ``layer_costs`` entry (its dense cost). ``cost_of=None`` uses :func:`linear_cost_model(layer_costs)`.
+
+    Raises:
+        ValueError: if the budget is not met even with every layer at the largest ratio, or if the
+            scan, grid or costs are inconsistent.
+    """
+    layers = list(scan)
+    grid = _ratio_grid(scan, ratios)
+    missing = [name for name in layers if name not in layer_costs]
+    if missing:
+        raise ValueError(f"layer_costs has no entry for scanned layer(s) {missing}")
+    sign = 1.0 if higher_is_better else -1.0
+
+    def drop(layer: str, ratio: float) -> float:
+        return 0.0 if ratio == 0.0 else sign * (baseline_metric - scan[layer][ratio])
+
+    cost = _cached(cost_of if cost_of is not None else linear_cost_model(layer_costs))
+    largest = dict.fromkeys(layers, grid[-1])
+    if cost(largest) > target_cost:
+        raise ValueError(
+            f"cost budget {target_cost:g} cannot be met: cost with every layer at the largest ratio "
+            f"{grid[-1]:g} is {cost(largest):g} (dense: {cost(dict.fromkeys(layers, 0.0)):g})"
+        )
+    current = dict.fromkeys(layers, 0.0)
+    while cost(current) > target_cost:
+        moves = []
+        for layer in layers:
+            for ratio in (r for r in grid if r > current[layer]):
+                candidate = {**current, layer: ratio}
+                saved = cost(current) - cost(candidate)
+                if saved > 0:
+                    added = drop(layer, ratio) - drop(layer, current[layer])
+                    moves.append((added / saved, -layer_costs[layer], ratio, layer))
+        if not moves:
+            raise ValueError(f"cost budget {target_cost:g} cannot be met: no move lowers the cost further")
+        _, _, ratio, layer = min(moves)
+        current[layer] = ratio
+    current = _give_back(current, grid, drop, cost, target_cost)
+    logger.info("allocated ratios %s at cost %g (budget %g)", current, cost(current), target_cost)
+    return current
+
+
+def format_allocation_table(
+    allocation: Mapping[str, float],
+    scan: Scan | None = None,
+    baseline_metric: float | None = None,
+    layer_costs: Mapping[str, float] | None = None,
+    *,
+    higher_is_better: bool = True,
+) -> str:
+    """A markdown table, one row per layer: ratio, predicted drop (with a scan) and dense cost."""
+    show_drop = scan is not None and baseline_metric is not None
+    header = (
+        ["layer", "ratio"] + (["predicted drop"] if show_drop else []) + (["cost"] if layer_costs else [])
+    )
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    sign = 1.0 if higher_is_better else -1.0
+    for layer, ratio in allocation.items():
+        row = [layer, f"{ratio:g}"]
+        if show_drop:
+            predicted = 0.0 if ratio == 0.0 else sign * (baseline_metric - scan[layer][ratio])
+            row.append(f"{predicted:.4g}")
+        if layer_costs:
+            row.append(f"{layer_costs[layer]:g}")
+        lines.append("| " + " | ".join(row) + " |")
+    return "\n".join(lines)
+
+
+def _ratio_grid(scan: Scan, ratios: Sequence[float] | None) -> list[float]:
+    if not scan:
+        raise ValueError("the sensitivity scan is empty")
+    chosen = (
+        sorted(set(ratios))
+        if ratios is not None
+        else sorted(set.intersection(*(set(r) for r in scan.values())))
+    )
+    for layer, metrics in scan.items():
+        absent = [ratio for ratio in chosen if ratio != 0.0 and ratio not in metrics]
+        if absent:
+            raise ValueError(f"ratio(s) {absent} were not scanned for layer '{layer}'")
+    if not chosen or any(not 0.0 <= ratio <= 1.0 for ratio in chosen):
+        raise ValueError(f"ratios must be a non-empty set in [0, 1], got {chosen}")
+    return [0.0, *[ratio for ratio in chosen if ratio != 0.0]]
+
+
+def _give_back(
+    current: dict[str, float],
+    grid: list[float],
+    drop: Callable[[str, float], float],
+    cost: CostModel,
+    target_cost: float,
+) -> dict[str, float]:
+    """Lower ratios the greedy overshot on, while the budget still holds and the predicted loss falls."""
+    while True:
+        best: tuple[float, str, float] | None = None
+        for layer, ratio in current.items():
+            for lower in (r for r in grid if r < ratio):
+                candidate = {**current, layer: lower}
+                gain = drop(layer, ratio) - drop(layer, lower)
+                if gain > 0 and cost(candidate) <= target_cost and (best is None or gain > best[0]):
+                    best = (gain, layer, lower)
+        if best is None:
+            return current
+        current = {**current, best[1]: best[2]}
+
+
+def _cached(cost: CostModel) -> CostModel:
+    """Memoise a cost model per allocation (exact models rebuild a network per call)."""
+    memo: dict[tuple[tuple[str, float], ...], float] = {}
+
+    def cached(ratios: dict[str, float]) -> float:
+        key = tuple(sorted(ratios.items()))
+        if key not in memo:
+            memo[key] = float(cost(ratios))
+        return memo[key]
+
+    return cached
