@@ -1,0 +1,1 @@
+"""Benchmarks run as commands (``make bench-*``), never as timed tests."""

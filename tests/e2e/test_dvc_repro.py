@@ -1,0 +1,40 @@
+"""`dvc repro` runs the chain once, then nothing; a training param change re-runs only `train`."""
+
+import shutil
+
+import pytest
+from tests.conftest import PROJECT_ROOT
+from tests.e2e.conftest import run
+
+pytestmark = pytest.mark.slow
+
+
+def _stages_run(output: str) -> list[str]:
+    return [name for name in ("ingest", "validate", "train") if f"Running stage '{name}'" in output]
+
+
+def test_repro_is_incremental(project):
+    shutil.copytree(PROJECT_ROOT / ".dvc", project / ".dvc", ignore=shutil.ignore_patterns("tmp", "cache"))
+    params = project / "conf/base/parameters_training.yml"
+    params.write_text(
+        params.read_text()
+        .replace("epochs: 80", "epochs: 5")
+        .replace("show_progress: true", "show_progress: false")
+    )
+    assert run(["git", "init", "-q"], project).returncode == 0
+
+    first = run(["dvc", "repro"], project)
+    assert first.returncode == 0, first.stdout + first.stderr
+    assert _stages_run(first.stdout) == ["ingest", "validate", "train"]
+
+    second = run(["dvc", "repro"], project)
+    assert second.returncode == 0, second.stderr
+    assert _stages_run(second.stdout) == []
+
+    params.write_text(params.read_text().replace("learning_rate: 0.003", "learning_rate: 0.002"))
+    third = run(["dvc", "repro"], project)
+    assert third.returncode == 0, third.stderr
+    assert _stages_run(third.stdout) == ["train"]
+
+    metrics = run(["dvc", "metrics", "show", "--json"], project)
+    assert "accuracy" in metrics.stdout
