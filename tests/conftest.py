@@ -31,3 +31,8 @@ def training_params():
     params.update(epochs=4, show_progress=False)
     params["mlp"] = {"hidden": [32], "dropout": 0.0}
     return params
+
+
+@pytest.fixture
+def profiling_params():
+    return {**shipped_params("profiling"), "warmup": 1, "repeats": 3}

@@ -6,12 +6,25 @@ import logging
 
 from kedro.framework.hooks import hook_impl
 
-from prunegate.params import IngestionParams, TrainingParams, parse_params
+from prunegate.params import (
+    DistillationParams,
+    IngestionParams,
+    ProfilingParams,
+    PruningParams,
+    TrainingParams,
+    parse_params,
+)
 
 logger = logging.getLogger(__name__)
 
 # section of parameters_<section>.yml -> its typed model
-PARAMETER_MODELS = {"ingestion": IngestionParams, "training": TrainingParams}
+PARAMETER_MODELS = {
+    "ingestion": IngestionParams,
+    "training": TrainingParams,
+    "profiling": ProfilingParams,
+    "pruning": PruningParams,
+    "distillation": DistillationParams,
+}
 
 
 class ValidateParametersHook:

@@ -9,13 +9,22 @@ from typing import Any
 __all__ = ["MODEL_ROLES", "render_summary"]
 
 # model role -> its metrics file under the reporting folder, in pipeline order
-MODEL_ROLES = {"dense": "dense_metrics.json"}
+MODEL_ROLES = {
+    "dense": "dense_metrics.json",
+    "pruned": "pruned_metrics.json",
+    "distilled": "distilled_metrics.json",
+}
 _COLUMNS = [
     ("accuracy", "accuracy", "{:.4f}"),
     ("f1_macro", "macro F1", "{:.4f}"),
-    ("log_loss", "log loss", "{:.4f}"),
     ("params", "params", "{:,}"),
+    ("nonzero_params", "non-zero", "{:,}"),
+    ("macs", "MACs", "{:,}"),
+    ("size_bytes", "bytes", "{:,}"),
+    ("latency_ms_p50_b1", "p50 ms b1", "{:.3f}"),
+    ("latency_ms_p50_b256", "p50 ms b256", "{:.3f}"),
 ]
+_BASELINE = "dense"
 
 
 def _read_json(path: Path) -> dict[str, Any] | None:
@@ -25,6 +34,20 @@ def _read_json(path: Path) -> dict[str, Any] | None:
 def _cell(metrics: dict[str, Any], key: str, fmt: str) -> str:
     value = metrics.get(key)
     return "-" if value is None else fmt.format(value)
+
+
+def _versus(metrics: dict[str, Any], baseline: dict[str, Any] | None) -> list[str]:
+    """Accuracy change (percentage points), MAC reduction and batch-256 speedup against the dense model."""
+    if not baseline:
+        return ["-", "-", "-"]
+    try:
+        return [
+            f"{100 * (metrics['accuracy'] - baseline['accuracy']):+.2f}",
+            f"{baseline['macs'] / metrics['macs']:.1f}x",
+            f"{baseline['latency_ms_p50_b256'] / metrics['latency_ms_p50_b256']:.1f}x",
+        ]
+    except (KeyError, ZeroDivisionError):
+        return ["-", "-", "-"]
 
 
 def render_summary(reporting_dir: Path) -> str:
@@ -41,15 +64,17 @@ def render_summary(reporting_dir: Path) -> str:
         failures = sum(len(table["failures"]) for table in validation["tables"].values())
         state = "passed" if validation["success"] else f"FAILED ({failures} failed expectations)"
         lines.append(f"- data validation: {state} (report: {reporting_dir / 'validation_report.md'})")
-    lines += ["", "| model | " + " | ".join(title for _, title, _ in _COLUMNS) + " |"]
-    lines.append("|---" * (len(_COLUMNS) + 1) + "|")
+    titles = [title for _, title, _ in _COLUMNS] + ["Δ acc pp", "MACs ÷", "speedup b256"]
+    lines += ["", "| model | " + " | ".join(titles) + " |", "|---" * (len(titles) + 1) + "|"]
+    baseline = _read_json(reporting_dir / MODEL_ROLES[_BASELINE])
     rows = 0
     for role, filename in MODEL_ROLES.items():
         metrics = _read_json(reporting_dir / filename)
         if metrics is None:
             continue
         rows += 1
-        lines.append(f"| {role} | " + " | ".join(_cell(metrics, key, fmt) for key, _, fmt in _COLUMNS) + " |")
+        cells = [_cell(metrics, key, fmt) for key, _, fmt in _COLUMNS] + _versus(metrics, baseline)
+        lines.append(f"| {role} | " + " | ".join(cells) + " |")
     if not rows:
-        lines.append("| (no model metrics yet) |" + " |" * len(_COLUMNS))
+        lines.append("| (no model metrics yet) |" + " |" * len(titles))
     return "\n".join(lines) + "\n"

@@ -10,7 +10,11 @@ pytestmark = pytest.mark.slow
 
 
 def _stages_run(output: str) -> list[str]:
-    return [name for name in ("ingest", "validate", "train") if f"Running stage '{name}'" in output]
+    return [
+        name
+        for name in ("ingest", "validate", "train", "prune", "distill")
+        if f"Running stage '{name}'" in output
+    ]
 
 
 def test_repro_is_incremental(project):
@@ -21,11 +25,18 @@ def test_repro_is_incremental(project):
         .replace("epochs: 80", "epochs: 5")
         .replace("show_progress: true", "show_progress: false")
     )
+    for name, old, new in [
+        ("pruning", "epochs: 60", "epochs: 3"),
+        ("distillation", "epochs: 150", "epochs: 3"),
+        ("profiling", "repeats: 50", "repeats: 5"),
+    ]:
+        path = project / f"conf/base/parameters_{name}.yml"
+        path.write_text(path.read_text().replace(old, new))
     assert run(["git", "init", "-q"], project).returncode == 0
 
     first = run(["dvc", "repro"], project)
     assert first.returncode == 0, first.stdout + first.stderr
-    assert _stages_run(first.stdout) == ["ingest", "validate", "train"]
+    assert _stages_run(first.stdout) == ["ingest", "validate", "train", "prune", "distill"]
 
     second = run(["dvc", "repro"], project)
     assert second.returncode == 0, second.stderr
@@ -34,7 +45,7 @@ def test_repro_is_incremental(project):
     params.write_text(params.read_text().replace("learning_rate: 0.003", "learning_rate: 0.002"))
     third = run(["dvc", "repro"], project)
     assert third.returncode == 0, third.stderr
-    assert _stages_run(third.stdout) == ["train"]
+    assert _stages_run(third.stdout) == ["train", "prune", "distill"]
 
     metrics = run(["dvc", "metrics", "show", "--json"], project)
     assert "accuracy" in metrics.stdout

@@ -9,7 +9,10 @@ from prunegate.core.serialization import load_artifact
 
 pytestmark = pytest.mark.slow
 
-FAST_TRAINING = "training.epochs=6,training.show_progress=false"
+FAST_TRAINING = (
+    "training.epochs=6,training.show_progress=false,pruning.finetune.epochs=3,"
+    "distillation.epochs=3,profiling.repeats=5"
+)
 
 
 def test_kedro_run_trains_a_model_on_digits(project):
@@ -21,6 +24,12 @@ def test_kedro_run_trains_a_model_on_digits(project):
     artifact = load_artifact(project / "data/06_models/dense.pt")
     assert artifact.metadata["metrics"]["accuracy"] == metrics["accuracy"]
     assert "Data validation passed" in (project / "data/08_reporting/validation_report.md").read_text()
+    pruned = load_artifact(project / "data/06_models/pruned.pt")
+    assert pruned.spec.hidden != artifact.spec.hidden
+    pruned_metrics = json.loads((project / "data/08_reporting/pruned_metrics.json").read_text())
+    assert set(pruned_metrics) >= set(metrics) - {"best_epoch"}
+    assert pruned_metrics["macs"] * 5 < metrics["macs"]
+    assert (project / "data/06_models/distilled.pt").is_file()
 
 
 def test_bad_data_stops_the_run_names_failures_and_keeps_the_previous_model(project):

@@ -5,26 +5,13 @@ from kedro.runner import SequentialRunner
 from prunegate.data.tables import table_fingerprint
 from prunegate.errors import UnvalidatedDataError
 from prunegate.params import ConfigError
-from prunegate.pipelines.ingestion.nodes import split_raw_table
 from prunegate.pipelines.training import create_pipeline
 from prunegate.pipelines.training.nodes import train_dense_model
 
 
-@pytest.fixture(scope="module")
-def splits(digits):
-    from tests.conftest import shipped_params
-
-    train, val, test, _ = split_raw_table(digits, shipped_params("ingestion"))
-    certificate = {
-        "passed": True,
-        "fingerprints": {
-            n: table_fingerprint(t) for n, t in zip(("train", "val", "test"), (train, val, test), strict=True)
-        },
-    }
-    return train, val, test, certificate
-
-
-def test_training_pipeline_writes_model_metrics_and_history(splits, training_params, ingestion_params):
+def test_training_pipeline_writes_model_metrics_and_history(
+    splits, training_params, ingestion_params, profiling_params
+):
     train, val, test, certificate = splits
     catalog = DataCatalog(
         {
@@ -34,6 +21,7 @@ def test_training_pipeline_writes_model_metrics_and_history(splits, training_par
             "validated_splits": MemoryDataset(certificate),
             "params:training": MemoryDataset(training_params),
             "params:ingestion": MemoryDataset(ingestion_params),
+            "params:profiling": MemoryDataset(profiling_params),
         }
     )
     for name in ("dense_model", "dense_metrics", "dense_training_history"):
@@ -43,37 +31,52 @@ def test_training_pipeline_writes_model_metrics_and_history(splits, training_par
     artifact = catalog.load("dense_model")
     assert metrics["accuracy"] > 0.8
     assert metrics["params"] == 64 * 32 + 32 + 32 * 10 + 10
+    assert metrics["macs"] == 64 * 32 + 32 * 10
+    assert metrics["latency_ms_p95_b256"] >= metrics["latency_ms_p50_b256"] > 0
+    assert metrics["size_bytes"] > metrics["size_bytes_zlib"] > 0
     assert artifact.metadata["class_names"] == [str(i) for i in range(10)]
     assert artifact.metadata["feature_names"][0] == "pixel_0_0"
     assert len(catalog.load("dense_training_history")) == training_params["epochs"]
 
 
-def test_cnn_trains_on_image_shaped_digits(splits, training_params, ingestion_params):
+def test_cnn_trains_on_image_shaped_digits(splits, training_params, ingestion_params, profiling_params):
     train, val, test, certificate = splits
     training_params.update(architecture="cnn", cnn={"channels": [4], "hidden": [], "dropout": 0.0})
-    artifact, metrics, _ = train_dense_model(train, val, test, certificate, training_params, ingestion_params)
+    artifact, metrics, _ = train_dense_model(
+        train, val, test, certificate, training_params, ingestion_params, profiling_params
+    )
     assert artifact.spec.kind == "cnn"
     assert metrics["accuracy"] > 0.5
 
 
-def test_training_refuses_splits_that_changed_after_validation(splits, training_params, ingestion_params):
+def test_training_refuses_splits_that_changed_after_validation(
+    splits, training_params, ingestion_params, profiling_params
+):
     train, val, test, certificate = splits
     tampered = test.copy()
     tampered.iloc[0, 0] = 16
     with pytest.raises(UnvalidatedDataError, match="test split changed"):
-        train_dense_model(train, val, tampered, certificate, training_params, ingestion_params)
+        train_dense_model(
+            train, val, tampered, certificate, training_params, ingestion_params, profiling_params
+        )
     with pytest.raises(UnvalidatedDataError, match="did not pass"):
-        train_dense_model(train, val, test, {"passed": False}, training_params, ingestion_params)
+        train_dense_model(
+            train, val, test, {"passed": False}, training_params, ingestion_params, profiling_params
+        )
 
 
-def test_unknown_training_key_fails_before_training(splits, training_params, ingestion_params):
+def test_unknown_training_key_fails_before_training(
+    splits, training_params, ingestion_params, profiling_params
+):
     train, val, test, certificate = splits
     training_params["learning_rte"] = 0.1
     with pytest.raises(ConfigError, match=r"training\.learning_rte: unknown key"):
-        train_dense_model(train, val, test, certificate, training_params, ingestion_params)
+        train_dense_model(train, val, test, certificate, training_params, ingestion_params, profiling_params)
 
 
-def test_string_labels_are_mapped_and_saved_with_the_model(splits, training_params, ingestion_params):
+def test_string_labels_are_mapped_and_saved_with_the_model(
+    splits, training_params, ingestion_params, profiling_params
+):
     train, val, test, _ = splits
     names = {i: f"digit {i}!" for i in range(10)}
     relabelled = [t.assign(target=t["target"].map(names)) for t in (train, val, test)]
@@ -83,5 +86,7 @@ def test_string_labels_are_mapped_and_saved_with_the_model(splits, training_para
             n: table_fingerprint(t) for n, t in zip(("train", "val", "test"), relabelled, strict=True)
         },
     }
-    artifact, _, _ = train_dense_model(*relabelled, certificate, training_params, ingestion_params)
+    artifact, _, _ = train_dense_model(
+        *relabelled, certificate, training_params, ingestion_params, profiling_params
+    )
     assert artifact.metadata["class_values"] == sorted(names.values())

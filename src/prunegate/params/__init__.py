@@ -5,7 +5,18 @@ and out-of-range values fail with :class:`ConfigError` naming the key.
 """
 
 from prunegate.params.base import ConfigError, parse_params
+from prunegate.params.distillation import DistillationParams
 from prunegate.params.ingestion import IngestionParams
+from prunegate.params.profiling import ProfilingParams
+from prunegate.params.pruning import PruningParams
 from prunegate.params.training import TrainingParams
 
-__all__ = ["ConfigError", "IngestionParams", "TrainingParams", "parse_params"]
+__all__ = [
+    "ConfigError",
+    "DistillationParams",
+    "IngestionParams",
+    "ProfilingParams",
+    "PruningParams",
+    "TrainingParams",
+    "parse_params",
+]

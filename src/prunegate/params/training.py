@@ -11,7 +11,7 @@ from prunegate.core.models import CNNSpec, MLPSpec, ModelSpec
 from prunegate.core.training import TrainConfig
 from prunegate.params.base import ConfigError, StrictParams
 
-__all__ = ["CNNParams", "MLPParams", "TrainingParams"]
+__all__ = ["CNNParams", "MLPParams", "RegularizationParams", "TrainingParams"]
 
 
 class MLPParams(StrictParams):
@@ -23,6 +23,13 @@ class CNNParams(StrictParams):
     channels: list[PositiveInt] = Field(min_length=1)
     hidden: list[PositiveInt]
     dropout: float = Field(ge=0, lt=1)
+
+
+class RegularizationParams(StrictParams):
+    """Sparsity regularisation during training, so pruning afterwards loses less."""
+
+    kind: Literal["none", "l1", "group_lasso"]
+    strength: float = Field(ge=0)
 
 
 class TrainingParams(StrictParams):
@@ -38,6 +45,7 @@ class TrainingParams(StrictParams):
     warmup_epochs: int = Field(ge=0)
     patience: PositiveInt
     min_delta: float = Field(ge=0)
+    regularization: RegularizationParams
     seed: int = Field(ge=0)
     show_progress: bool = True
 

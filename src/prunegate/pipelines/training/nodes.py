@@ -7,26 +7,15 @@ from typing import Any
 
 import pandas as pd
 
-from prunegate.core.metrics import classification_metrics
+from prunegate.core.evaluation import artifact_sizes, measure_model
 from prunegate.core.models import build_model
+from prunegate.core.pruning.regularization import get_regularizer
 from prunegate.core.serialization import ModelArtifact
-from prunegate.core.training import fit_standardization, predict_logits, seed_everything, train_model
-from prunegate.data.features import prepare_splits
-from prunegate.data.tables import table_fingerprint
-from prunegate.errors import UnvalidatedDataError
-from prunegate.params import IngestionParams, TrainingParams, parse_params
+from prunegate.core.training import fit_standardization, seed_everything, train_model
+from prunegate.params import IngestionParams, ProfilingParams, TrainingParams, parse_params
+from prunegate.pipelines.validated_inputs import validated_splits_as_tensors
 
 logger = logging.getLogger(__name__)
-
-
-def _require_validated(validated_splits: dict[str, Any], tables: dict[str, pd.DataFrame]) -> None:
-    if not validated_splits.get("passed"):
-        raise UnvalidatedDataError("the splits did not pass data validation; run `kedro run -p validation`")
-    for name, table in tables.items():
-        if validated_splits.get("fingerprints", {}).get(name) != table_fingerprint(table):
-            raise UnvalidatedDataError(
-                f"the {name} split changed since it was validated; run `kedro run -p validation` first"
-            )
 
 
 def train_dense_model(
@@ -36,6 +25,7 @@ def train_dense_model(
     validated_splits: dict[str, Any],
     training_params: dict[str, Any],
     ingestion_params: dict[str, Any],
+    profiling_params: dict[str, Any],
 ) -> tuple[ModelArtifact, dict[str, float], list[dict[str, float]]]:
     """Train the dense model on validated splits and measure it on the test split.
 
@@ -44,29 +34,27 @@ def train_dense_model(
         validated_splits: The certificate written by validation (fingerprints of the splits).
         training_params: ``params:training``; validated before any work.
         ingestion_params: ``params:ingestion`` (target and feature columns, image shape).
+        profiling_params: ``params:profiling`` (how latency is measured).
 
     Returns:
         The model artifact, its test metrics (flat JSON for DVC) and the per-epoch history.
     """
     config = parse_params(TrainingParams, training_params, "training")
     ingestion = parse_params(IngestionParams, ingestion_params, "ingestion")
-    _require_validated(validated_splits, {"train": train_table, "val": val_table, "test": test_table})
-    data = prepare_splits(
-        train_table, val_table, test_table, ingestion.target_column, ingestion.feature_columns
-    )
+    profiling = parse_params(ProfilingParams, profiling_params, "profiling")
+    data = validated_splits_as_tensors(train_table, val_table, test_table, validated_splits, ingestion)
     spec = config.model_spec(len(data.feature_names), len(data.encoding.classes), ingestion.image_shape)
 
     seed_everything(config.seed)
     model = build_model(spec)
     fit_standardization(model, data.train[0])
-    result = train_model(model, data.train, data.val, config.train_config(), description="train dense")
-
-    metrics = classification_metrics(predict_logits(model, data.test[0]), data.test[1], spec.num_classes)
-    metrics.update(
-        params=sum(p.numel() for p in model.parameters()),
-        test_rows=len(test_table),
-        best_epoch=result.best_epoch + 1,
+    regularizer = get_regularizer(config.regularization.kind, config.regularization.strength)
+    result = train_model(
+        model, data.train, data.val, config.train_config(), regularizer=regularizer, description="train dense"
     )
+
+    metrics = measure_model(model, data.test, spec.num_classes, profiling.settings())
+    metrics["best_epoch"] = result.best_epoch + 1
     metadata = {
         "role": "dense",
         "class_values": list(data.encoding.classes),
@@ -76,7 +64,9 @@ def train_dense_model(
         "image_shape": ingestion.image_shape,
         "seed": config.seed,
         "data_fingerprints": validated_splits["fingerprints"],
-        "metrics": metrics,
+        "metrics": dict(metrics),
     }
+    artifact = ModelArtifact.from_module(model, spec, metadata)
+    metrics.update(artifact_sizes(artifact))
     logger.info("dense model: test accuracy %.4f, macro F1 %.4f", metrics["accuracy"], metrics["f1_macro"])
-    return ModelArtifact.from_module(model, spec, metadata), metrics, result.history
+    return artifact, metrics, result.history

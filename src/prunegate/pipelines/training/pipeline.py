@@ -17,6 +17,7 @@ def create_pipeline(**kwargs) -> Pipeline:
                     "validated_splits",
                     "params:training",
                     "params:ingestion",
+                    "params:profiling",
                 ],
                 outputs=["dense_model", "dense_metrics", "dense_training_history"],
                 name="train_dense_model",

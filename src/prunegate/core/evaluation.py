@@ -1,0 +1,67 @@
+"""One measurement for every model (dense, pruned, student, quantized): quality + efficiency, same keys.
+
+Quality comes from :mod:`prunegate.core.metrics`, efficiency from :mod:`prunegate.core.profiling`; the
+artifact's bytes on disk are measured raw and zlib-compressed (the latter shows what unstructured
+sparsity saves in storage even though the tensors stay dense).
+"""
+
+from __future__ import annotations
+
+import tempfile
+import zlib
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+from torch import nn
+
+from prunegate.core.metrics import classification_metrics
+from prunegate.core.profiling import profile_model
+from prunegate.core.serialization import ModelArtifact, save_artifact
+from prunegate.core.training import predict_logits
+
+__all__ = ["ProfileSettings", "artifact_sizes", "measure_model"]
+
+
+@dataclass(frozen=True)
+class ProfileSettings:
+    """How latency is measured: batches, warm-up runs, timed repeats, threads (from parameters)."""
+
+    latency_batches: tuple[int, ...] = (1, 256)
+    warmup: int = 10
+    repeats: int = 50
+    threads: int = 1
+
+
+def artifact_sizes(artifact: ModelArtifact) -> dict[str, int]:
+    """``size_bytes`` of the saved file and ``size_bytes_zlib`` of its zlib-compressed bytes."""
+    with tempfile.TemporaryDirectory() as scratch:
+        path = Path(scratch) / "size_probe.pt"
+        save_artifact(artifact, path)
+        data = path.read_bytes()
+    return {"size_bytes": len(data), "size_bytes_zlib": len(zlib.compress(data, level=9))}
+
+
+def measure_model(
+    module: nn.Module,
+    test: tuple[torch.Tensor, torch.Tensor],
+    num_classes: int,
+    settings: ProfileSettings,
+) -> dict[str, float | int]:
+    """Test-split quality and the efficiency profile of ``module`` under the same stable keys."""
+    features, targets = test
+    metrics: dict[str, float | int] = classification_metrics(
+        predict_logits(module, features), targets, num_classes
+    )
+    metrics.update(
+        profile_model(
+            module,
+            (features.shape[1],),
+            latency_batches=settings.latency_batches,
+            warmup=settings.warmup,
+            repeats=settings.repeats,
+            threads=settings.threads,
+        )
+    )
+    metrics["test_rows"] = len(targets)
+    return metrics

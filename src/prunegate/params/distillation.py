@@ -1,0 +1,48 @@
+"""Parameters of the distillation pipeline (``conf/base/parameters_distillation.yml``)."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field, PositiveInt, model_validator
+
+from prunegate.core.training import TrainConfig
+from prunegate.params.base import StrictParams
+
+__all__ = ["DistillationParams"]
+
+
+class DistillationParams(StrictParams):
+    """Hinton KD: ``alpha`` weighs the soft (teacher) loss against the hard-label loss."""
+
+    teacher: Literal["dense", "pruned"]
+    student_architecture: Literal["pruned", "params"]
+    student_hidden: list[PositiveInt] | None = None
+    temperature: float = Field(gt=0)
+    alpha: float = Field(ge=0, le=1)
+    epochs: PositiveInt
+    batch_size: PositiveInt
+    learning_rate: float = Field(gt=0, lt=1)
+    weight_decay: float = Field(ge=0)
+    warmup_epochs: int = Field(ge=0)
+    patience: PositiveInt
+    compare_with_scratch: bool = True
+    seed: int = Field(ge=0)
+
+    @model_validator(mode="after")
+    def _student_widths(self) -> DistillationParams:
+        if self.student_architecture == "params" and not self.student_hidden:
+            raise ValueError("student_architecture 'params' needs student_hidden, e.g. [32, 16]")
+        return self
+
+    def train_config(self, show_progress: bool) -> TrainConfig:
+        return TrainConfig(
+            epochs=self.epochs,
+            batch_size=self.batch_size,
+            learning_rate=self.learning_rate,
+            weight_decay=self.weight_decay,
+            warmup_epochs=self.warmup_epochs,
+            patience=self.patience,
+            seed=self.seed,
+            show_progress=show_progress,
+        )

@@ -1,0 +1,114 @@
+"""Parameters of the pruning pipeline (``conf/base/parameters_pruning.yml``)."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field, PositiveInt, field_validator, model_validator
+
+from prunegate.core.pruning.budget import LatencyProbe
+from prunegate.core.pruning.criteria import CRITERIA
+from prunegate.core.pruning.schedules import SCHEDULES
+from prunegate.core.pruning.structured_recipe import StructuredRecipe
+from prunegate.core.pruning.unstructured_recipe import UnstructuredRecipe
+from prunegate.core.training import TrainConfig
+from prunegate.params.base import StrictParams
+
+__all__ = ["FinetuneParams", "PruningParams"]
+
+_STRUCTURED_BUDGETS = ("macs", "params", "latency")
+
+
+class FinetuneParams(StrictParams):
+    """Fine-tuning after pruning; the epochs are the total over all pruning steps."""
+
+    epochs: PositiveInt
+    learning_rate: float = Field(gt=0, lt=1)
+    batch_size: PositiveInt
+    weight_decay: float = Field(ge=0)
+    patience: PositiveInt
+
+
+class PruningParams(StrictParams):
+    """One pruning method at one budget. ``reduction`` is the fraction removed, in [0, 1)."""
+
+    granularity: Literal["structured", "unstructured"]
+    criterion: str
+    budget: Literal["sparsity", "macs", "params", "latency"]
+    reduction: float = Field(ge=0, lt=1)
+    scope: Literal["global", "layer"]
+    allocation: Literal["uniform", "sensitivity"]
+    scan_ratios: list[float] = Field(min_length=1)
+    schedule: str
+    steps: PositiveInt
+    min_units: PositiveInt
+    calibration_rows: PositiveInt
+    latency_batch_size: PositiveInt
+    finetune: FinetuneParams
+    seed: int = Field(ge=0)
+
+    @field_validator("criterion")
+    @classmethod
+    def _known_criterion(cls, name: str) -> str:
+        if name not in CRITERIA:
+            raise ValueError(f"unknown criterion {name!r}; known criteria: {', '.join(sorted(CRITERIA))}")
+        return name
+
+    @field_validator("schedule")
+    @classmethod
+    def _known_schedule(cls, name: str) -> str:
+        if name not in SCHEDULES:
+            raise ValueError(f"unknown schedule {name!r}; known schedules: {', '.join(sorted(SCHEDULES))}")
+        return name
+
+    @field_validator("scan_ratios")
+    @classmethod
+    def _ratios_in_range(cls, ratios: list[float]) -> list[float]:
+        if any(not 0 < ratio < 1 for ratio in ratios) or sorted(set(ratios)) != ratios:
+            raise ValueError("scan_ratios must be increasing, distinct and inside (0, 1)")
+        return ratios
+
+    @model_validator(mode="after")
+    def _budget_matches_granularity(self) -> PruningParams:
+        if self.granularity == "unstructured" and self.budget != "sparsity":
+            raise ValueError(f"unstructured pruning takes budget 'sparsity', got {self.budget!r}")
+        if self.granularity == "structured" and self.budget not in _STRUCTURED_BUDGETS:
+            raise ValueError(
+                f"structured pruning takes a budget in {list(_STRUCTURED_BUDGETS)}, got {self.budget!r}"
+            )
+        return self
+
+    def finetune_config(self, show_progress: bool) -> TrainConfig:
+        return TrainConfig(
+            epochs=self.finetune.epochs,
+            batch_size=self.finetune.batch_size,
+            learning_rate=self.finetune.learning_rate,
+            weight_decay=self.finetune.weight_decay,
+            patience=self.finetune.patience,
+            seed=self.seed,
+            show_progress=show_progress,
+        )
+
+    def structured_recipe(self, show_progress: bool) -> StructuredRecipe:
+        return StructuredRecipe(
+            criterion=self.criterion,
+            budget=self.budget,
+            reduction=self.reduction,
+            allocation=self.allocation,
+            schedule=self.schedule,
+            steps=self.steps,
+            scan_ratios=tuple(self.scan_ratios),
+            min_units=self.min_units,
+            finetune=self.finetune_config(show_progress),
+            latency_probe=LatencyProbe(batch_size=self.latency_batch_size),
+        )
+
+    def unstructured_recipe(self, show_progress: bool) -> UnstructuredRecipe:
+        return UnstructuredRecipe(
+            criterion=self.criterion,
+            sparsity=self.reduction,
+            scope=self.scope,
+            schedule=self.schedule,
+            steps=self.steps,
+            finetune=self.finetune_config(show_progress),
+        )

@@ -1,0 +1,87 @@
+"""Nodes of the distillation pipeline."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import replace
+from typing import Any
+
+import pandas as pd
+
+from prunegate.core.distillation import distill
+from prunegate.core.evaluation import artifact_sizes, measure_model
+from prunegate.core.models import ModelSpec, build_model
+from prunegate.core.serialization import ModelArtifact
+from prunegate.core.training import fit_standardization, seed_everything, train_model
+from prunegate.params import DistillationParams, IngestionParams, ProfilingParams, parse_params
+from prunegate.pipelines.validated_inputs import validated_splits_as_tensors
+
+logger = logging.getLogger(__name__)
+
+
+def _student_spec(config: DistillationParams, dense: ModelArtifact, pruned: ModelArtifact) -> ModelSpec:
+    """The pruned model's architecture, or the dense one with the configured hidden widths."""
+    if config.student_architecture == "pruned":
+        return pruned.spec
+    return replace(dense.spec, hidden=tuple(config.student_hidden or ()))
+
+
+def distill_student(
+    dense_model: ModelArtifact,
+    pruned_model: ModelArtifact,
+    train_table: pd.DataFrame,
+    val_table: pd.DataFrame,
+    test_table: pd.DataFrame,
+    validated_splits: dict[str, Any],
+    distillation_params: dict[str, Any],
+    ingestion_params: dict[str, Any],
+    profiling_params: dict[str, Any],
+) -> tuple[ModelArtifact, dict[str, float], dict[str, Any]]:
+    """Train a freshly initialised student with the teacher's soft targets, and the same student without.
+
+    Returns:
+        The distilled student, its metrics (same keys as every model's) and a report comparing it with
+        the same architecture trained from scratch on the labels only, for the same epochs.
+    """
+    config = parse_params(DistillationParams, distillation_params, "distillation")
+    ingestion = parse_params(IngestionParams, ingestion_params, "ingestion")
+    profiling = parse_params(ProfilingParams, profiling_params, "profiling")
+    data = validated_splits_as_tensors(train_table, val_table, test_table, validated_splits, ingestion)
+    teacher = (dense_model if config.teacher == "dense" else pruned_model).build_module()
+    spec = _student_spec(config, dense_model, pruned_model)
+    train_config = config.train_config(show_progress=False)
+
+    seed_everything(config.seed)
+    student = build_model(spec)
+    distill(
+        teacher,
+        student,
+        data.train,
+        data.val,
+        train_config,
+        temperature=config.temperature,
+        alpha=config.alpha,
+    )
+    metrics = measure_model(student, data.test, spec.num_classes, profiling.settings())
+
+    report: dict[str, Any] = {"teacher": config.teacher, "student_spec": spec.__class__.__name__}
+    if config.compare_with_scratch:
+        seed_everything(config.seed)
+        scratch = build_model(spec)
+        fit_standardization(scratch, data.train[0])
+        train_model(scratch, data.train, data.val, train_config, description="student from scratch")
+        scratch_metrics = measure_model(scratch, data.test, spec.num_classes, profiling.settings())
+        report["scratch"] = {key: scratch_metrics[key] for key in ("accuracy", "f1_macro", "log_loss")}
+        metrics["scratch_accuracy"] = scratch_metrics["accuracy"]
+    report["distilled"] = {key: metrics[key] for key in ("accuracy", "f1_macro", "log_loss")}
+
+    metadata = {
+        **dense_model.metadata,
+        "role": "distilled",
+        "distillation": config.model_dump(mode="json"),
+        "metrics": dict(metrics),
+    }
+    artifact = ModelArtifact.from_module(student, spec, metadata)
+    metrics.update(artifact_sizes(artifact))
+    logger.info("distilled student: test accuracy %.4f (%s)", metrics["accuracy"], report)
+    return artifact, metrics, report

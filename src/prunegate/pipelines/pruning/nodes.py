@@ -1,0 +1,110 @@
+"""Nodes of the pruning pipeline."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import pandas as pd
+
+from prunegate.core.evaluation import artifact_sizes, measure_model
+from prunegate.core.pruning.structured import prunable_unit_counts
+from prunegate.core.pruning.structured_recipe import check_structured_budget, run_structured_pruning
+from prunegate.core.pruning.unstructured import sparsity_of
+from prunegate.core.pruning.unstructured_recipe import run_unstructured_pruning
+from prunegate.core.serialization import ModelArtifact
+from prunegate.params import (
+    ConfigError,
+    IngestionParams,
+    ProfilingParams,
+    PruningParams,
+    TrainingParams,
+    parse_params,
+)
+from prunegate.pipelines.validated_inputs import validated_splits_as_tensors
+
+logger = logging.getLogger(__name__)
+
+
+def _check_feasible(config: PruningParams, artifact: ModelArtifact, in_features: int) -> None:
+    """Fail before any work when the model cannot be pruned as asked."""
+    if config.granularity != "structured":
+        return
+    try:
+        prunable_unit_counts(artifact.spec)
+    except ValueError as error:
+        raise ConfigError(f"pruning.granularity: structured pruning is impossible here: {error}") from None
+    try:
+        check_structured_budget(artifact.spec, config.structured_recipe(show_progress=False), in_features)
+    except ValueError as error:
+        raise ConfigError(
+            f"pruning.reduction: {config.reduction} of {config.budget} cannot be met: {error}"
+        ) from None
+
+
+def prune_dense_model(
+    dense_model: ModelArtifact,
+    train_table: pd.DataFrame,
+    val_table: pd.DataFrame,
+    test_table: pd.DataFrame,
+    validated_splits: dict[str, Any],
+    pruning_params: dict[str, Any],
+    training_params: dict[str, Any],
+    ingestion_params: dict[str, Any],
+    profiling_params: dict[str, Any],
+) -> tuple[ModelArtifact, dict[str, float], dict[str, Any]]:
+    """Prune the dense model as ``params:pruning`` says, fine-tune it, and measure it like the dense one.
+
+    Returns:
+        The pruned artifact (spec + state dict; a structured one has the smaller widths), its metrics
+        (same keys as the dense model's) and a report of every step (ratios, costs, accuracies).
+    """
+    config = parse_params(PruningParams, pruning_params, "pruning")
+    training = parse_params(TrainingParams, training_params, "training")
+    ingestion = parse_params(IngestionParams, ingestion_params, "ingestion")
+    profiling = parse_params(ProfilingParams, profiling_params, "profiling")
+    data = validated_splits_as_tensors(train_table, val_table, test_table, validated_splits, ingestion)
+    _check_feasible(config, dense_model, len(data.feature_names))
+
+    teacher = dense_model.build_module()
+    calibration = (data.train[0][: config.calibration_rows], data.train[1][: config.calibration_rows])
+    from_scratch = training.train_config()
+    show = training.show_progress
+    if config.granularity == "structured":
+        outcome = run_structured_pruning(
+            teacher,
+            dense_model.spec,
+            data.train,
+            data.val,
+            config.structured_recipe(show),
+            calibration=calibration,
+            from_scratch=from_scratch,
+        )
+        module, spec, steps, table = outcome.module, outcome.spec, outcome.steps, outcome.allocation_table
+    else:
+        unstructured = run_unstructured_pruning(
+            teacher,
+            dense_model.spec,
+            data.train,
+            data.val,
+            config.unstructured_recipe(show),
+            calibration=calibration,
+            from_scratch=from_scratch,
+        )
+        module, spec, steps, table = unstructured.module, dense_model.spec, unstructured.steps, ""
+
+    metrics = measure_model(module, data.test, spec.num_classes, profiling.settings())
+    metrics["sparsity"] = sparsity_of(module)["overall"]
+    metadata = {
+        **dense_model.metadata,
+        "role": "pruned",
+        "pruning": config.model_dump(mode="json"),
+        "metrics": dict(metrics),
+    }
+    artifact = ModelArtifact.from_module(module, spec, metadata)
+    metrics.update(artifact_sizes(artifact))
+    report = {"method": config.model_dump(mode="json"), "steps": steps, "allocation_table": table}
+    logger.info("pruned model: test accuracy %.4f, %d MACs", metrics["accuracy"], metrics["macs"])
+    if table:
+        logger.info("per-layer allocation:\n%s", table)
+    return artifact, metrics, report

@@ -1,0 +1,30 @@
+"""Validated digits splits and a small trained dense model, shared by the pipeline tests."""
+
+import pytest
+from tests.conftest import shipped_params
+
+from prunegate.data.tables import table_fingerprint
+from prunegate.pipelines.ingestion.nodes import split_raw_table
+from prunegate.pipelines.training.nodes import train_dense_model
+
+
+def certify(train, val, test) -> dict:
+    """The certificate validation writes for splits that passed."""
+    tables = {"train": train, "val": val, "test": test}
+    return {"passed": True, "fingerprints": {name: table_fingerprint(t) for name, t in tables.items()}}
+
+
+@pytest.fixture(scope="session")
+def splits(digits):
+    train, val, test, _ = split_raw_table(digits, shipped_params("ingestion"))
+    return train, val, test, certify(train, val, test)
+
+
+@pytest.fixture(scope="session")
+def small_dense_model(splits):
+    """A 64-32-16-10 MLP trained for a few epochs (enough to prune and distil from)."""
+    training = {**shipped_params("training"), "epochs": 8, "show_progress": False}
+    training["mlp"] = {"hidden": [32, 16], "dropout": 0.0}
+    profiling = {**shipped_params("profiling"), "warmup": 1, "repeats": 3}
+    artifact, metrics, _ = train_dense_model(*splits, training, shipped_params("ingestion"), profiling)
+    return artifact, metrics
