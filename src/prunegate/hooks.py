@@ -11,6 +11,7 @@ from prunegate.params import (
     IngestionParams,
     ProfilingParams,
     PruningParams,
+    SweepParams,
     TrainingParams,
     parse_params,
 )
@@ -24,6 +25,7 @@ PARAMETER_MODELS = {
     "profiling": ProfilingParams,
     "pruning": PruningParams,
     "distillation": DistillationParams,
+    "pruning_sweep": SweepParams,
 }
 
 

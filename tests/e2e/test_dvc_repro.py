@@ -12,7 +12,7 @@ pytestmark = pytest.mark.slow
 def _stages_run(output: str) -> list[str]:
     return [
         name
-        for name in ("ingest", "validate", "train", "prune", "distill")
+        for name in ("ingest", "validate", "train", "prune", "distill", "sweep")
         if f"Running stage '{name}'" in output
     ]
 
@@ -36,7 +36,7 @@ def test_repro_is_incremental(project):
 
     first = run(["dvc", "repro"], project)
     assert first.returncode == 0, first.stdout + first.stderr
-    assert _stages_run(first.stdout) == ["ingest", "validate", "train", "prune", "distill"]
+    assert _stages_run(first.stdout) == ["ingest", "validate", "train", "prune", "distill", "sweep"]
 
     second = run(["dvc", "repro"], project)
     assert second.returncode == 0, second.stderr
@@ -45,7 +45,7 @@ def test_repro_is_incremental(project):
     params.write_text(params.read_text().replace("learning_rate: 0.003", "learning_rate: 0.002"))
     third = run(["dvc", "repro"], project)
     assert third.returncode == 0, third.stderr
-    assert _stages_run(third.stdout) == ["train", "prune", "distill"]
+    assert _stages_run(third.stdout) == ["train", "prune", "distill", "sweep"]
 
     metrics = run(["dvc", "metrics", "show", "--json"], project)
     assert "accuracy" in metrics.stdout

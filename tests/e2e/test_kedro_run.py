@@ -30,6 +30,7 @@ def test_kedro_run_trains_a_model_on_digits(project):
     assert set(pruned_metrics) >= set(metrics) - {"best_epoch"}
     assert pruned_metrics["macs"] * 5 < metrics["macs"]
     assert (project / "data/06_models/distilled.pt").is_file()
+    assert (project / "data/08_reporting/sweep_accuracy_vs_macs.png").stat().st_size > 0
 
 
 def test_bad_data_stops_the_run_names_failures_and_keeps_the_previous_model(project):

@@ -9,6 +9,7 @@ from prunegate.params.distillation import DistillationParams
 from prunegate.params.ingestion import IngestionParams
 from prunegate.params.profiling import ProfilingParams
 from prunegate.params.pruning import PruningParams
+from prunegate.params.sweep import SweepParams
 from prunegate.params.training import TrainingParams
 
 __all__ = [
@@ -17,6 +18,7 @@ __all__ = [
     "IngestionParams",
     "ProfilingParams",
     "PruningParams",
+    "SweepParams",
     "TrainingParams",
     "parse_params",
 ]

@@ -37,6 +37,4 @@ def parse_params(model: type[ParamsT], data: Any, section: str) -> ParamsT:
             key = ".".join(str(part) for part in (section, *problem["loc"]))
             reason = "unknown key" if problem["type"] == "extra_forbidden" else problem["msg"]
             lines.append(f"  {key}: {reason} (got {problem.get('input')!r})")
-        raise ConfigError(
-            f"invalid parameters in conf/base/parameters_{section}.yml:\n" + "\n".join(lines)
-        ) from None
+        raise ConfigError(f"invalid parameters ({section}):\n" + "\n".join(lines)) from None

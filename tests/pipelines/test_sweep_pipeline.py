@@ -1,0 +1,82 @@
+import copy
+
+import pytest
+from matplotlib.figure import Figure
+from tests.conftest import shipped_params
+
+from prunegate.params import ConfigError
+from prunegate.pipelines.pruning_sweep.nodes import sweep_pruning
+
+
+@pytest.fixture
+def base_pruning():
+    params = copy.deepcopy(shipped_params("pruning"))
+    params["finetune"]["epochs"] = 1
+    params["steps"] = 1
+    return params
+
+
+def _sweep(splits, small_dense_model, sweep, base, training_params, ingestion_params, profiling_params):
+    dense, dense_metrics = small_dense_model
+    return sweep_pruning(
+        dense, *splits, dense_metrics, sweep, base, training_params, ingestion_params, profiling_params
+    )
+
+
+def test_sweep_runs_every_method_at_every_reduction(
+    splits, small_dense_model, base_pruning, training_params, ingestion_params, profiling_params
+):
+    sweep = {
+        "reductions": [0.5, 0.75],
+        "methods": [
+            {
+                "name": "unstructured l1",
+                "overrides": {
+                    "granularity": "unstructured",
+                    "budget": "sparsity",
+                    "criterion": "magnitude_l1",
+                },
+            },
+            {"name": "structured l2", "overrides": {"criterion": "magnitude_l2", "allocation": "uniform"}},
+        ],
+    }
+    table, by_params, by_macs = _sweep(
+        splits, small_dense_model, sweep, base_pruning, training_params, ingestion_params, profiling_params
+    )
+    assert sorted(zip(table["method"], table["reduction"], strict=True)) == [
+        ("structured l2", 0.5),
+        ("structured l2", 0.75),
+        ("unstructured l1", 0.5),
+        ("unstructured l1", 0.75),
+    ]
+    structured = table[table["method"] == "structured l2"]
+    assert structured["macs"].iloc[1] < structured["macs"].iloc[0]
+    assert (table["params_removed"] > 0.4).all()
+    assert isinstance(by_params, Figure)
+    assert [line.get_label() for line in by_macs.axes[0].get_lines()] == [
+        "structured l2",
+        "unstructured l1",
+        "dense",
+    ]
+
+
+def test_a_bad_method_fails_before_any_run_naming_it(
+    splits, small_dense_model, base_pruning, training_params, ingestion_params, profiling_params
+):
+    sweep = {
+        "reductions": [0.5],
+        "methods": [
+            {"name": "fine", "overrides": {}},
+            {"name": "broken", "overrides": {"criterion": "coin_flip"}},
+        ],
+    }
+    with pytest.raises(ConfigError, match=r"pruning_sweep\.methods\.1\.criterion.*coin_flip"):
+        _sweep(
+            splits,
+            small_dense_model,
+            sweep,
+            base_pruning,
+            training_params,
+            ingestion_params,
+            profiling_params,
+        )
