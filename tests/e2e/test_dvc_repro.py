@@ -27,6 +27,7 @@ def test_repro_is_incremental(project):
     )
     for name, old, new in [
         ("pruning", "epochs: 60", "epochs: 3"),
+        ("pruning", "reductions: [0.5, 0.75, 0.9]", "reductions: [0.5]"),
         ("distillation", "epochs: 150", "epochs: 3"),
         ("profiling", "repeats: 50", "repeats: 5"),
     ]:
@@ -49,3 +50,16 @@ def test_repro_is_incremental(project):
 
     metrics = run(["dvc", "metrics", "show", "--json"], project)
     assert "accuracy" in metrics.stdout
+
+    # the default remote is a local folder: push, lose the model and the cache, pull it back
+    remote = project.parent / "remote"
+    assert run(["dvc", "remote", "modify", "--local", "local", "url", str(remote)], project).returncode == 0
+    pushed = run(["dvc", "push"], project)
+    assert pushed.returncode == 0, pushed.stderr
+    model = project / "data/06_models/dense.pt"
+    original = model.read_bytes()
+    model.unlink()
+    shutil.rmtree(project / ".dvc" / "cache")
+    pulled = run(["dvc", "pull", "data/06_models/dense.pt"], project)
+    assert pulled.returncode == 0, pulled.stderr
+    assert model.read_bytes() == original

@@ -11,7 +11,7 @@ pytestmark = pytest.mark.slow
 
 FAST_TRAINING = (
     "training.epochs=6,training.show_progress=false,pruning.finetune.epochs=3,"
-    "distillation.epochs=3,profiling.repeats=5"
+    "distillation.epochs=3,profiling.repeats=5,pruning_sweep.reductions=[0.5]"
 )
 
 

@@ -1,0 +1,56 @@
+"""The `prunegate` command: writing a starting schema and printing the run summary."""
+
+import json
+
+import pytest
+
+from prunegate.commands import main
+from prunegate.data.tables import write_table
+from prunegate.validation import load_schema
+
+
+def test_infer_schema_writes_a_schema_that_validates_its_source(tmp_path, digits):
+    data = tmp_path / "trusted.parquet"
+    write_table(digits.rename(columns={"target": "digit label"}), data)
+    out = tmp_path / "schema.yml"
+    assert main(["infer-schema", "--data", str(data), "--target", "digit label", "--out", str(out)]) == 0
+    schema = load_schema(out)
+    assert schema.target_column == "digit label"
+    assert len(schema.feature_columns) == 64
+    assert schema.labels == list(range(10))
+
+
+def test_infer_schema_on_a_bad_file_exits_2_with_a_message(tmp_path, caplog):
+    empty = tmp_path / "empty.csv"
+    empty.write_text("")
+    assert (
+        main(["infer-schema", "--data", str(empty), "--target", "y", "--out", str(tmp_path / "s.yml")]) == 2
+    )
+    assert "empty" in caplog.text
+    assert not (tmp_path / "s.yml").exists()
+
+
+def test_summary_compares_models_with_the_dense_one(tmp_path, capsys):
+    keys = {
+        "f1_macro": 0.9,
+        "params": 100,
+        "nonzero_params": 100,
+        "size_bytes": 1000,
+        "latency_ms_p50_b1": 0.1,
+    }
+    dense = {**keys, "accuracy": 0.98, "macs": 1000, "latency_ms_p50_b256": 0.4}
+    pruned = {**keys, "accuracy": 0.975, "macs": 100, "latency_ms_p50_b256": 0.1}
+    (tmp_path / "dense_metrics.json").write_text(json.dumps(dense))
+    (tmp_path / "pruned_metrics.json").write_text(json.dumps(pruned))
+    assert main(["summary", "--reporting-dir", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    pruned_row = next(line for line in out.splitlines() if line.startswith("| pruned"))
+    assert pruned_row.endswith("| -0.50 | 10.0x | 4.0x |")
+    assert "| distilled" not in out
+
+
+@pytest.mark.parametrize("argv", [[], ["unknown-command"]])
+def test_bad_arguments_exit_with_usage(argv):
+    with pytest.raises(SystemExit) as error:
+        main(argv)
+    assert error.value.code == 2
