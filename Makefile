@@ -16,7 +16,7 @@ export PATH := $(BIN):$(PATH)
 # pip warns about every missing folder of this machine's local package index: drop those lines only.
 PIP_FILTER := sed -u '/is ignored: it is neither a file nor a directory/d'
 
-.PHONY: install run test test-fast lint schema summary bench-dense
+.PHONY: install run test test-fast lint schema summary bench-dense bench-compression gate promote demo-regression
 
 install: $(STAMP)
 
@@ -52,3 +52,23 @@ summary: install
 # Test accuracy of the default dense model over 3 training seeds (after `make run`).
 bench-dense: install
 	$(BIN)/python -m prunegate.benchmarks.dense_seeds --seeds 0 1 2
+
+# Pruning (unstructured + structured, 6 criteria x 2 allocations x 4 MAC budgets), distillation and int8
+# vs the dense model over 3 seeds, checked against the targets (after `make run`; about 3.5 minutes on 2 CPU
+# cores; `--quick` smoke run ~6 s). Writes data/08_reporting/bench_compression.{json,md}.
+bench-compression: install
+	$(BIN)/python -m prunegate.benchmarks.compression --seeds 0 1 2
+
+# Evaluate and gate the candidate (reproducing whatever changed first); prints the report and exits
+# non-zero when the candidate is NOT BLESSED.
+gate: install
+	@$(BIN)/dvc repro gate; status=$$?; \
+	  test -f data/08_reporting/gate_report.md && cat data/08_reporting/gate_report.md; exit $$status
+
+# Make the blessed candidate of the last run the champion (then commit champion/).
+promote: install
+	$(BIN)/prunegate promote --reason "$(or $(REASON),promoted with make promote)"
+
+# A champion, a harmful change that the gate blocks and a harmless one it blesses, in a temp copy.
+demo-regression: install
+	$(BIN)/python -m prunegate.demo.regression

@@ -29,6 +29,27 @@ def _infer_schema(args: argparse.Namespace) -> int:
     return 0
 
 
+def _promote(args: argparse.Namespace) -> int:
+    from prunegate.registry import PromotionError, promote
+
+    try:
+        record = promote(
+            Path(args.reporting_dir),
+            Path(args.model),
+            Path(args.champion_dir),
+            reason=args.reason,
+            by=args.by,
+        )
+    except PromotionError as error:
+        logging.getLogger("prunegate").error("%s", error)
+        return 1
+    sys.stdout.write(
+        f"promoted {record['model']} ({record['checksum'][:12]}) to champion; commit {args.champion_dir}/ "
+        "so that pull requests are gated against it\n"
+    )
+    return 0
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="prunegate", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -43,6 +64,14 @@ def _parser() -> argparse.ArgumentParser:
     schema.add_argument("--feature-columns", default=None, help="comma-separated; default: all but target")
     schema.add_argument("--out", default="conf/base/data_schema.yml")
     schema.set_defaults(handler=_infer_schema)
+
+    promote = commands.add_parser("promote", help="make the blessed candidate of the last run the champion")
+    promote.add_argument("--reason", required=True, help="why (recorded in champion/history.jsonl)")
+    promote.add_argument("--by", default=None, help="who (default: the current user)")
+    promote.add_argument("--reporting-dir", default="data/08_reporting")
+    promote.add_argument("--model", default="data/06_models/shipped.pt")
+    promote.add_argument("--champion-dir", default="champion")
+    promote.set_defaults(handler=_promote)
     return parser
 
 

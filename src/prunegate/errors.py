@@ -11,11 +11,15 @@ from prunegate.data.tables import DataFileError
 from prunegate.params.base import ConfigError
 from prunegate.validation.failures import DataValidationError
 
-__all__ = ["USER_ERRORS", "UnvalidatedDataError", "find_user_error"]
+__all__ = ["USER_ERRORS", "NotBlessedError", "UnvalidatedDataError", "find_user_error"]
 
 
 class UnvalidatedDataError(RuntimeError):
     """Data given to training is not the data that passed validation."""
+
+
+class NotBlessedError(RuntimeError):
+    """The candidate failed the gate: it is not shipped, and the run (and CI) fails."""
 
 
 USER_ERRORS: tuple[type[Exception], ...] = (
@@ -24,6 +28,7 @@ USER_ERRORS: tuple[type[Exception], ...] = (
     DataLeakageError,
     DataValidationError,
     ModelArtifactError,
+    NotBlessedError,
     UnvalidatedDataError,
 )
 

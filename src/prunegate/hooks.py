@@ -8,6 +8,7 @@ from kedro.framework.hooks import hook_impl
 
 from prunegate.params import (
     DistillationParams,
+    EvaluationParams,
     IngestionParams,
     ProfilingParams,
     PruningParams,
@@ -26,6 +27,7 @@ PARAMETER_MODELS = {
     "pruning": PruningParams,
     "distillation": DistillationParams,
     "pruning_sweep": SweepParams,
+    "evaluation": EvaluationParams,
 }
 
 

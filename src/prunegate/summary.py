@@ -64,6 +64,11 @@ def render_summary(reporting_dir: Path) -> str:
         failures = sum(len(table["failures"]) for table in validation["tables"].values())
         state = "passed" if validation["success"] else f"FAILED ({failures} failed expectations)"
         lines.append(f"- data validation: {state} (report: {reporting_dir / 'validation_report.md'})")
+    blessing = _read_json(reporting_dir / "blessing.json")
+    if blessing:
+        verdict = "BLESSED (shipped)" if blessing["blessed"] else "NOT BLESSED (not shipped)"
+        report = reporting_dir / "gate_report.md"
+        lines.append(f"- gate: candidate `{blessing['candidate']}` {verdict} (report: {report})")
     titles = [title for _, title, _ in _COLUMNS] + ["Δ acc pp", "MACs ÷", "speedup b256"]
     lines += ["", "| model | " + " | ".join(titles) + " |", "|---" * (len(titles) + 1) + "|"]
     baseline = _read_json(reporting_dir / MODEL_ROLES[_BASELINE])

@@ -63,7 +63,7 @@ def test_bad_data_stops_the_run_names_failures_and_keeps_the_previous_model(proj
 )
 def test_unusable_raw_file_fails_with_a_clear_message(project, content, message):
     (project / "data/01_raw/digits.csv").write_bytes(content)
-    result = run(["kedro", "run", "--pipeline", "ingestion"], project)
+    result = run(["kedro", "run", "--pipelines", "ingestion"], project)
     assert result.returncode != 0
     assert message in result.stdout + result.stderr
 

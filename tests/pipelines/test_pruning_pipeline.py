@@ -101,6 +101,7 @@ def test_unstructured_reaches_the_requested_sparsity(
         ({"criterion": "random"}, r"unknown criterion 'random'; known criteria: .*magnitude_l1"),
         ({"schedule": "weekly"}, r"unknown schedule 'weekly'"),
         ({"granularity": "unstructured", "budget": "macs"}, r"unstructured pruning takes budget 'sparsity'"),
+        ({"criterion": "snip", "allocation": "sensitivity"}, r"use allocation 'uniform' with snip"),
         ({"min_units": 16, "reduction": 0.95}, r"pruning\.reduction: 0\.95 of macs cannot be met"),
     ],
 )

@@ -31,7 +31,8 @@ def main(argv: list[str] | None = None) -> int:
     for seed in args.seeds:
         training = {**load_parameters(args.project, "training"), "seed": seed, "show_progress": False}
         started = time.perf_counter()
-        _, metrics, _ = train_dense_model(train, val, test, certificate, training, ingestion)
+        profiling = load_parameters(args.project, "profiling")
+        _, metrics, _ = train_dense_model(train, val, test, certificate, training, ingestion, profiling)
         rows.append({"seed": seed, **metrics, "train_seconds": time.perf_counter() - started})
 
     accuracy = mean_std([row["accuracy"] for row in rows])

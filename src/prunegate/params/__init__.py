@@ -6,6 +6,7 @@ and out-of-range values fail with :class:`ConfigError` naming the key.
 
 from prunegate.params.base import ConfigError, parse_params
 from prunegate.params.distillation import DistillationParams
+from prunegate.params.evaluation import EvaluationParams
 from prunegate.params.ingestion import IngestionParams
 from prunegate.params.profiling import ProfilingParams
 from prunegate.params.pruning import PruningParams
@@ -15,6 +16,7 @@ from prunegate.params.training import TrainingParams
 __all__ = [
     "ConfigError",
     "DistillationParams",
+    "EvaluationParams",
     "IngestionParams",
     "ProfilingParams",
     "PruningParams",

@@ -20,9 +20,9 @@ _STRUCTURED_BUDGETS = ("macs", "params", "latency")
 
 
 class FinetuneParams(StrictParams):
-    """Fine-tuning after pruning; the epochs are the total over all pruning steps."""
+    """Fine-tuning after pruning; the epochs are the total over all pruning steps (0: no fine-tuning)."""
 
-    epochs: PositiveInt
+    epochs: int = Field(ge=0)
     learning_rate: float = Field(gt=0, lt=1)
     batch_size: PositiveInt
     weight_decay: float = Field(ge=0)
@@ -72,6 +72,11 @@ class PruningParams(StrictParams):
     def _budget_matches_granularity(self) -> PruningParams:
         if self.granularity == "unstructured" and self.budget != "sparsity":
             raise ValueError(f"unstructured pruning takes budget 'sparsity', got {self.budget!r}")
+        if self.criterion == "snip" and self.granularity == "structured" and self.allocation == "sensitivity":
+            raise ValueError(
+                "allocation 'sensitivity' scans a trained model, but criterion 'snip' prunes at "
+                "initialisation: use allocation 'uniform' with snip"
+            )
         if self.granularity == "structured" and self.budget not in _STRUCTURED_BUDGETS:
             raise ValueError(
                 f"structured pruning takes a budget in {list(_STRUCTURED_BUDGETS)}, got {self.budget!r}"

@@ -129,7 +129,8 @@ def allocate_ratios(
     sign = 1.0 if higher_is_better else -1.0
 
     def drop(layer: str, ratio: float) -> float:
-        return 0.0 if ratio == 0.0 else sign * (baseline_metric - scan[layer][ratio])
+        # a scanned "improvement" from pruning alone is noise on a small validation set: count it as no loss
+        return 0.0 if ratio == 0.0 else max(0.0, sign * (baseline_metric - scan[layer][ratio]))
 
     cost = _cached(cost_of if cost_of is not None else linear_cost_model(layer_costs))
     largest = dict.fromkeys(layers, grid[-1])
@@ -207,18 +208,24 @@ def _give_back(
     cost: CostModel,
     target_cost: float,
 ) -> dict[str, float]:
-    """Lower ratios the greedy overshot on, while the budget still holds and the predicted loss falls."""
+    """Lower ratios the greedy overshot on, while the budget still holds and the predicted loss does not rise.
+
+    Among moves that lose nothing, the one that spends the most of the remaining budget wins, so the
+    allocation ends close to its budget instead of pruning more than asked (each move lowers a ratio on a
+    finite grid, so this terminates).
+    """
     while True:
-        best: tuple[float, str, float] | None = None
+        best: tuple[float, float, str, float] | None = None
         for layer, ratio in current.items():
             for lower in (r for r in grid if r < ratio):
                 candidate = {**current, layer: lower}
                 gain = drop(layer, ratio) - drop(layer, lower)
-                if gain > 0 and cost(candidate) <= target_cost and (best is None or gain > best[0]):
-                    best = (gain, layer, lower)
+                spent = cost(candidate)
+                if gain >= 0 and spent <= target_cost and (best is None or (gain, spent) > best[:2]):
+                    best = (gain, spent, layer, lower)
         if best is None:
             return current
-        current = {**current, best[1]: best[2]}
+        current = {**current, best[2]: best[3]}
 
 
 def _cached(cost: CostModel) -> CostModel:

@@ -122,7 +122,7 @@ def run_structured_pruning(
         module = build_model(spec)
         module.standardize.load_state_dict(model.standardize.state_dict())
     targets = [recipe.reduction] if at_init else get_schedule(recipe.schedule)(recipe.reduction, recipe.steps)
-    epochs_per_step = max(1, recipe.finetune.epochs // len(targets))
+    epochs_per_step = recipe.finetune.epochs // len(targets)
     history: list[dict[str, Any]] = []
     table = ""
     for step, reduction in enumerate(targets, start=1):

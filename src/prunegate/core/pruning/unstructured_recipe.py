@@ -75,7 +75,7 @@ def run_unstructured_pruning(
     else:
         module.load_state_dict(model.state_dict())
     targets = [recipe.sparsity] if at_init else get_schedule(recipe.schedule)(recipe.sparsity, recipe.steps)
-    epochs_per_step = max(1, recipe.finetune.epochs // len(targets))
+    epochs_per_step = recipe.finetune.epochs // len(targets)
     history: list[dict[str, Any]] = []
     for step, sparsity in enumerate(targets, start=1):
         masks = prune_unstructured(module, criterion, sparsity, scope=recipe.scope, calibration=calibration)

@@ -11,7 +11,7 @@ from matplotlib.figure import Figure
 from prunegate.params import SweepParams, parse_params
 from prunegate.params.sweep import expand_sweep
 from prunegate.pipelines.pruning.nodes import prune_dense_model
-from prunegate.pipelines.pruning_sweep.plots import accuracy_plot
+from prunegate.reporting.figures import accuracy_plot
 
 logger = logging.getLogger(__name__)
 

@@ -1,0 +1,129 @@
+"""The regression gate's view of one model (in the spirit of TFX's Evaluator): quality, calibration,
+robustness, per-class and sliced metrics from one pass over the test split.
+
+A thin composition of :mod:`~prunegate.core.metrics`, :mod:`~prunegate.core.calibration`,
+:mod:`~prunegate.core.robustness` and :mod:`~prunegate.core.slices`; the flat numbers in
+:attr:`EvaluationResult.metrics` use the same keys for every model, so DVC and the gate compare like with
+like.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import torch
+from torch import nn
+
+from prunegate.core.calibration import expected_calibration_error, reliability_curve
+from prunegate.core.metrics import (
+    classification_metrics,
+    confusion_rows,
+    macro_precision_recall,
+    per_class_metrics,
+)
+from prunegate.core.robustness import fgsm_accuracy, noise_accuracy
+from prunegate.core.slices import slice_metrics
+from prunegate.core.training import predict_logits
+
+__all__ = ["EvaluationResult", "EvaluationSettings", "evaluate_classifier"]
+
+
+@dataclass(frozen=True)
+class EvaluationSettings:
+    """What is measured besides accuracy (validated upstream, at the node boundary).
+
+    Attributes:
+        ece_bins: equal-width confidence bins of the ECE (Guo et al., 2017, use 15).
+        noise_sigmas: Gaussian input-noise standard deviations, raw feature units.
+        fgsm_epsilons: FGSM perturbation sizes (Goodfellow et al., 2015), raw feature units.
+        feature_range: ``(low, high)`` perturbed features are clamped to, or ``None``.
+        seed: seed of the input noise.
+    """
+
+    ece_bins: int
+    noise_sigmas: tuple[float, ...] = ()
+    fgsm_epsilons: tuple[float, ...] = ()
+    feature_range: tuple[float, float] | None = None
+    seed: int = 0
+
+
+@dataclass(frozen=True)
+class EvaluationResult:
+    """Everything measured on one model.
+
+    Attributes:
+        metrics: flat numbers: ``accuracy``, ``f1_macro``, ``log_loss``, ``precision_macro``,
+            ``recall_macro``, ``ece``, ``accuracy_noise_<sigma>``, ``accuracy_fgsm_<epsilon>``.
+        per_class: ``{class name: {precision, recall, f1, support}}``.
+        slices: ``{"class=<name>" | "<column>=<value>": {accuracy, [f1_macro,] count}}``.
+        confusion_rows: one ``{"actual", "predicted"}`` row per test sample (DVC ``confusion`` plot).
+        reliability: ``{"bin", "confidence", "accuracy", "count"}`` per non-empty confidence bin.
+    """
+
+    metrics: dict[str, float]
+    per_class: dict[str, dict[str, float]] = field(default_factory=dict)
+    slices: dict[str, dict[str, float]] = field(default_factory=dict)
+    confusion_rows: list[dict[str, str]] = field(default_factory=list)
+    reliability: list[dict[str, Any]] = field(default_factory=list)
+
+
+def evaluate_classifier(
+    module: nn.Module,
+    test: tuple[torch.Tensor, torch.Tensor],
+    class_names: Sequence[str],
+    settings: EvaluationSettings,
+    *,
+    slice_columns: dict[str, Sequence] | None = None,
+    gradient_module: nn.Module | None = None,
+) -> EvaluationResult:
+    """Measure ``module`` on the test split.
+
+    Args:
+        module: classifier taking raw features; its train/eval mode is restored afterwards.
+        test: ``(features N x D, integer targets N)``.
+        class_names: name of class ``i`` at position ``i``.
+        settings: ECE bins, noise sigmas, FGSM epsilons, clamping range and noise seed.
+        slice_columns: optional ``{column: N values}`` to slice by (not model features).
+        gradient_module: crafts the FGSM attack when ``module`` has no input gradient (dynamic int8):
+            pass its float counterpart. Defaults to ``module``.
+
+    Returns:
+        The :class:`EvaluationResult`.
+    """
+    features, targets = test
+    num_classes = len(class_names)
+    logits = predict_logits(module, features)
+    probabilities = torch.softmax(logits.double(), dim=1)
+
+    metrics: dict[str, float] = dict(classification_metrics(logits, targets, num_classes))
+    metrics.update(macro_precision_recall(logits, targets, num_classes))
+    metrics["ece"] = expected_calibration_error(probabilities, targets, settings.ece_bins)
+    metrics.update(
+        noise_accuracy(
+            module,
+            features,
+            targets,
+            settings.noise_sigmas,
+            seed=settings.seed,
+            feature_range=settings.feature_range,
+        )
+    )
+    metrics.update(
+        fgsm_accuracy(
+            module,
+            features,
+            targets,
+            settings.fgsm_epsilons,
+            feature_range=settings.feature_range,
+            gradient_model=gradient_module,
+        )
+    )
+    return EvaluationResult(
+        metrics=metrics,
+        per_class=per_class_metrics(logits, targets, class_names),
+        slices=slice_metrics(logits, targets, slice_columns, class_names),
+        confusion_rows=confusion_rows(logits, targets, class_names),
+        reliability=reliability_curve(probabilities, targets, settings.ece_bins),
+    )

@@ -1,0 +1,1 @@
+"""Demonstrations that run the real pipeline in a temporary copy of the project."""

@@ -1,0 +1,153 @@
+"""Typed, strict gate checks loaded from a YAML gates file.
+
+The thresholds mirror TFX Model Analysis ``tfma.MetricThreshold`` as used by the TFX Evaluator: a
+``GenericValueThreshold`` (``lower_bound`` / ``upper_bound``, inclusive) on the candidate alone and a
+``GenericChangeThreshold`` against a baseline in the metric's ``direction`` (TFMA's
+``HIGHER_IS_BETTER`` / ``LOWER_IS_BETTER``). Instead of TFMA's signed ``absolute`` / ``relative`` change
+values, tolerances here are non-negative "may be worse by at most" amounts, plus a minimum improvement
+ratio for compression targets (e.g. "at least 4x fewer MACs").
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import Field, ValidationError, model_validator
+
+from prunegate.params.base import ConfigError, StrictParams
+
+__all__ = [
+    "ALL_SLICES",
+    "CHANGE_THRESHOLDS",
+    "VALUE_THRESHOLDS",
+    "GateConfig",
+    "MetricCheck",
+    "load_gate_config",
+    "parse_gate_config",
+]
+
+ALL_SLICES = "*"
+"""``slice`` value meaning: every slice present in the candidate or the baseline."""
+
+VALUE_THRESHOLDS = ("lower_bound", "upper_bound")
+CHANGE_THRESHOLDS = ("max_worsening_abs", "max_worsening_rel", "min_improvement_ratio")
+
+
+class MetricCheck(StrictParams):
+    """One threshold check on one metric, overall or on a slice.
+
+    Attributes:
+        metric: Key in the flat metrics dict (e.g. ``accuracy``, ``macs``, ``latency_ms_p50_b256``).
+        direction: Which way is better: ``higher`` (accuracy) or ``lower`` (ece, macs, latency).
+        slice: A slice name from the metrics' ``slices`` mapping, ``"*"`` for every slice present in
+            the candidate or the baseline, or None for the overall metric.
+        lower_bound: The candidate must be >= this (TFMA ``GenericValueThreshold.lower_bound``).
+        upper_bound: The candidate must be <= this (TFMA ``GenericValueThreshold.upper_bound``).
+        max_worsening_abs: The candidate may be worse than the baseline by at most this, in the metric's
+            units (accuracy 0.005 = 0.5 percentage points).
+        max_worsening_rel: The candidate may be worse by at most this fraction of ``|baseline|``.
+        min_improvement_ratio: The candidate must be at least this many times better: baseline /
+            candidate when lower is better, candidate / baseline when higher is better.
+        description: Free text shown to people; not used by the gate.
+    """
+
+    metric: str = Field(min_length=1)
+    direction: Literal["higher", "lower"]
+    slice: str | None = Field(default=None, min_length=1)
+    lower_bound: float | None = Field(default=None, allow_inf_nan=False)
+    upper_bound: float | None = Field(default=None, allow_inf_nan=False)
+    max_worsening_abs: float | None = Field(default=None, ge=0, allow_inf_nan=False)
+    max_worsening_rel: float | None = Field(default=None, ge=0, allow_inf_nan=False)
+    min_improvement_ratio: float | None = Field(default=None, ge=1, allow_inf_nan=False)
+    description: str | None = None
+
+    @model_validator(mode="after")
+    def _has_a_consistent_threshold(self) -> MetricCheck:
+        if all(getattr(self, name) is None for name in (*VALUE_THRESHOLDS, *CHANGE_THRESHOLDS)):
+            names = ", ".join((*VALUE_THRESHOLDS, *CHANGE_THRESHOLDS))
+            raise ValueError(f"check on '{self.metric}' sets no threshold; set at least one of {names}")
+        low, high = self.lower_bound, self.upper_bound
+        if low is not None and high is not None and low > high:
+            raise ValueError(f"lower_bound {self.lower_bound:g} is above upper_bound {self.upper_bound:g}")
+        return self
+
+    @property
+    def has_change_threshold(self) -> bool:
+        """Whether the check compares against a baseline (and so needs one to be meaningful)."""
+        return any(getattr(self, name) is not None for name in CHANGE_THRESHOLDS)
+
+
+class GateConfig(StrictParams):
+    """The two gates. Both lists are required (write ``[]`` for none) so a typo cannot disable a gate.
+
+    Attributes:
+        compression: Checks of the shipped (compressed) model against the dense model of the same run.
+        regression: Checks of the candidate against the current champion.
+    """
+
+    compression: list[MetricCheck]
+    regression: list[MetricCheck]
+
+
+def parse_gate_config(data: Any, source: str = "gates") -> GateConfig:
+    """Validate an already-loaded gates mapping into :class:`GateConfig`.
+
+    Args:
+        data: The parsed YAML (or a Kedro ``params:`` dict).
+        source: Where ``data`` came from (a file path or a params key), named in errors.
+
+    Returns:
+        The validated config.
+
+    Raises:
+        ConfigError: ``data`` is not a mapping, or a key is unknown, missing or out of range; each
+            problem is named by its key path, e.g. ``regression.2.max_worsening_abs``.
+    """
+    if not isinstance(data, dict):
+        raise ConfigError(
+            f"gates config {source} must be a mapping with 'compression' and 'regression' lists, "
+            f"got {type(data).__name__}"
+        )
+    try:
+        return GateConfig.model_validate(data)
+    except ValidationError as error:
+        lines = [_describe_problem(problem) for problem in error.errors()]
+        raise ConfigError(f"invalid gates config {source}:\n" + "\n".join(lines)) from None
+
+
+def load_gate_config(path: str | Path) -> GateConfig:
+    """Read and validate a YAML gates file.
+
+    Args:
+        path: The gates file; its top-level keys are ``compression`` and ``regression``.
+
+    Returns:
+        The validated config.
+
+    Raises:
+        ConfigError: The file cannot be read, is not YAML, or fails validation; the message names the
+            file and the key path.
+    """
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as error:
+        raise ConfigError(f"cannot read gates file {path}: {error.strerror or error}") from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as error:
+        raise ConfigError(f"gates file {path} is not valid YAML: {error}") from None
+    return parse_gate_config(data, source=str(path))
+
+
+def _describe_problem(problem: Any) -> str:
+    key = ".".join(str(part) for part in problem["loc"]) or "<top level>"
+    if problem["type"] == "extra_forbidden":
+        return f"  {key}: unknown key"
+    if problem["type"] == "missing":
+        return f"  {key}: required key is missing"
+    shown = problem.get("input")
+    got = "" if isinstance(shown, dict) else f" (got {shown!r})"
+    return f"  {key}: {problem['msg']}{got}"

@@ -1,0 +1,55 @@
+"""Optional k-fold cross-validation of the dense training recipe (mean ± std over folds)."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import replace
+from typing import Any
+
+import pandas as pd
+import torch
+
+from prunegate.core.cross_validation import cross_validate
+from prunegate.core.models import build_model
+from prunegate.core.training import fit_standardization, seed_everything, train_model
+from prunegate.params import EvaluationParams, IngestionParams, TrainingParams, parse_params
+from prunegate.pipelines.validated_inputs import validated_splits_as_tensors
+
+logger = logging.getLogger(__name__)
+
+
+def cross_validate_recipe(
+    train_table: pd.DataFrame,
+    val_table: pd.DataFrame,
+    test_table: pd.DataFrame,
+    validated_splits: dict[str, Any],
+    evaluation_params: dict[str, Any],
+    training_params: dict[str, Any],
+    ingestion_params: dict[str, Any],
+) -> dict[str, Any]:
+    """k-fold CV of the training recipe on train + val (the test split stays untouched), if enabled."""
+    config = parse_params(EvaluationParams, evaluation_params, "evaluation")
+    if not config.cross_validation.enabled:
+        return {"enabled": False}
+    training = parse_params(TrainingParams, training_params, "training")
+    ingestion = parse_params(IngestionParams, ingestion_params, "ingestion")
+    data = validated_splits_as_tensors(train_table, val_table, test_table, validated_splits, ingestion)
+    features = torch.cat([data.train[0], data.val[0]])
+    targets = torch.cat([data.train[1], data.val[1]])
+    spec = training.model_spec(features.shape[1], len(data.encoding.classes), ingestion.image_shape)
+    recipe = replace(training.train_config(), show_progress=False)
+
+    def build_and_train(train, val, fold):
+        seed_everything(recipe.seed + fold)
+        model = build_model(spec)
+        fit_standardization(model, train[0])
+        train_model(
+            model, train, val, replace(recipe, seed=recipe.seed + fold), description=f"cv fold {fold}"
+        )
+        return model
+
+    result = cross_validate(build_and_train, features, targets, config.cross_validation.folds, config.seed)
+    logger.info(
+        "cross-validation: accuracy %.4f ± %.4f", result["cv_accuracy_mean"], result["cv_accuracy_std"]
+    )
+    return {"enabled": True, **result}

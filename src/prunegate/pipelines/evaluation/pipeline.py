@@ -1,0 +1,52 @@
+"""Evaluation pipeline definition."""
+
+from kedro.pipeline import Pipeline, node, pipeline
+
+from prunegate.pipelines.evaluation.cross_validation_node import cross_validate_recipe
+from prunegate.pipelines.evaluation.nodes import evaluate_models
+
+
+def create_pipeline(**kwargs) -> Pipeline:
+    return pipeline(
+        [
+            node(
+                evaluate_models,
+                inputs=[
+                    "dense_model",
+                    "pruned_model",
+                    "distilled_model",
+                    "train_table",
+                    "val_table",
+                    "test_table",
+                    "validated_splits",
+                    "params:evaluation",
+                    "params:ingestion",
+                    "params:profiling",
+                ],
+                outputs=[
+                    "evaluation_metrics",
+                    "candidate_metrics",
+                    "candidate_model",
+                    "candidate_confusion",
+                    "candidate_reliability",
+                    "candidate_confusion_png",
+                    "candidate_reliability_png",
+                ],
+                name="evaluate_models",
+            ),
+            node(
+                cross_validate_recipe,
+                inputs=[
+                    "train_table",
+                    "val_table",
+                    "test_table",
+                    "validated_splits",
+                    "params:evaluation",
+                    "params:training",
+                    "params:ingestion",
+                ],
+                outputs="cross_validation",
+                name="cross_validate_recipe",
+            ),
+        ]
+    )

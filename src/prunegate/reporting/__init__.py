@@ -1,0 +1,1 @@
+"""Figures and tables written to ``data/08_reporting`` (matplotlib, headless)."""

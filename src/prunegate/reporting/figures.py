@@ -1,0 +1,68 @@
+"""Report figures: accuracy vs cost per method, reliability diagram, confusion matrix (headless)."""
+
+from __future__ import annotations
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt
+import pandas as pd
+from matplotlib.figure import Figure
+
+__all__ = ["accuracy_plot", "confusion_plot", "reliability_plot"]
+
+
+def accuracy_plot(
+    table: pd.DataFrame, x: str, x_label: str, dense_accuracy: float, log_x: bool = False
+) -> Figure:
+    """Test accuracy against ``x`` for each method in ``table``, with the dense model as a reference line."""
+    figure, axes = plt.subplots(figsize=(7, 4.5))
+    for method, rows in table.sort_values(x).groupby("method", sort=True):
+        axes.plot(rows[x], rows["accuracy"], marker="o", label=method)
+    axes.axhline(dense_accuracy, color="black", linestyle="--", linewidth=1, label="dense")
+    if log_x:
+        axes.set_xscale("log")
+    axes.set_xlabel(x_label)
+    axes.set_ylabel("test accuracy")
+    axes.grid(alpha=0.3)
+    axes.legend(fontsize=8)
+    figure.tight_layout()
+    return figure
+
+
+def reliability_plot(reliability: pd.DataFrame, title: str) -> Figure:
+    """Reliability diagram (Guo et al., 2017): accuracy per confidence bin against the diagonal."""
+    figure, axes = plt.subplots(figsize=(4.5, 4.5))
+    axes.plot([0, 1], [0, 1], color="black", linestyle="--", linewidth=1, label="perfect calibration")
+    if not reliability.empty:
+        axes.plot(reliability["confidence"], reliability["accuracy"], marker="o", label="model")
+    axes.set_xlim(0, 1)
+    axes.set_ylim(0, 1)
+    axes.set_xlabel("confidence")
+    axes.set_ylabel("accuracy")
+    axes.set_title(title)
+    axes.legend(fontsize=8)
+    figure.tight_layout()
+    return figure
+
+
+def confusion_plot(confusion: pd.DataFrame, title: str) -> Figure:
+    """Confusion matrix counts from one (actual, predicted) row per test sample."""
+    counts = pd.crosstab(confusion["actual"], confusion["predicted"])
+    labels = sorted(set(counts.index) | set(counts.columns), key=str)
+    counts = counts.reindex(index=labels, columns=labels, fill_value=0)
+    figure, axes = plt.subplots(figsize=(5.5, 5))
+    axes.imshow(counts.to_numpy(), cmap="Blues")
+    axes.set_xticks(range(len(labels)), labels=labels)
+    axes.set_yticks(range(len(labels)), labels=labels)
+    for row in range(len(labels)):
+        for column in range(len(labels)):
+            value = counts.iat[row, column]
+            if value:
+                axes.text(column, row, str(value), ha="center", va="center", fontsize=7)
+    axes.set_xlabel("predicted")
+    axes.set_ylabel("actual")
+    axes.set_title(title)
+    figure.tight_layout()
+    return figure
