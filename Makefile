@@ -11,12 +11,15 @@ export KEDRO_DISABLE_TELEMETRY := 1
 export DO_NOT_TRACK := 1
 export DVC_NO_ANALYTICS := 1
 export BENTOML_DO_NOT_TRACK := True
+# the BentoML model store and Bentos live in the project, never in the user's global store
+export BENTOML_HOME ?= $(CURDIR)/bentoml_home
 export PATH := $(BIN):$(PATH)
 
 # pip warns about every missing folder of this machine's local package index: drop those lines only.
 PIP_FILTER := sed -u '/is ignored: it is neither a file nor a directory/d'
 
-.PHONY: install run test test-fast lint schema summary bench-dense bench-compression gate promote demo-regression
+.PHONY: install run test test-fast lint schema summary bench-dense bench-compression gate promote demo-regression \
+	serve rollback registry monitor simulate-drift bench-serving
 
 install: $(STAMP)
 
@@ -65,9 +68,35 @@ gate: install
 	@$(BIN)/dvc repro gate; status=$$?; \
 	  test -f data/08_reporting/gate_report.md && cat data/08_reporting/gate_report.md; exit $$status
 
-# Make the blessed candidate of the last run the champion (then commit champion/).
+# Make the blessed candidate of the last run the champion: champion/ (commit it) and the serving pointer.
 promote: install
 	$(BIN)/prunegate promote --reason "$(or $(REASON),promoted with make promote)"
+
+# Serve the champion on 127.0.0.1:3000 (conf/base/parameters_serving.yml); hot-reloads on promote/rollback.
+serve: install
+	$(BIN)/bentoml serve prunegate.serving.service:PrunegateService --host $(or $(HOST),127.0.0.1) --port $(or $(PORT),3000)
+
+# Serve the previous champion again (a running service switches without failed requests).
+rollback: install
+	$(BIN)/prunegate rollback --reason "$(or $(REASON),rolled back with make rollback)"
+
+registry: install
+	$(BIN)/prunegate registry
+
+# Drift and live accuracy of the logged traffic vs the training data; acts on the decision
+# (retrain through the gate, or rollback) and records it in the registry history.
+monitor: install
+	$(BIN)/prunegate monitor --act
+
+# Monitoring end to end in a temp copy: held-out traffic -> none, shifted traffic -> retrain (through the
+# gate), a bad promotion -> rollback with zero failed requests; prints every decision (~2 minutes).
+simulate-drift: install
+	$(BIN)/python -m prunegate.demo.simulate_drift
+
+# Serving throughput/latency at 16 and 32 clients: dense vs compressed, logging on/off, vs bare FastAPI;
+# checked against the targets, JSON in data/08_reporting/bench_serving.json (after `make run`; ~5 minutes).
+bench-serving: install
+	$(BIN)/python -m prunegate.benchmarks.serving
 
 # A champion, a harmful change that the gate blocks and a harmless one it blesses, in a temp copy.
 demo-regression: install

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import sys
 from pathlib import Path
@@ -31,7 +32,14 @@ def _infer_schema(args: argparse.Namespace) -> int:
 
 def _promote(args: argparse.Namespace) -> int:
     from prunegate.registry import PromotionError, promote
+    from prunegate.registry.store import RegistryError, promote_version
 
+    packaging = Path(args.reporting_dir) / "packaging.json"
+    if not args.metrics_only and not packaging.is_file():
+        logging.getLogger("prunegate").error(
+            "%s is missing: run `make run` (it packages blessed models)", packaging
+        )
+        return 1
     try:
         record = promote(
             Path(args.reporting_dir),
@@ -40,13 +48,57 @@ def _promote(args: argparse.Namespace) -> int:
             reason=args.reason,
             by=args.by,
         )
-    except PromotionError as error:
+        if not args.metrics_only:
+            tag = json.loads(packaging.read_text())["model_tag"]
+            promote_version(Path(args.registry_dir), tag, reason=args.reason, by=args.by)
+            record["serving"] = tag
+    except (PromotionError, RegistryError) as error:
         logging.getLogger("prunegate").error("%s", error)
         return 1
+    serving = f"; serving {record['serving']}" if "serving" in record else ""
     sys.stdout.write(
-        f"promoted {record['model']} ({record['checksum'][:12]}) to champion; commit {args.champion_dir}/ "
-        "so that pull requests are gated against it\n"
+        f"promoted {record['model']} ({record['checksum'][:12]}) to champion{serving}; "
+        f"commit {args.champion_dir}/ so that pull requests are gated against it\n"
     )
+    return 0
+
+
+def _rollback(args: argparse.Namespace) -> int:
+    from prunegate.registry.store import RegistryError, rollback
+
+    try:
+        pointer = rollback(Path(args.registry_dir), reason=args.reason, by=args.by)
+    except RegistryError as error:
+        logging.getLogger("prunegate").error("%s", error)
+        return 1
+    sys.stdout.write(f"rolled back: now serving {pointer.champion} (a running service reloads it)\n")
+    return 0
+
+
+def _history(args: argparse.Namespace) -> int:
+    from prunegate.registry.store import history, read_pointer
+
+    pointer = read_pointer(Path(args.registry_dir))
+    lines = [f"champion: {pointer.champion}", f"previous: {pointer.previous}", ""]
+    lines += ["| at | event | by | champion | reason |", "|---|---|---|---|---|"]
+    lines += [
+        f"| {e['at']} | {e['event']} | {e['by']} | {e['champion']} | {e['reason']} |"
+        for e in history(Path(args.registry_dir))
+    ]
+    sys.stdout.write("\n".join(lines) + "\n")
+    return 0
+
+
+def _monitor(args: argparse.Namespace) -> int:
+    from prunegate.monitoring.command import monitor
+
+    result = monitor(Path.cwd(), Path(args.registry_dir), act=args.act)
+    summary = result["summary"]
+    lines = [f"decision: {summary['decision']}", *[f"  - {reason}" for reason in summary.get("reasons", [])]]
+    if "outcome" in result:
+        lines.append(f"action: {result['outcome']['action']}")
+    lines.append("report: data/08_reporting/drift_report.html, data/08_reporting/monitoring_summary.json")
+    sys.stdout.write("\n".join(lines) + "\n")
     return 0
 
 
@@ -71,7 +123,24 @@ def _parser() -> argparse.ArgumentParser:
     promote.add_argument("--reporting-dir", default="data/08_reporting")
     promote.add_argument("--model", default="data/06_models/shipped.pt")
     promote.add_argument("--champion-dir", default="champion")
+    promote.add_argument("--registry-dir", default="registry")
+    promote.add_argument("--metrics-only", action="store_true", help="only champion/ (no serving registry)")
     promote.set_defaults(handler=_promote)
+
+    back = commands.add_parser("rollback", help="serve the previous champion again")
+    back.add_argument("--reason", required=True, help="why (recorded in registry/history.jsonl)")
+    back.add_argument("--by", default=None)
+    back.add_argument("--registry-dir", default="registry")
+    back.set_defaults(handler=_rollback)
+
+    watch = commands.add_parser("monitor", help="drift and live accuracy of served traffic, and a decision")
+    watch.add_argument("--act", action="store_true", help="carry out the decision (rollback or retrain)")
+    watch.add_argument("--registry-dir", default="registry")
+    watch.set_defaults(handler=_monitor)
+
+    registry = commands.add_parser("registry", help="the serving champion, previous, and the history")
+    registry.add_argument("--registry-dir", default="registry")
+    registry.set_defaults(handler=_history)
     return parser
 
 

@@ -10,6 +10,8 @@ from prunegate.params import (
     DistillationParams,
     EvaluationParams,
     IngestionParams,
+    MonitoringParams,
+    PackagingParams,
     ProfilingParams,
     PruningParams,
     SweepParams,
@@ -28,6 +30,8 @@ PARAMETER_MODELS = {
     "distillation": DistillationParams,
     "pruning_sweep": SweepParams,
     "evaluation": EvaluationParams,
+    "monitoring": MonitoringParams,
+    "packaging": PackagingParams,
 }
 
 

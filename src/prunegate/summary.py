@@ -69,6 +69,12 @@ def render_summary(reporting_dir: Path) -> str:
         verdict = "BLESSED (shipped)" if blessing["blessed"] else "NOT BLESSED (not shipped)"
         report = reporting_dir / "gate_report.md"
         lines.append(f"- gate: candidate `{blessing['candidate']}` {verdict} (report: {report})")
+    packaging = _read_json(reporting_dir / "packaging.json")
+    if packaging and blessing and blessing["blessed"]:
+        lines.append(
+            f"- packaged: `{packaging['model_tag']}` (runtime {packaging['runtime']}), "
+            f"Bento `{packaging['bento_tag']}`; `make promote` then `make serve` to serve it"
+        )
     titles = [title for _, title, _ in _COLUMNS] + ["Δ acc pp", "MACs ÷", "speedup b256"]
     lines += ["", "| model | " + " | ".join(titles) + " |", "|---" * (len(titles) + 1) + "|"]
     baseline = _read_json(reporting_dir / MODEL_ROLES[_BASELINE])

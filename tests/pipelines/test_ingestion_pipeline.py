@@ -1,13 +1,19 @@
+import pandas as pd
+import pytest
 from kedro.io import DataCatalog, MemoryDataset
 from kedro.runner import SequentialRunner
 
 from prunegate.pipelines.ingestion import create_pipeline
-from prunegate.pipelines.ingestion.nodes import split_raw_table
+from prunegate.pipelines.ingestion.nodes import append_feedback, split_raw_table
 
 
 def test_ingestion_pipeline_splits_digits_on_an_in_memory_catalog(digits, ingestion_params):
     catalog = DataCatalog(
-        {"raw_table": MemoryDataset(digits), "params:ingestion": MemoryDataset(ingestion_params)}
+        {
+            "raw_table": MemoryDataset(digits),
+            "feedback_table": MemoryDataset(pd.DataFrame()),
+            "params:ingestion": MemoryDataset(ingestion_params),
+        }
     )
     for name in ("train_table", "val_table", "test_table", "leakage_report"):
         catalog[name] = MemoryDataset()
@@ -23,3 +29,13 @@ def test_columns_in_another_order_are_kept_as_is(digits, ingestion_params):
     shuffled = digits[list(reversed(digits.columns))]
     train, _, _, _ = split_raw_table(shuffled, ingestion_params)
     assert list(train.columns) == list(shuffled.columns)
+
+
+def test_feedback_rows_are_appended_to_the_raw_table(digits):
+    feedback = digits.iloc[:5][list(reversed(digits.columns))]
+    combined = append_feedback(digits, feedback)
+    assert len(combined) == len(digits) + 5
+    assert list(combined.columns) == list(digits.columns)
+    assert append_feedback(digits, pd.DataFrame()) is digits
+    with pytest.raises(ValueError, match="lack the columns"):
+        append_feedback(digits, feedback.drop(columns="target"))

@@ -21,19 +21,32 @@ logger = logging.getLogger(__name__)
 
 
 class TableDataset(AbstractDataset[pd.DataFrame, pd.DataFrame]):
-    """``filepath`` ending in .csv or .parquet; optional ``embedded`` source name for a missing file."""
+    """``filepath`` ending in .csv or .parquet; optional ``embedded`` source name for a missing file.
 
-    def __init__(self, filepath: str, embedded: str | None = None, metadata: dict[str, Any] | None = None):
+    ``optional: true`` makes a missing file load as an empty table (e.g. labelled feedback that may not
+    exist yet); a file that exists is read with the same checks as any other.
+    """
+
+    def __init__(
+        self,
+        filepath: str,
+        embedded: str | None = None,
+        optional: bool = False,
+        metadata: dict[str, Any] | None = None,
+    ):
         if embedded is not None and embedded not in EMBEDDED_DATASETS:
             raise DataFileError(f"unknown embedded dataset {embedded!r}; known: {sorted(EMBEDDED_DATASETS)}")
         self._filepath = Path(filepath)
         self._embedded = embedded
+        self._optional = optional
         self.metadata = metadata
 
     def load(self) -> pd.DataFrame:
         if self._embedded and not self._filepath.exists():
             logger.info("writing the embedded dataset %r to %s", self._embedded, self._filepath)
             write_table(EMBEDDED_DATASETS[self._embedded](), self._filepath)
+        if self._optional and not self._filepath.exists():
+            return pd.DataFrame()
         return read_table(self._filepath)
 
     def save(self, data: pd.DataFrame) -> None:
@@ -43,4 +56,4 @@ class TableDataset(AbstractDataset[pd.DataFrame, pd.DataFrame]):
         return self._filepath.exists()
 
     def _describe(self) -> dict[str, Any]:
-        return {"filepath": str(self._filepath), "embedded": self._embedded}
+        return {"filepath": str(self._filepath), "embedded": self._embedded, "optional": self._optional}

@@ -68,7 +68,7 @@ def setup_champion(source: Path, root: Path, extra_edits=()) -> tuple[ProjectSan
     outcome = run_gate(sandbox, "champion")
     if outcome.exit_code != 0:
         raise RuntimeError(f"the default configuration was not blessed:\n{outcome.report}")
-    sandbox.run("prunegate", "promote", "--reason", "demo: first champion", "--by", "demo")
+    sandbox.run("prunegate", "promote", "--metrics-only", "--reason", "demo: first champion", "--by", "demo")
     sandbox.commit("promote the first champion")
     return sandbox, outcome
 

@@ -11,7 +11,17 @@ from pathlib import Path
 
 __all__ = ["ProjectSandbox"]
 
-_COPIED = ("pyproject.toml", ".telemetry", ".dvcignore", "dvc.yaml", "conf", "src", "champion", ".dvc")
+_COPIED = (
+    "pyproject.toml",
+    ".telemetry",
+    ".dvcignore",
+    "dvc.yaml",
+    "conf",
+    "src",
+    "champion",
+    ".dvc",
+    "bentofile.yaml",
+)
 _IGNORED = shutil.ignore_patterns("__pycache__", "*.egg-info", "cache", "tmp", "config.local", "local")
 
 
@@ -34,7 +44,11 @@ class ProjectSandbox:
         for layer in (source / "data").iterdir():
             if layer.is_dir():
                 (root / "data" / layer.name).mkdir(parents=True, exist_ok=True)
-        (root / ".gitignore").write_text("data/\n.dvc/cache\n.dvc/tmp\n")
+        for promoted in ("metrics.json", "model.json", "history.jsonl"):  # start with no champion
+            (root / "champion" / promoted).unlink(missing_ok=True)
+        (root / ".gitignore").write_text(
+            "data/\n.dvc/cache\n.dvc/tmp\nbentoml_home/\nregistry/\nmonitoring/\n"
+        )
         sandbox = cls(root)
         sandbox.run("git", "init", "-q", "-b", "main")
         sandbox.run("git", "config", "user.email", "demo@prunegate.invalid")

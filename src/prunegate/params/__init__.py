@@ -8,6 +8,8 @@ from prunegate.params.base import ConfigError, parse_params
 from prunegate.params.distillation import DistillationParams
 from prunegate.params.evaluation import EvaluationParams
 from prunegate.params.ingestion import IngestionParams
+from prunegate.params.monitoring import MonitoringParams
+from prunegate.params.packaging import PackagingParams
 from prunegate.params.profiling import ProfilingParams
 from prunegate.params.pruning import PruningParams
 from prunegate.params.sweep import SweepParams
@@ -18,6 +20,8 @@ __all__ = [
     "DistillationParams",
     "EvaluationParams",
     "IngestionParams",
+    "MonitoringParams",
+    "PackagingParams",
     "ProfilingParams",
     "PruningParams",
     "SweepParams",

@@ -13,6 +13,22 @@ from prunegate.params import IngestionParams, parse_params
 logger = logging.getLogger(__name__)
 
 
+def append_feedback(raw_table: pd.DataFrame, feedback_table: pd.DataFrame) -> pd.DataFrame:
+    """The raw table plus labelled feedback from served traffic (written by ``prunegate monitor``).
+
+    Args:
+        raw_table: The original data.
+        feedback_table: Rows with the same columns, or an empty table when there is no feedback yet.
+    """
+    if feedback_table.empty:
+        return raw_table
+    missing = sorted(set(raw_table.columns) - set(feedback_table.columns))
+    if missing:
+        raise ValueError(f"feedback rows lack the columns {missing[:5]} of the raw table")
+    logger.info("adding %d labelled feedback row(s) to %d raw rows", len(feedback_table), len(raw_table))
+    return pd.concat([raw_table, feedback_table[list(raw_table.columns)]], ignore_index=True)
+
+
 def split_raw_table(
     raw_table: pd.DataFrame, params: dict[str, Any]
 ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, dict[str, Any]]:

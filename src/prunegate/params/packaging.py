@@ -1,0 +1,19 @@
+"""Parameters of the packaging pipeline (``conf/base/parameters_packaging.yml``)."""
+
+from __future__ import annotations
+
+from pydantic import Field, PositiveInt
+
+from prunegate.params.base import StrictParams
+
+__all__ = ["PackagingParams"]
+
+
+class PackagingParams(StrictParams):
+    """How the serving runtime is chosen and whether a Bento is built."""
+
+    runtime_batch_sizes: list[PositiveInt] = Field(min_length=1)
+    runtime_repeats: PositiveInt
+    parity_tolerance: float = Field(gt=0)
+    build_bento: bool
+    bentofile: str = Field(min_length=1)

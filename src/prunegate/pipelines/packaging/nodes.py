@@ -1,0 +1,110 @@
+"""Nodes of the packaging pipeline."""
+
+from __future__ import annotations
+
+import logging
+import os
+import subprocess
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from prunegate.core.serialization import ModelArtifact, save_artifact
+from prunegate.errors import NotBlessedError
+from prunegate.params import PackagingParams, parse_params
+from prunegate.registry.store import ensure_project_bentoml_home, register_model
+
+logger = logging.getLogger(__name__)
+
+_SAMPLE_ROWS = 256
+
+
+def _git_commit() -> str | None:
+    result = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True, check=False)
+    return result.stdout.strip() or None
+
+
+def _feature_ranges(data_schema: dict[str, Any], feature_names: list[str]) -> dict[str, list[float]]:
+    columns = data_schema["feature_columns"]
+    return {name: [float(columns[name]["min"]), float(columns[name]["max"])] for name in feature_names}
+
+
+def package_model(
+    shipped_model: ModelArtifact,
+    blessing: dict[str, Any],
+    candidate_metrics: dict[str, Any],
+    data_schema: dict[str, Any],
+    packaging_params: dict[str, Any],
+) -> dict[str, Any]:
+    """Store the blessed model (with its metadata and chosen runtime) and build a Bento around it.
+
+    Raises:
+        NotBlessedError: when the blessing on disk does not bless this model (defence in depth: the
+            gate only writes ``shipped_model`` for a blessed candidate).
+
+    Returns:
+        What was packaged: the model tag in the store, the runtime and its measurements, the Bento tag.
+    """
+    from prunegate.serving.runtimes import select_runtime
+
+    config = parse_params(PackagingParams, packaging_params, "packaging")
+    if not blessing.get("blessed") or not shipped_model.metadata.get("blessed"):
+        raise NotBlessedError(f"{blessing.get('candidate')} is not blessed: it is not packaged")
+    ensure_project_bentoml_home()
+    feature_names = shipped_model.metadata["feature_names"]
+    ranges = _feature_ranges(data_schema, feature_names)
+    low = np.array([r[0] for r in ranges.values()], dtype=np.float32)
+    high = np.array([r[1] for r in ranges.values()], dtype=np.float32)
+    sample = np.random.default_rng(0).uniform(low, high, size=(_SAMPLE_ROWS, len(low))).astype(np.float32)
+
+    with tempfile.TemporaryDirectory() as scratch:
+        model_file = Path(scratch) / "model.pt"
+        save_artifact(shipped_model, model_file)
+        choice = select_runtime(
+            shipped_model,
+            sample,
+            batch_sizes=tuple(config.runtime_batch_sizes),
+            repeats=config.runtime_repeats,
+            tolerance=config.parity_tolerance,
+            work_dir=Path(scratch),
+        )
+        metadata = {
+            "version": shipped_model.checksum[:12],
+            "model": candidate_metrics["model"],
+            "feature_names": feature_names,
+            "class_names": shipped_model.metadata["class_names"],
+            "feature_ranges": ranges,
+            "input_shape": shipped_model.metadata.get("image_shape") or [len(feature_names)],
+            "runtime": choice.name,
+            "git_commit": _git_commit(),
+            "data_fingerprints": shipped_model.metadata.get("data_fingerprints"),
+            "metrics": {k: v for k, v in candidate_metrics.items() if isinstance(v, int | float)},
+        }
+        metadata = {key: value for key, value in metadata.items() if value is not None}  # store: no None
+        extra = [choice.onnx_path] if choice.onnx_path else []
+        tag = register_model(
+            model_file,
+            labels={"model": candidate_metrics["model"], "runtime": choice.name},
+            metadata=metadata,
+            extra_files=extra,
+        )
+    bento = _build_bento(config, tag) if config.build_bento else None
+    logger.info("packaged %s (runtime %s), bento %s", tag, choice.name, bento)
+    return {"model_tag": tag, "bento_tag": bento, "runtime": choice.name, "runtimes": choice.report()}
+
+
+def _build_bento(config: PackagingParams, model_tag: str) -> str:
+    """``bentoml build`` of the service with ``model_tag`` as its packaged model (offline)."""
+    env = {**os.environ, "PRUNEGATE_BENTO_MODEL": model_tag}
+    result = subprocess.run(
+        ["bentoml", "build", "-f", config.bentofile, "--output", "tag"],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=False,
+    )
+    if result.returncode != 0:
+        raise RuntimeError(f"bentoml build failed:\n{result.stdout}\n{result.stderr}")
+    return result.stdout.strip().splitlines()[-1].removeprefix("__tag__:")

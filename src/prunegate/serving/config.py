@@ -1,0 +1,99 @@
+"""Serving settings: ``conf/base/parameters_serving.yml`` (section ``serving``), validated once.
+
+The file is ``PRUNEGATE_SERVING_CONFIG`` if set, else ``<project root>/conf/base/parameters_serving.yml``,
+else the one in the working directory. The project root is ``PRUNEGATE_PROJECT_ROOT`` if set, else the
+working directory; relative folders in the file (registry, monitoring) are taken from it. Inside a built
+Bento the working directory is the Bento's ``src`` folder, which carries the file: setting only
+``PRUNEGATE_PROJECT_ROOT`` there moves the logs and keeps the packaged settings.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, PositiveFloat, PositiveInt, ValidationError
+
+__all__ = [
+    "BENTO_MODEL_ENV",
+    "CONFIG_ENV",
+    "MODEL_PATH_ENV",
+    "ROOT_ENV",
+    "ServingConfig",
+    "ServingConfigError",
+    "load_serving_config",
+    "project_root",
+]
+
+ROOT_ENV = "PRUNEGATE_PROJECT_ROOT"
+CONFIG_ENV = "PRUNEGATE_SERVING_CONFIG"
+MODEL_PATH_ENV = "PRUNEGATE_MODEL_PATH"  # serve this model file instead of the registry champion
+BENTO_MODEL_ENV = "PRUNEGATE_BENTO_MODEL"  # the store tag `bentoml build` packages (set by packaging)
+DEFAULT_CONFIG = Path("conf/base/parameters_serving.yml")
+SECTION = "serving"
+
+
+class ServingConfigError(ValueError):
+    """A serving config with a missing or unknown key or a bad value (each named in the message)."""
+
+
+class ServingConfig(BaseModel):
+    """The ``serving`` section; every key is required except ``runtime`` (see the YAML comments).
+
+    Same rules as ``prunegate.params.StrictParams`` (unknown keys are errors, no string-to-number
+    coercion), restated here because importing ``prunegate.params`` pulls in pandas and scikit-learn,
+    which the service does not otherwise need.
+    """
+
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+    host: str
+    port: PositiveInt
+    max_batch_size: PositiveInt
+    batch_max_latency_ms: PositiveInt
+    reload_interval_s: PositiveFloat | PositiveInt
+    registry_dir: str
+    monitoring_dir: str
+    log_predictions: bool
+    log_flush_interval_s: PositiveFloat | PositiveInt
+    log_flush_rows: PositiveInt
+    timeout_s: PositiveInt
+    max_concurrency: PositiveInt
+    inference_threads: PositiveInt
+    workers: PositiveInt
+    runtime: Literal["eager", "torchscript", "onnx"] | None = None
+
+    def path(self, folder: str) -> Path:
+        """``folder`` (``registry_dir``, ``monitoring_dir``) resolved against the project root."""
+        return project_root() / folder
+
+
+def project_root() -> Path:
+    return Path(os.environ.get(ROOT_ENV) or Path.cwd()).resolve()
+
+
+def _default_config() -> Path:
+    candidates = [project_root() / DEFAULT_CONFIG, Path.cwd() / DEFAULT_CONFIG]
+    return next((candidate for candidate in candidates if candidate.is_file()), candidates[0])
+
+
+def load_serving_config(path: Path | None = None) -> ServingConfig:
+    """Read and validate the serving settings.
+
+    Raises:
+        FileNotFoundError: the file does not exist.
+        ServingConfigError: a missing or unknown key, or a bad value.
+    """
+    source = Path(path or os.environ.get(CONFIG_ENV) or _default_config())
+    if not source.is_file():
+        raise FileNotFoundError(f"serving config {source} not found (set {CONFIG_ENV} or {ROOT_ENV})")
+    section = (yaml.safe_load(source.read_text()) or {}).get(SECTION)
+    if not isinstance(section, dict):
+        raise ServingConfigError(f"{source}: no '{SECTION}:' mapping")
+    try:
+        return ServingConfig.model_validate(section)
+    except ValidationError as error:
+        problems = [f"{SECTION}.{'.'.join(map(str, item['loc']))}: {item['msg']}" for item in error.errors()]
+        raise ServingConfigError(f"{source}: " + "; ".join(problems)) from None

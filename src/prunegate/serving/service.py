@@ -1,0 +1,297 @@
+"""The BentoML service: ``POST /predict``, ``POST /feedback``, ``GET /model`` (+ BentoML's own endpoints).
+
+Start it from the project root: ``BENTOML_HOME=bentoml_home bentoml serve
+prunegate.serving.service:PrunegateService`` (settings: :mod:`prunegate.serving.config`).
+
+Where the model comes from, first match wins (decided in ``__init__``):
+
+1. ``PRUNEGATE_MODEL_PATH=path/to/model.pt``: that file, fixed (tests, ad-hoc serving).
+2. The registry champion (``<project>/<registry_dir>/pointer.json``), followed with hot reload: serving
+   from the project needs no ``bentoml build``.
+3. Served from a built Bento (no registry inside it): the class-level ``packaged_model``, a
+   ``bentoml.models.BentoModel`` reference. At import it is resolved from ``PRUNEGATE_BENTO_MODEL``
+   (packaging sets it for ``bentoml build``), else the registry champion, else the newest version in
+   the store (inside a Bento, the store holds only the packaged model). It is ``None`` when none of
+   them exists, so importing the module never needs a model; ``bentoml build`` records it when set.
+   A Bento's working directory is its ``src`` folder: set ``PRUNEGATE_PROJECT_ROOT`` to put the
+   prediction log elsewhere.
+4. Otherwise startup fails with :class:`~prunegate.serving.model_holder.NoChampionError`.
+
+Adaptive batching: ``/predict`` validates the rows against the loaded model (400 naming each bad
+field) and sends the float32 matrix through BentoML's in-process client of this service to the
+``batchable=True`` API ``/infer``, where BentoML's dispatcher merges concurrent requests into one model
+call. ``/infer`` therefore also exists as a public numeric endpoint (a list of feature lists in, the
+probability matrix out); its input is validated per request before batching, so one bad request never
+fails a batch, but it is *not* logged: the monitored API is ``/predict``. A hot swap between
+validation and inference is detected (the model object changed) and the request is recomputed, so
+``model_version`` always names the model that produced the answer.
+
+Client errors log no traceback: our own 400s are returned as responses, and for BentoML's (malformed
+JSON, wrong top-level shape), which it logs with ``exc_info``, :class:`ClientErrorLogFilter` keeps the
+line and drops the traceback. Server errors (5xx) keep theirs.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import uuid
+from pathlib import Path
+from typing import Annotated, Any
+
+import aiohttp
+import bentoml
+import numpy as np
+from fastapi import FastAPI
+from pydantic import PlainSerializer, PlainValidator, WithJsonSchema
+from starlette.responses import JSONResponse
+
+from prunegate.registry.store import MODEL_NAME, ensure_project_bentoml_home, read_pointer
+from prunegate.serving.config import (
+    BENTO_MODEL_ENV,
+    MODEL_PATH_ENV,
+    ServingConfig,
+    load_serving_config,
+    project_root,
+)
+from prunegate.serving.model_holder import ModelHolder, NoChampionError, load_model_file, load_store_model
+from prunegate.serving.prediction_log import PredictionLogger
+from prunegate.serving.schemas import (
+    FeedbackRequest,
+    FeedbackResponse,
+    ModelInfo,
+    PredictResponse,
+    RequestValidationError,
+    predict_request_model,
+    validate_labels,
+    validate_rows,
+)
+
+__all__ = [
+    "ClientErrorLogFilter",
+    "NoChampionError",
+    "PrunegateService",
+    "ServingConfig",
+    "load_serving_config",
+]
+
+logger = logging.getLogger(__name__)
+
+BAD_REQUEST = 400  # every validation error, BentoML's own (malformed JSON) and ours alike
+CLIENT_ERROR_STATUSES = range(400, 500)
+NOT_FROM_A_BENTO = (None, "not available")  # BentoML's server_context.bento_version outside a Bento
+SWAP_ATTEMPTS = 3  # a request is recomputed at most this often when models swap under it
+CLIENT_ATTEMPTS = 3  # calls of /infer through the in-process client (see _batched_probabilities)
+# BentoML 1.4.39 closes its internal client session every 100 requests / 300 s, failing requests still
+# in flight on it (bentoml/BentoML#5540, #5544; retry proposed in #5698). In-process there is nothing to
+# rebalance, so the session is kept for a year of requests; the retry covers what remains.
+IN_PROCESS_SESSION = {"max_requests": 2**62, "max_age": 365 * 24 * 3600.0}
+
+os.environ.setdefault("BENTOML_DO_NOT_TRACK", "True")
+logging.getLogger("prunegate").setLevel(logging.INFO)  # BentoML's server logging keeps root at WARNING
+
+
+class ClientErrorLogFilter(logging.Filter):
+    """Keeps BentoML's log line for a rejected request but drops the traceback of client (4xx) errors."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        error = record.exc_info[1] if record.exc_info else None
+        if error is not None and _is_client_error(error):
+            record.msg = f"{record.getMessage()}: client error ({type(error).__name__}): {error}"
+            record.args, record.exc_info, record.exc_text = None, None, None
+            record.levelno, record.levelname = logging.INFO, "INFO"
+        return True
+
+
+def _is_client_error(error: BaseException) -> bool:
+    from pydantic import ValidationError
+
+    status = getattr(getattr(error, "error_code", None), "value", None)
+    return isinstance(error, ValidationError) or status in CLIENT_ERROR_STATUSES
+
+
+logging.getLogger("bentoml._internal.server.http_app").addFilter(ClientErrorLogFilter())
+
+CONFIG = load_serving_config()
+MAX_BATCH = CONFIG.max_batch_size
+REGISTRY_DIR = CONFIG.path(CONFIG.registry_dir)
+ensure_project_bentoml_home(project_root())
+
+
+def _packaged_model() -> bentoml.models.BentoModel | None:
+    """The store version a built Bento carries (see the module docstring); ``None`` when there is none."""
+    tag = os.environ.get(BENTO_MODEL_ENV) or read_pointer(REGISTRY_DIR).champion or MODEL_NAME
+    try:
+        return bentoml.models.BentoModel(bentoml.models.get(tag).tag)
+    except bentoml.exceptions.NotFound:
+        return None
+
+
+def _feature_matrix(value: Any) -> np.ndarray:
+    """Validate ``/infer`` input per request, before batching, against the model being served.
+
+    An ``np.ndarray`` only arrives in-process (from ``/predict``, already validated); JSON never holds one.
+    """
+    if isinstance(value, np.ndarray):
+        return value
+    try:
+        model = bentoml.get_current_service().holder.current
+    except bentoml.exceptions.BentoMLException:  # no instance yet (client side before startup)
+        raise ValueError("the service is not started") from None
+    try:
+        return validate_rows(
+            value, model.feature_names, model.feature_ranges, CONFIG.max_batch_size, field="features"
+        )
+    except RequestValidationError as error:
+        raise ValueError(str(error)) from None
+
+
+_MATRIX_SCHEMA = {
+    "type": "array",
+    "minItems": 1,
+    "maxItems": CONFIG.max_batch_size,
+    "items": {"type": "array", "items": {"type": "number"}},
+}
+FeatureMatrix = Annotated[
+    Any,
+    PlainValidator(_feature_matrix),
+    PlainSerializer(lambda array: np.asarray(array).tolist(), when_used="json"),
+    WithJsonSchema(_MATRIX_SCHEMA),
+]
+_info_app = FastAPI(title="prunegate model info", docs_url=None, redoc_url=None, openapi_url=None)
+
+
+@bentoml.service(
+    name="prunegate",
+    traffic={"timeout": CONFIG.timeout_s, "max_concurrency": CONFIG.max_concurrency},
+    http={"host": CONFIG.host, "port": CONFIG.port},
+    runner_connection=IN_PROCESS_SESSION,
+    workers=CONFIG.workers,
+)
+@bentoml.asgi_app(_info_app, path="/")
+class PrunegateService:
+    """Predictions with validation, logging, feedback and hot reload of the registry champion."""
+
+    packaged_model = _packaged_model()
+
+    def __init__(self) -> None:
+        import torch
+
+        torch.set_num_threads(CONFIG.inference_threads)
+        self.holder = self._make_holder()
+        self.holder.start()
+        self.prediction_log = None
+        if CONFIG.log_predictions:
+            self.prediction_log = PredictionLogger(
+                CONFIG.path(CONFIG.monitoring_dir),
+                flush_interval_s=CONFIG.log_flush_interval_s,
+                flush_rows=CONFIG.log_flush_rows,
+            )
+        model = self.holder.current
+        logger.info("serving %s (version %s, %s)", model.tag or "a file", model.version, model.runtime_name)
+
+    def _make_holder(self) -> ModelHolder:
+        if fixed := os.environ.get(MODEL_PATH_ENV):
+            return ModelHolder.fixed(load_model_file(Path(fixed), CONFIG.runtime))
+        if read_pointer(REGISTRY_DIR).champion is not None:
+            return ModelHolder.from_registry(
+                REGISTRY_DIR,
+                reload_interval_s=CONFIG.reload_interval_s,
+                loader=lambda tag: load_store_model(tag, CONFIG.runtime),
+            )
+        if self.packaged_model is not None and bentoml.server_context.bento_version not in NOT_FROM_A_BENTO:
+            return ModelHolder.fixed(load_store_model(str(self.packaged_model.tag), CONFIG.runtime))
+        return ModelHolder.from_registry(REGISTRY_DIR, reload_interval_s=CONFIG.reload_interval_s)
+
+    @bentoml.on_shutdown
+    def shutdown(self) -> None:
+        self.holder.stop()
+        if self.prediction_log is not None:
+            self.prediction_log.close()
+
+    @bentoml.api(
+        route="/predict", input_spec=predict_request_model(CONFIG.max_batch_size), output_spec=PredictResponse
+    )
+    async def predict(self, rows: list[Any]) -> PredictResponse | JSONResponse:
+        """Class and probabilities for each row (a list of numbers in feature order, or {feature: number})."""
+        request_id = uuid.uuid4().hex
+        for _ in range(SWAP_ATTEMPTS):  # recompute if a hot reload swapped the model meanwhile
+            model = self.holder.current
+            try:
+                features = validate_rows(rows, model.feature_names, model.feature_ranges, MAX_BATCH)
+            except RequestValidationError as error:
+                return _client_error("/predict", error)
+            probabilities = await self._batched_probabilities(features)
+            if self.holder.current is model:
+                break
+        classes = np.asarray(model.class_names)[probabilities.argmax(axis=1)].tolist()
+        row_ids = _row_ids(request_id, len(classes))
+        if self.prediction_log is not None:
+            self.prediction_log.log_predictions(
+                row_ids=row_ids,
+                model_version=model.version,
+                feature_names=model.feature_names,
+                features=features,
+                predictions=classes,
+                class_names=model.class_names,
+                probabilities=probabilities,
+            )
+        return PredictResponse(
+            predictions=classes,
+            probabilities=[dict(zip(model.class_names, row, strict=True)) for row in probabilities.tolist()],
+            model_version=model.version,
+            request_id=request_id,
+            row_ids=row_ids,
+        )
+
+    async def _batched_probabilities(self, features: np.ndarray) -> np.ndarray:
+        """``/infer`` through BentoML's in-process client, so that its adaptive batching applies."""
+        for attempt in range(1, CLIENT_ATTEMPTS + 1):
+            try:
+                return np.asarray(await self.to_async.infer(features), dtype=np.float32)
+            except aiohttp.ClientConnectionError as error:  # inference is idempotent: safe to repeat
+                if attempt == CLIENT_ATTEMPTS:
+                    raise
+                logger.warning("in-process call of /infer failed (%s); retrying", error)
+        raise AssertionError("unreachable")
+
+    @bentoml.api(
+        batchable=True, max_batch_size=CONFIG.max_batch_size, max_latency_ms=CONFIG.batch_max_latency_ms
+    )
+    def infer(self, features: FeatureMatrix) -> np.ndarray:
+        """Probabilities (N x classes) for a feature matrix; the adaptive-batching target of /predict."""
+        return self.holder.current.predict_proba(np.asarray(features, dtype=np.float32))
+
+    @bentoml.api(route="/feedback", input_spec=FeedbackRequest, output_spec=FeedbackResponse)
+    def feedback(self, request_id: str, label: str | list[str]) -> FeedbackResponse | JSONResponse:
+        """The true class of a prediction: one label, or one per row of a batch request (in row order)."""
+        try:
+            labels = validate_labels(label, self.holder.current.class_names)
+        except RequestValidationError as error:
+            return _client_error("/feedback", error)
+        if self.prediction_log is not None:
+            self.prediction_log.log_feedback(_row_ids(request_id, len(labels)), labels)
+        return FeedbackResponse(accepted=len(labels))
+
+    @_info_app.get("/model", response_model=ModelInfo)
+    def model_info(self) -> ModelInfo:
+        """The model being served: version, store tag, runtime, feature and class names, batch cap."""
+        model = self.holder.current
+        return ModelInfo(
+            version=model.version,
+            tag=model.tag,
+            runtime=model.runtime_name,
+            feature_names=list(model.feature_names),
+            class_names=list(model.class_names),
+            max_batch_size=CONFIG.max_batch_size,
+        )
+
+
+def _row_ids(request_id: str, rows: int) -> list[str]:
+    """Ids the rows are logged under: the request id for one row, ``<request id>/<row>`` for several."""
+    return [request_id] if rows == 1 else [f"{request_id}/{row}" for row in range(rows)]
+
+
+def _client_error(route: str, error: RequestValidationError) -> JSONResponse:
+    logger.info("rejected request to %s: %s", route, error)
+    return JSONResponse(error.to_dict(), status_code=BAD_REQUEST)

@@ -1,0 +1,271 @@
+"""The service over HTTP: a real ``bentoml serve`` subprocess on a free local port, one for the module."""
+
+import json
+import math
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import httpx
+import numpy as np
+import pytest
+import yaml
+from tests.conftest import PROJECT_ROOT
+from tests.serving.conftest import bentoml_home, held_out_rows, register, variant
+
+from prunegate.registry.store import promote_version, read_pointer
+from prunegate.serving.runtimes import EAGER, load_runtime
+
+READY_TIMEOUT_S = 60.0
+POLL_S = 0.1
+SWAP_TIMEOUT_S = 15.0
+LOADERS = 4  # client threads firing requests during the hot swap
+BENTOML = Path(sys.executable).parent / "bentoml"
+JSON = {"content-type": "application/json"}
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def _wait_until(condition, timeout: float) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(POLL_S)
+    return False
+
+
+class Server:
+    """What the tests need to know about the running service."""
+
+    def __init__(self, root: Path, url: str, log: Path, tags: dict[str, str], versions: dict[str, str]):
+        self.root, self.url, self.log, self.tags, self.versions = root, url, log, tags, versions
+        self.client = httpx.Client(base_url=url, timeout=30)
+
+    def log_text(self) -> str:
+        return self.log.read_text(errors="replace")
+
+
+@pytest.fixture(scope="module")
+def server(mlp_artifact, digits, tmp_path_factory):
+    root = tmp_path_factory.mktemp("serving-project")
+    config = yaml.safe_load((PROJECT_ROOT / "conf/base/parameters_serving.yml").read_text())
+    config["serving"].update(reload_interval_s=0.2, log_flush_interval_s=0.1)
+    (root / "serving.yml").write_text(yaml.safe_dump(config))
+    models = {"a": mlp_artifact, "b": variant(mlp_artifact, 1)}
+    tags = {"a": register(models["a"], digits, root / "models/a", runtime="onnx")}
+    tags["b"] = register(models["b"], digits, root / "models/b", runtime=EAGER)
+    shutil.rmtree(root / "models")
+    promote_version(root / "registry", tags["a"], reason="test start")
+    env = {
+        **os.environ,
+        "BENTOML_HOME": str(bentoml_home()),
+        "BENTOML_DO_NOT_TRACK": "True",
+        "PRUNEGATE_PROJECT_ROOT": str(root),
+        "PRUNEGATE_SERVING_CONFIG": str(root / "serving.yml"),
+    }
+    env.pop("PRUNEGATE_MODEL_PATH", None)
+    port, log = _free_port(), root / "server.log"
+    with log.open("w") as output:
+        process = subprocess.Popen(
+            [str(BENTOML), "serve", "prunegate.serving.service:PrunegateService", "--port", str(port)],
+            cwd=root, env=env, stdout=output, stderr=subprocess.STDOUT, start_new_session=True,
+        )  # fmt: skip
+    url = f"http://127.0.0.1:{port}"
+
+    def ready() -> bool:
+        assert process.poll() is None, f"bentoml serve exited:\n{log.read_text()}"
+        try:
+            return httpx.get(f"{url}/readyz", timeout=1).status_code == 200
+        except httpx.HTTPError:
+            return False
+
+    try:
+        assert _wait_until(ready, READY_TIMEOUT_S), f"not ready after {READY_TIMEOUT_S} s:\n{log.read_text()}"
+        yield Server(root, url, log, tags, {k: m.checksum[:12] for k, m in models.items()})
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)  # the group of the process started above, nothing else
+
+
+@pytest.fixture(scope="module")
+def rows(digits):
+    return held_out_rows(digits, 8)
+
+
+def _named(row, names):
+    return dict(zip(names, row.tolist(), strict=True))
+
+
+def _current(server: Server) -> str:
+    return server.client.get("/model").json()["version"]
+
+
+def test_bentoml_endpoints_and_model_info(server):
+    for path in ("/healthz", "/livez", "/readyz", "/metrics", "/docs.json"):
+        assert server.client.get(path).status_code == 200, path
+    spec = server.client.get("/docs.json").json()
+    assert {"/predict", "/feedback", "/model", "/infer"} <= set(spec["paths"])
+    info = server.client.get("/model").json()
+    champion = read_pointer(server.root / "registry").champion
+    (name,) = [name for name, tag in server.tags.items() if tag == champion]
+    assert (info["tag"], info["version"], info["max_batch_size"]) == (champion, server.versions[name], 256)
+    assert info["runtime"] == ("onnx" if name == "a" else EAGER)
+    assert len(info["feature_names"]) == 64 and info["class_names"][:2] == ["0", "1"]
+
+
+def test_a_single_row_is_predicted_like_the_model_does(server, rows, mlp_artifact, tmp_path):
+    response = server.client.post("/predict", json={"rows": [rows[0].tolist()]})
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["row_ids"] == [body["request_id"]] and body["model_version"] == _current(server)
+    assert math.isclose(sum(body["probabilities"][0].values()), 1.0, abs_tol=1e-5)
+    if body["model_version"] == server.versions["a"]:
+        from prunegate.core.serialization import save_artifact
+
+        save_artifact(mlp_artifact, tmp_path / "model.pt")
+        expected = load_runtime(EAGER, tmp_path).predict_proba(rows[:1])
+        served = np.array([list(body["probabilities"][0].values())])
+        assert np.max(np.abs(served - expected)) <= 1e-5
+        assert body["predictions"] == [str(int(expected.argmax()))]
+
+
+def test_a_batch_in_both_row_formats(server, rows):
+    names = server.client.get("/model").json()["feature_names"]
+    batch = [rows[0].tolist(), _named(rows[1], names), rows[2].tolist()]
+    body = server.client.post("/predict", json={"rows": batch}).json()
+    assert len(body["predictions"]) == 3 and body["row_ids"][2] == f"{body['request_id']}/2"
+    same = server.client.post("/predict", json={"rows": [rows[1].tolist()]}).json()
+    assert same["probabilities"][0] == pytest.approx(body["probabilities"][1], abs=1e-6)
+
+
+def _bad_requests(rows, names):
+    good, named = rows[0].tolist(), _named(rows[0], names)
+    return {
+        "wrong length": ({"rows": [good[:10]]}, "rows[0]"),
+        "missing name": ({"rows": [{k: v for k, v in named.items() if k != "pixel_3_3"}]}, "rows[0]"),
+        "extra name": ({"rows": [{**named, "pixel_9_9": 1.0}]}, "rows[0]"),
+        "string": ({"rows": [["1.5", *good[1:]]]}, "rows[0].pixel_0_0"),
+        "out of range": ({"rows": [[*good[:5], 99.0, *good[6:]]]}, "rows[0].pixel_0_5"),
+        "empty": ({"rows": []}, "rows"),
+        "over the cap": ({"rows": [good] * 257}, "rows"),
+        "not a list": ({"rows": "1,2,3"}, "rows"),
+        "no rows field": ({"data": [good]}, "rows"),
+    }
+
+
+def test_each_bad_request_is_a_4xx_naming_the_field_and_logs_no_traceback(server, rows):
+    names = server.client.get("/model").json()["feature_names"]
+    for kind, (body, field) in _bad_requests(rows, names).items():
+        response = server.client.post("/predict", json=body)
+        assert 400 <= response.status_code < 500, (kind, response.text)
+        assert field in response.text, (kind, response.text)
+    for token, field in (("NaN", "rows[0].pixel_0_1"), ("Infinity", "rows[0].pixel_0_1")):
+        raw = json.dumps({"rows": [rows[0].tolist()]}).replace("[[0.0, 0.0", f"[[0.0, {token}", 1)
+        response = server.client.post("/predict", content=raw, headers=JSON)
+        assert response.status_code == 400 and field in response.text, (token, response.text)
+    response = server.client.post("/predict", content=b"{not json", headers=JSON)
+    assert response.status_code == 400
+    assert server.client.post("/infer", json={"features": [[1.0, 2.0]]}).status_code == 400
+    time.sleep(POLL_S * 3)  # let the server write its log lines
+    assert "Traceback" not in server.log_text()
+
+
+def test_feedback_is_accepted_written_and_unknown_labels_are_refused(server, rows):
+    body = server.client.post("/predict", json={"rows": [rows[3].tolist(), rows[4].tolist()]}).json()
+    request_id = body["request_id"]
+    one = server.client.post("/feedback", json={"request_id": body["row_ids"][0], "label": "3"})
+    assert one.status_code == 200 and one.json() == {"accepted": 1}
+    both = server.client.post("/feedback", json={"request_id": request_id, "label": ["3", "4"]})
+    assert both.json() == {"accepted": 2}
+    unknown = server.client.post("/feedback", json={"request_id": request_id, "label": ["3", "eleven"]})
+    assert unknown.status_code == 400 and "label[1]" in unknown.text and "eleven" in unknown.text
+    assert server.client.post("/feedback", json={"request_id": request_id, "label": 3}).status_code == 400
+    feedback = server.root / "monitoring" / "feedback.jsonl"
+
+    def written() -> list[dict]:
+        return [json.loads(line) for line in feedback.read_text().splitlines()] if feedback.is_file() else []
+
+    assert _wait_until(lambda: len(written()) == 3, READY_TIMEOUT_S / 4)
+    assert [(r["request_id"], r["label"]) for r in written()] == [
+        (f"{request_id}/0", "3"), (f"{request_id}/0", "3"), (f"{request_id}/1", "4")
+    ]  # fmt: skip
+    logged = [
+        json.loads(line)
+        for path in (server.root / "monitoring" / "predictions").glob("*.jsonl")
+        for line in path.read_text().splitlines()
+    ]
+    assert {f"{request_id}/0", f"{request_id}/1"} <= {r["request_id"] for r in logged}
+
+
+def test_a_hot_swap_changes_the_version_without_a_failed_request(server, rows):
+    before = _current(server)
+    target = "b" if before == server.versions["a"] else "a"
+    seen, failures, stop = [], [], threading.Event()
+
+    def fire() -> None:
+        with httpx.Client(base_url=server.url, timeout=30) as client:
+            while not stop.is_set():
+                response = client.post("/predict", json={"rows": rows[:4].tolist()})
+                if response.status_code == 200:
+                    seen.append(response.json()["model_version"])
+                else:
+                    failures.append((response.status_code, response.text))
+
+    threads = [threading.Thread(target=fire) for _ in range(LOADERS)]
+    for thread in threads:
+        thread.start()
+    try:
+        assert _wait_until(lambda: len(seen) > LOADERS, SWAP_TIMEOUT_S)
+        promote_version(server.root / "registry", server.tags[target], reason="hot swap test")
+        swapped = _wait_until(lambda: seen and seen[-1] == server.versions[target], SWAP_TIMEOUT_S)
+        time.sleep(POLL_S * 3)  # keep firing a little after the swap
+    finally:
+        stop.set()
+        for thread in threads:
+            thread.join()
+    assert swapped, server.log_text()[-2000:]
+    assert failures == []
+    assert {before, server.versions[target]} <= set(seen)
+    assert _current(server) == server.versions[target]
+
+
+SCHEMA_EXAMPLES = 150  # in all, over every operation of /docs.json, valid and invalid bodies alike
+
+
+@pytest.mark.slow
+def test_generated_requests_never_get_a_server_error(server):
+    """Schemathesis on the served OpenAPI spec (through Hypothesis: its pytest loader fails on pytest 9)."""
+    import schemathesis
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+    from schemathesis import GenerationMode
+    from schemathesis.checks import not_a_server_error
+
+    schema = schemathesis.openapi.from_url(f"{server.url}/docs.json")
+    cases = st.one_of(*(schema.as_strategy(mode) for mode in GenerationMode))
+    statuses: dict[str, set[int]] = {}
+
+    @settings(max_examples=SCHEMA_EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck))
+    @given(case=cases)
+    def check(case) -> None:
+        response = case.call_and_validate(base_url=server.url, checks=[not_a_server_error])
+        statuses.setdefault(case.operation.path, set()).add(response.status_code)
+
+    check()
+    assert {"/predict", "/feedback", "/infer", "/model"} <= set(statuses)
+    assert all(code < 500 for codes in statuses.values() for code in codes)
+    assert "Traceback" not in server.log_text()

@@ -1,0 +1,111 @@
+"""Request validation: every bad input kind is refused with the row and the feature named."""
+
+import math
+
+import numpy as np
+import pytest
+from pydantic import ValidationError
+
+from prunegate.serving.config import ServingConfigError, load_serving_config
+from prunegate.serving.schemas import (
+    MAX_REPORTED_ERRORS,
+    FeedbackRequest,
+    RequestValidationError,
+    predict_request_model,
+    validate_labels,
+    validate_rows,
+)
+
+NAMES = ["a", "b", "c"]
+RANGES = {"a": [0.0, 16.0], "b": [0.0, 16.0], "c": [-1.0, 1.0]}
+CAP = 4
+
+
+def _errors(rows, max_batch=CAP):
+    with pytest.raises(RequestValidationError) as caught:
+        validate_rows(rows, NAMES, RANGES, max_batch)
+    return [error.to_dict() for error in caught.value.errors]
+
+
+def test_good_rows_in_both_formats_become_a_float32_matrix():
+    matrix = validate_rows([[1, 2.5, 0], {"c": -1, "b": 16, "a": 0}], NAMES, RANGES, CAP)
+    assert matrix.dtype == np.float32
+    np.testing.assert_array_equal(matrix, [[1, 2.5, 0], [0, 16, -1]])
+
+
+@pytest.mark.parametrize(
+    ("rows", "field", "reason"),
+    [
+        ([[1, 2]], "rows[0]", "expected 3 values"),
+        ([[1, 2, 0, 4]], "rows[0]", "expected 3 values"),
+        ([{"a": 1, "b": 2}], "rows[0]", "missing feature(s) ['c']"),
+        ([{"a": 1, "b": 2, "c": 0, "d": 1}], "rows[0]", "unknown feature(s) ['d']"),
+        ([[1, 2, 0], [1, "1.5", 0]], "rows[1].b", "must be a number, got str '1.5'"),
+        ([{"a": 1, "b": 2, "c": "0"}], "rows[0].c", "must be a number, got str"),
+        ([[True, 2, 0]], "rows[0].a", "got bool"),
+        ([[None, 2, 0]], "rows[0].a", "got NoneType"),
+        ([[1, math.nan, 0]], "rows[0].b", "finite"),
+        ([[1, 2, math.inf]], "rows[0].c", "finite"),
+        ([[1, 2, -math.inf]], "rows[0].c", "finite"),
+        ([[10**400, 2, 0]], "rows[0].a", "finite"),
+        ([[17, 2, 0]], "rows[0].a", "outside the range [0.0, 16.0] of feature 'a'"),
+        ([[1, 2, -1.5]], "rows[0].c", "outside the range [-1.0, 1.0] of feature 'c'"),
+        ([], "rows", "at least 1 row"),
+        ([[1, 2, 0]] * (CAP + 1), "rows", f"at most {CAP} rows per request, got {CAP + 1}"),
+        ("1,2,0", "rows", "must be a list of rows"),
+        ([7], "rows[0]", "must be a list of 3 numbers or an object"),
+    ],
+)
+def test_each_bad_input_names_its_field(rows, field, reason):
+    errors = _errors(rows)
+    assert [error["field"] for error in errors] == [field]
+    assert reason in errors[0]["msg"] and errors[0]["msg"].startswith(f"{field}: ")
+
+
+def test_every_bad_field_is_reported_up_to_a_cap():
+    errors = _errors([[1, "x", 99], [-5, 2, 0]])
+    assert [error["field"] for error in errors] == ["rows[0].b", "rows[0].c", "rows[1].a"]
+    wide = [f"f{i}" for i in range(30)]
+    with pytest.raises(RequestValidationError, match="more") as caught:
+        validate_rows([[99.0] * len(wide)] * CAP, wide, {name: [0, 1] for name in wide}, CAP)
+    assert len(caught.value.errors) == MAX_REPORTED_ERRORS
+    assert caught.value.total == len(wide) * CAP
+
+
+def test_features_without_a_range_are_unbounded_and_a_custom_field_name_is_used():
+    assert validate_rows([[1e6, 2, 0]], NAMES, {"c": [-1, 1]}, CAP)[0, 0] == 1e6
+    with pytest.raises(RequestValidationError, match=r"features\[0\]\.a"):
+        validate_rows([["x", 2, 0]], NAMES, RANGES, CAP, field="features")
+
+
+def test_labels_must_be_known_classes():
+    assert validate_labels("3", ["1", "3"]) == ["3"]
+    assert validate_labels(["1", "3"], ["1", "3"]) == ["1", "3"]
+    with pytest.raises(RequestValidationError, match=r"label\[1\]: unknown class '7'"):
+        validate_labels(["1", "7"], ["1", "3"])
+    with pytest.raises(RequestValidationError, match="label: unknown class 'x'"):
+        validate_labels("x", ["1", "3"])
+
+
+def test_feedback_request_is_strict_and_documents_both_label_forms():
+    with pytest.raises(ValidationError):
+        FeedbackRequest.model_validate({"request_id": "r", "label": 3})
+    with pytest.raises(ValidationError):
+        FeedbackRequest.model_validate({"request_id": "r", "label": "3", "extra": 1})
+    schema = FeedbackRequest.model_json_schema()["properties"]["label"]
+    assert [branch["type"] for branch in schema["oneOf"]] == ["string", "array"]
+
+
+def test_predict_request_schema_states_the_batch_cap():
+    schema = predict_request_model(CAP).model_json_schema()
+    assert schema["properties"]["rows"]["maxItems"] == CAP
+    assert schema["title"] == "PredictRequest"
+
+
+def test_serving_config_is_validated(tmp_path):
+    good = load_serving_config()
+    assert good.max_batch_size > 0 and good.port > 0
+    bad = tmp_path / "serving.yml"
+    bad.write_text("serving:\n  port: '3000'\n  surprise: 1\n")
+    with pytest.raises(ServingConfigError, match=r"serving\.port.*serving\.surprise|serving\.surprise"):
+        load_serving_config(bad)
