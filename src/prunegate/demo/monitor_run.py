@@ -56,5 +56,11 @@ def gate_failures(report: Path) -> list[str]:
     """The bullet points under the gate report's "Why it failed" heading (none when blessed)."""
     if not report.is_file():
         return []
-    _, found, failures = report.read_text().partition(WHY_IT_FAILED)
-    return [line[2:] for line in failures.splitlines() if line.startswith("- ")] if found else []
+    _, found, rest = report.read_text().partition(WHY_IT_FAILED)
+    failures: list[str] = []
+    for line in rest.splitlines() if found else []:
+        if line.startswith("- "):
+            failures.append(line[2:])
+        elif line.strip() and failures:  # the next section (e.g. the plots) starts
+            break
+    return failures

@@ -104,7 +104,7 @@ def _drift_text(numbers: dict) -> str:
     return (
         f"drift: {_fmt(numbers['drift_share'], '{:.1%}')} of {numbers['tested_columns']} tested columns "
         f"drifted (threshold {_fmt(numbers['drift_threshold'], '{:.0%}')}); top: {top}\n"
-        f"drift report: {numbers['report']}\n"
+        f"drift report: {numbers['report']} (in the sandbox: keep it with --workdir DIR)\n"
         + "".join(f"  gate: {failure}\n" for failure in numbers["gate_failures"])
         + f"retrained model blessed by the gate: {numbers['blessed']}; promoted: {numbers['promoted']} "
         f"(champion {numbers['champion_before']} -> {numbers['champion_after']})"

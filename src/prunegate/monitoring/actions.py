@@ -1,0 +1,95 @@
+"""Carry out a monitoring decision: nothing, a rollback, or a retraining that must pass the gate.
+
+- ``rollback``: the registry serves the previous champion again (a running service hot-reloads it);
+- ``retrain``: the labelled feedback of the window is added to ``data/01_raw/feedback.parquet`` and the
+  whole chain runs again on the original data plus the feedback, through the gate; only a blessed
+  model is promoted (``champion/`` and the serving registry), otherwise the champion stays.
+Every decision and its outcome is appended to the registry history.
+"""
+
+from __future__ import annotations
+
+import logging
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from prunegate.monitoring.live_accuracy import labelled_rows
+from prunegate.registry.store import record_event, rollback
+
+__all__ = ["RETRAIN_PIPELINES", "act_on_decision", "feedback_as_raw_rows"]
+
+logger = logging.getLogger(__name__)
+
+RETRAIN_PIPELINES = "ingestion,validation,training,pruning,distillation,evaluation,gate,packaging"
+
+
+def feedback_as_raw_rows(
+    window: pd.DataFrame,
+    feature_names: list[str],
+    target_column: str,
+    class_names: list[str],
+    class_values: list,
+) -> pd.DataFrame:
+    """Labelled rows of the window shaped like the raw table (features + target, original label values)."""
+    rows = labelled_rows(window)
+    value_of = dict(zip(class_names, class_values, strict=True))
+    unknown = sorted(set(rows["label"]) - set(value_of))
+    if unknown:
+        raise ValueError(f"feedback labels {unknown[:5]} are not classes of the model {class_names}")
+    table = rows[feature_names].copy()
+    table[target_column] = rows["label"].map(value_of)
+    return table.reset_index(drop=True)
+
+
+def _append_feedback(rows: pd.DataFrame, path: Path) -> int:
+    existing = pd.read_parquet(path) if path.is_file() else rows.iloc[0:0]
+    combined = pd.concat([existing, rows], ignore_index=True).drop_duplicates(ignore_index=True)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temp = path.with_name(f".{path.name}.tmp")
+    combined.to_parquet(temp, index=False)
+    temp.replace(path)
+    return len(combined) - len(existing)
+
+
+def _run(command: list[str], project: Path) -> subprocess.CompletedProcess:
+    logger.info("running %s", " ".join(command))
+    return subprocess.run(command, cwd=project, capture_output=True, text=True, check=False)
+
+
+def act_on_decision(
+    summary: dict[str, Any],
+    feedback_rows: pd.DataFrame | None,
+    *,
+    project: Path,
+    registry_dir: Path,
+    feedback_path: Path,
+) -> dict[str, Any]:
+    """Execute ``summary["decision"]`` and record it; returns what was done."""
+    decision, reasons = summary["decision"], "; ".join(summary.get("reasons", [])) or "monitoring"
+    outcome: dict[str, Any] = {"decision": decision}
+    if decision == "rollback":
+        pointer = rollback(registry_dir, reason=f"monitoring: {reasons}", by="monitor")
+        outcome.update(action="rolled back", serving=pointer.champion)
+    elif decision == "retrain":
+        added = _append_feedback(feedback_rows, feedback_path) if feedback_rows is not None else 0
+        chain = _run(["kedro", "run", "--pipelines", RETRAIN_PIPELINES], project)
+        if chain.returncode != 0:
+            outcome.update(action="retrained, NOT BLESSED: champion kept", feedback_rows_added=added)
+            logger.warning("retrained model not blessed:\n%s", chain.stderr[-2000:])
+        else:
+            promoted = _run(
+                ["prunegate", "promote", "--reason", f"retrained after drift: {reasons}", "--by", "monitor"],
+                project,
+            )
+            done = promoted.returncode == 0
+            action = "retrained, blessed and promoted" if done else "retrained; promotion failed"
+            outcome.update(action=action, feedback_rows_added=added)
+    else:
+        outcome.update(action="nothing")
+    record_event(
+        registry_dir, "monitor", reason=reasons, by="monitor", decision=decision, action=outcome["action"]
+    )
+    return outcome

@@ -1,0 +1,189 @@
+"""Model registry: versions in the BentoML model store, champion/previous in a pointer file, a history.
+
+Why the BentoML store plus a pointer file (and not GTO's git tags): the store already keeps every
+packaged version with its files and metadata where the service loads it from; a pointer file is
+swapped atomically (``os.replace``), so a running service can hot-reload it without a restart and
+readers never disagree (API_NOTES: after a GTO rollback the CLI and the Python API disagree until
+the bad version is deprecated). ``registry/history.jsonl`` is append-only: who, what, why, when.
+
+The pointer keeps the lineage of champions: promote pushes a version, rollback pops the champion and
+the one before it serves again. ``registry/champion_model.pt`` and ``previous_model.pt`` are verified
+copies of the two newest, for monitoring to compare them.
+"""
+
+from __future__ import annotations
+
+import getpass
+import json
+import os
+import shutil
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from prunegate.core.serialization import load_artifact
+
+__all__ = [
+    "MODEL_FILE",
+    "MODEL_NAME",
+    "Pointer",
+    "RegistryError",
+    "ensure_project_bentoml_home",
+    "history",
+    "model_path",
+    "promote_version",
+    "read_pointer",
+    "record_event",
+    "register_model",
+    "rollback",
+]
+
+MODEL_NAME = "prunegate-model"
+MODEL_FILE = "model.pt"
+_POINTER = "pointer.json"
+_HISTORY = "history.jsonl"
+
+
+class RegistryError(RuntimeError):
+    """A registry operation that cannot be done (no champion, no previous, a corrupt model)."""
+
+
+@dataclass
+class Pointer:
+    """``lineage`` lists champions oldest first; the last is serving, the one before is previous."""
+
+    lineage: list[str] = field(default_factory=list)
+    updated_at: str | None = None
+
+    @property
+    def champion(self) -> str | None:
+        return self.lineage[-1] if self.lineage else None
+
+    @property
+    def previous(self) -> str | None:
+        return self.lineage[-2] if len(self.lineage) > 1 else None
+
+
+def ensure_project_bentoml_home(project_root: Path | None = None) -> Path:
+    """``<project>/bentoml_home`` as the store unless ``BENTOML_HOME`` is set: never the user's global one."""
+    home = os.environ.setdefault("BENTOML_HOME", str((project_root or Path.cwd()) / "bentoml_home"))
+    os.environ.setdefault("BENTOML_DO_NOT_TRACK", "True")
+    return Path(home)
+
+
+def register_model(
+    artifact_path: Path, *, labels: dict[str, str], metadata: dict[str, Any], extra_files=()
+) -> str:
+    """Save a verified model file (and e.g. its ONNX export) as a new store version; returns the tag."""
+    artifact = load_artifact(artifact_path)  # refuse a corrupt file before it enters the store
+    ensure_project_bentoml_home()
+    import bentoml
+
+    with bentoml.models.create(
+        name=MODEL_NAME, labels=labels, metadata={**metadata, "checksum": artifact.checksum}
+    ) as model:
+        shutil.copyfile(artifact_path, model.path_of(MODEL_FILE))
+        for source in extra_files:
+            shutil.copyfile(source, model.path_of(Path(source).name))
+    return str(model.tag)
+
+
+def model_path(tag: str) -> Path:
+    """The model file of a stored version, after checking its checksum against the store's record."""
+    ensure_project_bentoml_home()
+    import bentoml
+
+    try:
+        stored = bentoml.models.get(tag)
+    except bentoml.exceptions.NotFound as error:
+        raise RegistryError(f"model {tag} is not in the store ({os.environ['BENTOML_HOME']})") from error
+    path = Path(stored.path) / MODEL_FILE
+    artifact = load_artifact(path)
+    if artifact.checksum != stored.info.metadata.get("checksum"):
+        raise RegistryError(f"model {tag}: file checksum differs from the one recorded at registration")
+    return path
+
+
+def read_pointer(registry_dir: Path) -> Pointer:
+    path = registry_dir / _POINTER
+    if not path.is_file():
+        return Pointer()
+    return Pointer(**json.loads(path.read_text()))
+
+
+def history(registry_dir: Path) -> list[dict[str, Any]]:
+    path = registry_dir / _HISTORY
+    if not path.is_file():
+        return []
+    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+
+
+def _write_pointer(registry_dir: Path, pointer: Pointer) -> None:
+    registry_dir.mkdir(parents=True, exist_ok=True)
+    temp = registry_dir / f".{_POINTER}.tmp"
+    temp.write_text(json.dumps(asdict(pointer), indent=2) + "\n")
+    os.replace(temp, registry_dir / _POINTER)  # atomic: a reader sees the old or the new pointer
+
+
+def _materialise(registry_dir: Path, pointer: Pointer) -> None:
+    for role, tag in (("champion", pointer.champion), ("previous", pointer.previous)):
+        target = registry_dir / f"{role}_model.pt"
+        if tag is None:
+            target.unlink(missing_ok=True)
+            continue
+        temp = registry_dir / f".{role}_model.pt.tmp"
+        shutil.copyfile(model_path(tag), temp)
+        os.replace(temp, target)
+
+
+def _record(registry_dir: Path, event: str, pointer: Pointer, by: str | None, reason: str, **extra) -> None:
+    entry = {
+        "event": event,
+        "at": pointer.updated_at,
+        "by": by or getpass.getuser(),
+        "reason": reason,
+        "champion": pointer.champion,
+        "previous": pointer.previous,
+        **extra,
+    }
+    with (registry_dir / _HISTORY).open("a") as log:
+        log.write(json.dumps(entry, sort_keys=True) + "\n")
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def promote_version(registry_dir: Path, tag: str, *, reason: str, by: str | None = None) -> Pointer:
+    """Make ``tag`` (already in the store, checksum verified) the serving champion."""
+    model_path(tag)
+    pointer = read_pointer(registry_dir)
+    if pointer.champion == tag:
+        raise RegistryError(f"{tag} is already the champion")
+    pointer = Pointer(lineage=[*pointer.lineage, tag], updated_at=_now())
+    _write_pointer(registry_dir, pointer)
+    _materialise(registry_dir, pointer)
+    _record(registry_dir, "promote", pointer, by, reason)
+    return pointer
+
+
+def rollback(registry_dir: Path, *, reason: str, by: str | None = None) -> Pointer:
+    """Serve the previous champion again; the current one is recorded as rolled back."""
+    pointer = read_pointer(registry_dir)
+    if pointer.previous is None:
+        raise RegistryError("there is no previous champion to roll back to")
+    model_path(pointer.previous)  # never switch to a model whose file is corrupt
+    rolled_back = pointer.champion
+    pointer = Pointer(lineage=pointer.lineage[:-1], updated_at=_now())
+    _write_pointer(registry_dir, pointer)
+    _materialise(registry_dir, pointer)
+    _record(registry_dir, "rollback", pointer, by, reason, rolled_back=rolled_back)
+    return pointer
+
+
+def record_event(registry_dir: Path, event: str, *, reason: str, by: str | None = None, **extra: Any) -> None:
+    """Append a non-moving event (e.g. a monitoring decision) to the history, with the current pointer."""
+    registry_dir.mkdir(parents=True, exist_ok=True)
+    pointer = read_pointer(registry_dir)
+    _record(registry_dir, event, Pointer(pointer.lineage, _now()), by, reason, **extra)

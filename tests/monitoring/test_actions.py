@@ -1,0 +1,75 @@
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+
+from prunegate.core.models import MLPSpec, build_model
+from prunegate.core.serialization import ModelArtifact, save_artifact
+from prunegate.monitoring.actions import act_on_decision, feedback_as_raw_rows
+from prunegate.registry.store import history, promote_version, read_pointer, register_model
+
+
+def _window(labels):
+    rows = len(labels)
+    return pd.DataFrame(
+        {
+            "request_id": [f"r{i}" for i in range(rows)],
+            "a": np.arange(rows, dtype=float),
+            "b": np.ones(rows),
+            "prediction": ["cat"] * rows,
+            "label": labels,
+        }
+    )
+
+
+def test_labelled_rows_become_raw_rows_with_original_label_values():
+    table = feedback_as_raw_rows(_window(["cat", np.nan, "dog"]), ["a", "b"], "y", ["cat", "dog"], [3, 7])
+    assert list(table.columns) == ["a", "b", "y"]
+    assert table["y"].tolist() == [3, 7]
+    assert table["a"].tolist() == [0.0, 2.0]
+
+
+def test_an_unknown_feedback_label_is_refused():
+    with pytest.raises(ValueError, match="not classes of the model"):
+        feedback_as_raw_rows(_window(["cow"]), ["a", "b"], "y", ["cat", "dog"], [3, 7])
+
+
+@pytest.fixture
+def registry(tmp_path, monkeypatch):
+    monkeypatch.setenv("BENTOML_HOME", str(tmp_path / "bentoml_home"))
+    directory = tmp_path / "registry"
+    for seed in (1, 2):
+        torch.manual_seed(seed)
+        spec = MLPSpec(in_features=2, num_classes=2, hidden=(2,))
+        path = tmp_path / f"m{seed}.pt"
+        save_artifact(ModelArtifact.from_module(build_model(spec), spec), path)
+        promote_version(directory, register_model(path, labels={}, metadata={}), reason=f"v{seed}")
+    return directory
+
+
+def test_rollback_decision_switches_to_the_previous_champion_and_is_recorded(registry, tmp_path):
+    before = read_pointer(registry)
+    summary = {"decision": "rollback", "reasons": ["live accuracy 0.80 < previous 0.97 - 0.02"]}
+    outcome = act_on_decision(
+        summary, None, project=tmp_path, registry_dir=registry, feedback_path=tmp_path / "f"
+    )
+    assert read_pointer(registry).champion == before.previous
+    assert outcome["action"] == "rolled back"
+    events = history(registry)
+    assert [e["event"] for e in events][-2:] == ["rollback", "monitor"]
+    assert events[-1]["decision"] == "rollback"
+    assert "live accuracy" in events[-2]["reason"]
+
+
+def test_no_drift_changes_nothing_but_is_recorded(registry, tmp_path):
+    before = read_pointer(registry)
+    outcome = act_on_decision(
+        {"decision": "none", "reasons": []},
+        None,
+        project=tmp_path,
+        registry_dir=registry,
+        feedback_path=tmp_path / "f",
+    )
+    assert outcome["action"] == "nothing"
+    assert read_pointer(registry).lineage == before.lineage
+    assert history(registry)[-1]["event"] == "monitor"

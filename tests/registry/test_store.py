@@ -1,0 +1,74 @@
+import pytest
+import torch
+
+from prunegate.core.models import MLPSpec, build_model
+from prunegate.core.serialization import ModelArtifact, ModelArtifactError, save_artifact
+from prunegate.registry.store import (
+    RegistryError,
+    history,
+    model_path,
+    promote_version,
+    read_pointer,
+    register_model,
+    rollback,
+)
+
+
+@pytest.fixture(autouse=True)
+def private_store(tmp_path, monkeypatch):
+    monkeypatch.setenv("BENTOML_HOME", str(tmp_path / "bentoml_home"))
+    monkeypatch.setenv("BENTOML_DO_NOT_TRACK", "True")
+
+
+def _register(tmp_path, seed: int) -> str:
+    torch.manual_seed(seed)
+    spec = MLPSpec(in_features=4, num_classes=2, hidden=(3,))
+    path = tmp_path / f"model{seed}.pt"
+    save_artifact(ModelArtifact.from_module(build_model(spec), spec, {"seed": seed}), path)
+    return register_model(path, labels={"model": "test"}, metadata={"seed": seed})
+
+
+def test_promote_and_rollback_move_champion_and_previous_with_history(tmp_path):
+    registry = tmp_path / "registry"
+    first, second, third = (_register(tmp_path, seed) for seed in (1, 2, 3))
+    promote_version(registry, first, reason="first", by="ci")
+    promote_version(registry, second, reason="better", by="ci")
+    promote_version(registry, third, reason="newest", by="ci")
+    assert (read_pointer(registry).champion, read_pointer(registry).previous) == (third, second)
+
+    pointer = rollback(registry, reason="live accuracy fell", by="monitor")
+    assert (pointer.champion, pointer.previous) == (second, first)
+    assert (registry / "champion_model.pt").read_bytes() == model_path(second).read_bytes()
+    assert (registry / "previous_model.pt").read_bytes() == model_path(first).read_bytes()
+    events = history(registry)
+    assert [e["event"] for e in events] == ["promote", "promote", "promote", "rollback"]
+    assert events[-1]["rolled_back"] == third
+    assert events[-1]["by"] == "monitor"
+
+
+def test_rollback_without_a_previous_champion_is_refused(tmp_path):
+    registry = tmp_path / "registry"
+    promote_version(registry, _register(tmp_path, 1), reason="only one")
+    with pytest.raises(RegistryError, match="no previous champion"):
+        rollback(registry, reason="x")
+
+
+def test_a_corrupted_model_is_never_promoted_or_rolled_back_to(tmp_path):
+    registry = tmp_path / "registry"
+    first, second = _register(tmp_path, 1), _register(tmp_path, 2)
+    promote_version(registry, first, reason="a")
+    promote_version(registry, second, reason="b")
+    stored = model_path(first)
+    data = bytearray(stored.read_bytes())
+    data[-200] ^= 0xFF
+    stored.write_bytes(bytes(data))
+    with pytest.raises((RegistryError, ModelArtifactError), match="checksum|corrupt|unreadable"):
+        rollback(registry, reason="x")
+    assert read_pointer(registry).champion == second  # unchanged
+    with pytest.raises((RegistryError, ModelArtifactError), match="checksum|corrupt|unreadable"):
+        promote_version(registry, first, reason="y")
+
+
+def test_unknown_model_is_refused(tmp_path):
+    with pytest.raises(RegistryError, match="not in the store"):
+        promote_version(tmp_path / "registry", "prunegate-model:doesnotexist", reason="x")
