@@ -62,10 +62,10 @@ def test_a_corrupted_model_is_never_promoted_or_rolled_back_to(tmp_path):
     data = bytearray(stored.read_bytes())
     data[-200] ^= 0xFF
     stored.write_bytes(bytes(data))
-    with pytest.raises((RegistryError, ModelArtifactError), match="checksum|corrupt|unreadable"):
+    with pytest.raises((RegistryError, ModelArtifactError), match=r"checksum|corrupt|unreadable"):
         rollback(registry, reason="x")
     assert read_pointer(registry).champion == second  # unchanged
-    with pytest.raises((RegistryError, ModelArtifactError), match="checksum|corrupt|unreadable"):
+    with pytest.raises((RegistryError, ModelArtifactError), match=r"checksum|corrupt|unreadable"):
         promote_version(registry, first, reason="y")
 
 
