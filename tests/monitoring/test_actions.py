@@ -1,3 +1,5 @@
+import subprocess
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -73,3 +75,27 @@ def test_no_drift_changes_nothing_but_is_recorded(registry, tmp_path):
     assert outcome["action"] == "nothing"
     assert read_pointer(registry).lineage == before.lineage
     assert history(registry)[-1]["event"] == "monitor"
+
+
+def test_a_retrain_the_gate_rejects_leaves_the_workspace_as_it_was(registry, tmp_path, monkeypatch):
+    project = tmp_path / "project"
+    (project / "data/05_model_input").mkdir(parents=True)
+    (project / "data/05_model_input/train.parquet").write_text("the drift reference")
+    monkeypatch.setattr(
+        "prunegate.monitoring.actions._run",
+        lambda command, cwd: subprocess.CompletedProcess(command, 1, "", "NOT BLESSED"),
+    )
+    rows = feedback_as_raw_rows(_window(["cat", "dog"]), ["a", "b"], "y", ["cat", "dog"], [3, 7])
+    feedback = project / "data/01_raw/feedback.parquet"
+    outcome = act_on_decision(
+        {"decision": "retrain", "reasons": ["drift"]},
+        rows,
+        project=project,
+        registry_dir=registry,
+        feedback_path=feedback,
+    )
+    assert outcome["action"].startswith("retrained, NOT BLESSED")
+    assert outcome["feedback_rows_added"] == 2
+    assert not feedback.exists()
+    assert (project / "data/05_model_input/train.parquet").read_text() == "the drift reference"
+    assert history(registry)[-1]["decision"] == "retrain"

@@ -3,14 +3,17 @@
 - ``rollback``: the registry serves the previous champion again (a running service hot-reloads it);
 - ``retrain``: the labelled feedback of the window is added to ``data/01_raw/feedback.parquet`` and the
   whole chain runs again on the original data plus the feedback, through the gate; only a blessed
-  model is promoted (``champion/`` and the serving registry), otherwise the champion stays.
+  model is promoted (``champion/`` and the serving registry); otherwise the champion stays and the
+  workspace (data, models, reports, feedback file) is restored, so the drift reference is unchanged.
 Every decision and its outcome is appended to the registry history.
 """
 
 from __future__ import annotations
 
 import logging
+import shutil
 import subprocess
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -54,6 +57,23 @@ def _append_feedback(rows: pd.DataFrame, path: Path) -> int:
     return len(combined) - len(existing)
 
 
+_RETRAIN_OUTPUTS = ("data/05_model_input", "data/06_models", "data/08_reporting")
+
+
+def _snapshot(project: Path, scratch: Path) -> None:
+    """Copy what a retrain overwrites, so a retrain the gate rejects leaves the workspace as it was."""
+    for relative in _RETRAIN_OUTPUTS:
+        if (project / relative).is_dir():
+            shutil.copytree(project / relative, scratch / relative)
+
+
+def _restore(project: Path, scratch: Path) -> None:
+    for relative in _RETRAIN_OUTPUTS:
+        if (scratch / relative).is_dir():
+            shutil.rmtree(project / relative, ignore_errors=True)
+            shutil.copytree(scratch / relative, project / relative)
+
+
 def _run(command: list[str], project: Path) -> subprocess.CompletedProcess:
     logger.info("running %s", " ".join(command))
     return subprocess.run(command, cwd=project, capture_output=True, text=True, check=False)
@@ -74,10 +94,22 @@ def act_on_decision(
         pointer = rollback(registry_dir, reason=f"monitoring: {reasons}", by="monitor")
         outcome.update(action="rolled back", serving=pointer.champion)
     elif decision == "retrain":
-        added = _append_feedback(feedback_rows, feedback_path) if feedback_rows is not None else 0
-        chain = _run(["kedro", "run", "--pipelines", RETRAIN_PIPELINES], project)
+        feedback_before = feedback_path.read_bytes() if feedback_path.is_file() else None
+        with tempfile.TemporaryDirectory(prefix="prunegate-retrain-") as scratch:
+            _snapshot(project, Path(scratch))
+            added = _append_feedback(feedback_rows, feedback_path) if feedback_rows is not None else 0
+            chain = _run(["kedro", "run", "--pipelines", RETRAIN_PIPELINES], project)
+            if chain.returncode != 0:
+                # the champion keeps serving; its splits, models, reports and the feedback file are put back
+                _restore(project, Path(scratch))
+                if feedback_before is None:
+                    feedback_path.unlink(missing_ok=True)
+                else:
+                    feedback_path.write_bytes(feedback_before)
         if chain.returncode != 0:
-            outcome.update(action="retrained, NOT BLESSED: champion kept", feedback_rows_added=added)
+            outcome.update(
+                action="retrained, NOT BLESSED: champion and workspace kept", feedback_rows_added=added
+            )
             logger.warning("retrained model not blessed:\n%s", chain.stderr[-2000:])
         else:
             promoted = _run(
