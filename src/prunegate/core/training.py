@@ -32,6 +32,7 @@ __all__ = [
     "fit_standardization",
     "predict_logits",
     "seed_everything",
+    "split_accuracy",
     "train_model",
 ]
 
@@ -101,6 +102,12 @@ def predict_logits(model: nn.Module, features: torch.Tensor, batch_size: int = 1
     outputs = [model(features[start : start + batch_size]) for start in range(0, len(features), batch_size)]
     model.train(was_training)
     return torch.cat(outputs) if outputs else torch.empty(0)
+
+
+def split_accuracy(model: nn.Module, split: tuple[torch.Tensor, torch.Tensor]) -> float:
+    """Top-1 accuracy of ``model`` on a ``(features, targets)`` split, in eval mode."""
+    features, targets = split
+    return (predict_logits(model, features).argmax(1) == targets).float().mean().item()
 
 
 def _cross_entropy(logits: torch.Tensor, targets: torch.Tensor, _inputs: torch.Tensor) -> torch.Tensor:

@@ -26,7 +26,7 @@ from prunegate.core.pruning.criteria import get_criterion
 from prunegate.core.pruning.schedules import get_schedule
 from prunegate.core.pruning.sensitivity import allocate_ratios, format_allocation_table, sensitivity_scan
 from prunegate.core.pruning.structured import keep_indices_from_scores, prune_structured
-from prunegate.core.training import TrainConfig, predict_logits, seed_everything, train_model
+from prunegate.core.training import TrainConfig, seed_everything, split_accuracy, train_model
 
 __all__ = ["PruningOutcome", "StructuredRecipe", "check_structured_budget", "run_structured_pruning"]
 
@@ -61,10 +61,6 @@ class PruningOutcome:
     allocation_table: str = ""
 
 
-def _accuracy(module: nn.Module, split: Split) -> float:
-    return (predict_logits(module, split[0]).argmax(1) == split[1]).float().mean().item()
-
-
 def _cost_model(recipe: StructuredRecipe, spec: ModelSpec, train: Split):
     return cost_model_for(
         recipe.budget, spec, (train[0].shape[1],), min_units=recipe.min_units, probe=recipe.latency_probe
@@ -88,9 +84,9 @@ def _allocate(module, spec, recipe, cost, target, val, scores) -> tuple[dict[str
         ratios = uniform_ratios(spec, cost, target)
         return ratios, format_allocation_table(ratios)
     scan = sensitivity_scan(
-        module, spec, scores, lambda m: _accuracy(m, val), recipe.scan_ratios, min_units=recipe.min_units
+        module, spec, scores, lambda m: split_accuracy(m, val), recipe.scan_ratios, min_units=recipe.min_units
     )
-    baseline = _accuracy(module, val)
+    baseline = split_accuracy(module, val)
     dense_costs = {layer: cost({}) - cost({layer: max(recipe.scan_ratios)}) for layer in scan}
     ratios = allocate_ratios(scan, baseline, dense_costs, cost, target, recipe.scan_ratios)
     return ratios, format_allocation_table(ratios, scan, baseline, dense_costs)
@@ -132,7 +128,7 @@ def run_structured_pruning(
         ratios, table = _allocate(module, current_spec, recipe, cost, target, val, scores)
         keep = keep_indices_from_scores(scores, ratios, recipe.min_units)
         module, current_spec = prune_structured(module, current_spec, keep)
-        before = _accuracy(module, val)
+        before = split_accuracy(module, val)
         config = from_scratch if at_init else replace(recipe.finetune, epochs=epochs_per_step)
         train_model(module, train, val, config, description=f"prune step {step}/{len(targets)}")
         history.append(
@@ -143,7 +139,7 @@ def run_structured_pruning(
                 "cost": _cost_model(recipe, current_spec, train)({}),
                 "target_cost": target,
                 "val_accuracy_before_finetune": before,
-                "val_accuracy_after_finetune": _accuracy(module, val),
+                "val_accuracy_after_finetune": split_accuracy(module, val),
             }
         )
         logger.info("structured step %d: %s", step, history[-1])

@@ -23,7 +23,7 @@ from prunegate.core.models import ModelSpec, build_model
 from prunegate.core.pruning.criteria import get_criterion
 from prunegate.core.pruning.schedules import get_schedule
 from prunegate.core.pruning.unstructured import MaskEnforcer, prune_unstructured, sparsity_of
-from prunegate.core.training import TrainConfig, predict_logits, seed_everything, train_model
+from prunegate.core.training import TrainConfig, seed_everything, split_accuracy, train_model
 
 __all__ = ["UnstructuredOutcome", "UnstructuredRecipe", "run_unstructured_pruning"]
 
@@ -46,10 +46,6 @@ class UnstructuredRecipe:
 class UnstructuredOutcome:
     module: nn.Module
     steps: list[dict[str, Any]]
-
-
-def _accuracy(module: nn.Module, split: Split) -> float:
-    return (predict_logits(module, split[0]).argmax(1) == split[1]).float().mean().item()
 
 
 def run_unstructured_pruning(
@@ -79,7 +75,7 @@ def run_unstructured_pruning(
     history: list[dict[str, Any]] = []
     for step, sparsity in enumerate(targets, start=1):
         masks = prune_unstructured(module, criterion, sparsity, scope=recipe.scope, calibration=calibration)
-        before = _accuracy(module, val)
+        before = split_accuracy(module, val)
         config = from_scratch if at_init else replace(recipe.finetune, epochs=epochs_per_step)
         train_model(
             module, train, val, config, after_step=MaskEnforcer(masks), description=f"prune step {step}"
@@ -90,7 +86,7 @@ def run_unstructured_pruning(
                 "target_sparsity": sparsity,
                 "sparsity": sparsity_of(module)["overall"],
                 "val_accuracy_before_finetune": before,
-                "val_accuracy_after_finetune": _accuracy(module, val),
+                "val_accuracy_after_finetune": split_accuracy(module, val),
             }
         )
         logger.info("unstructured step %d: %s", step, history[-1])
