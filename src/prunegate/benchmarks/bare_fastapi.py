@@ -18,13 +18,13 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-import numpy as np
 from fastapi import FastAPI
 from starlette.responses import JSONResponse
 
 from prunegate.serving.config import MODEL_PATH_ENV, load_serving_config
 from prunegate.serving.model_holder import load_model_file
 from prunegate.serving.prediction_log import PredictionLogger
+from prunegate.serving.responses import prediction_response
 from prunegate.serving.schemas import (
     PredictRequest,
     PredictResponse,
@@ -36,11 +36,6 @@ from prunegate.serving.schemas import (
 __all__ = ["create_app"]
 
 BAD_REQUEST = 400  # as the service answers a validation error
-
-
-def _row_ids(request_id: str, rows: int) -> list[str]:
-    """As the service logs rows: the request id for one row, ``<request id>/<row>`` for several."""
-    return [request_id] if rows == 1 else [f"{request_id}/{row}" for row in range(rows)]
 
 
 def create_app() -> FastAPI:
@@ -84,25 +79,7 @@ def create_app() -> FastAPI:
         except RequestValidationError as error:
             return JSONResponse(error.to_dict(), status_code=BAD_REQUEST)
         probabilities = model.predict_proba(features)
-        classes = np.asarray(model.class_names)[probabilities.argmax(axis=1)].tolist()
-        row_ids = _row_ids(request_id, len(classes))
-        if log is not None:
-            log.log_predictions(
-                row_ids=row_ids,
-                model_version=model.version,
-                feature_names=model.feature_names,
-                features=features,
-                predictions=classes,
-                class_names=model.class_names,
-                probabilities=probabilities,
-            )
-        return PredictResponse(
-            predictions=classes,
-            probabilities=[dict(zip(model.class_names, row, strict=True)) for row in probabilities.tolist()],
-            model_version=model.version,
-            request_id=request_id,
-            row_ids=row_ids,
-        )
+        return prediction_response(model, features, probabilities, request_id, log)
 
     @app.get("/readyz")
     async def readyz() -> dict[str, str]:

@@ -56,6 +56,7 @@ from prunegate.serving.config import (
 )
 from prunegate.serving.model_holder import ModelHolder, NoChampionError, load_model_file, load_store_model
 from prunegate.serving.prediction_log import PredictionLogger
+from prunegate.serving.responses import prediction_response, row_ids_for
 from prunegate.serving.schemas import (
     FeedbackRequest,
     FeedbackResponse,
@@ -224,25 +225,7 @@ class PrunegateService:
             probabilities = await self._batched_probabilities(features)
             if self.holder.current is model:
                 break
-        classes = np.asarray(model.class_names)[probabilities.argmax(axis=1)].tolist()
-        row_ids = _row_ids(request_id, len(classes))
-        if self.prediction_log is not None:
-            self.prediction_log.log_predictions(
-                row_ids=row_ids,
-                model_version=model.version,
-                feature_names=model.feature_names,
-                features=features,
-                predictions=classes,
-                class_names=model.class_names,
-                probabilities=probabilities,
-            )
-        return PredictResponse(
-            predictions=classes,
-            probabilities=[dict(zip(model.class_names, row, strict=True)) for row in probabilities.tolist()],
-            model_version=model.version,
-            request_id=request_id,
-            row_ids=row_ids,
-        )
+        return prediction_response(model, features, probabilities, request_id, self.prediction_log)
 
     async def _batched_probabilities(self, features: np.ndarray) -> np.ndarray:
         """``/infer`` through BentoML's in-process client, so that its adaptive batching applies."""
@@ -270,7 +253,7 @@ class PrunegateService:
         except RequestValidationError as error:
             return _client_error("/feedback", error)
         if self.prediction_log is not None:
-            self.prediction_log.log_feedback(_row_ids(request_id, len(labels)), labels)
+            self.prediction_log.log_feedback(row_ids_for(request_id, len(labels)), labels)
         return FeedbackResponse(accepted=len(labels))
 
     @_info_app.get("/model", response_model=ModelInfo)
@@ -285,11 +268,6 @@ class PrunegateService:
             class_names=list(model.class_names),
             max_batch_size=CONFIG.max_batch_size,
         )
-
-
-def _row_ids(request_id: str, rows: int) -> list[str]:
-    """Ids the rows are logged under: the request id for one row, ``<request id>/<row>`` for several."""
-    return [request_id] if rows == 1 else [f"{request_id}/{row}" for row in range(rows)]
 
 
 def _client_error(route: str, error: RequestValidationError) -> JSONResponse:

@@ -10,7 +10,7 @@ from matplotlib.figure import Figure
 
 from prunegate.core.evaluation import artifact_sizes, measure_model
 from prunegate.core.full_evaluation import EvaluationSettings, evaluate_classifier
-from prunegate.core.quantization import build_module_for, quantized_artifact
+from prunegate.core.quantization import build_module_for, is_dynamic_quantized, quantized_artifact
 from prunegate.core.serialization import ModelArtifact
 from prunegate.params import ConfigError, EvaluationParams, IngestionParams, ProfilingParams, parse_params
 from prunegate.pipelines.validated_inputs import validated_splits_as_tensors
@@ -82,7 +82,7 @@ def evaluate_models(
             data.encoding.class_names,
             _settings(config),
             slice_columns=slices,
-            gradient_module=None if module is float_module else float_module,
+            gradient_module=float_module if is_dynamic_quantized(module) else None,
         )
         efficiency = measure_model(module, data.test, len(data.encoding.classes), profiling)
         if efficiency["macs"] == 0:  # torch's FLOP counter does not see quantized kernels
