@@ -106,3 +106,28 @@ def test_a_fixed_model_file_is_served_with_its_own_metadata(mlp_artifact, tmp_pa
     assert holder.check_for_update(force=True) is False
     holder.start()  # no-op without a registry
     holder.stop()
+
+
+class _SlowRuntime:
+    """Wraps a runtime and adds a fixed delay per call, like a bigger model would."""
+
+    def __init__(self, runtime, delay_s: float) -> None:
+        self.runtime, self.delay_s, self.name = runtime, delay_s, runtime.name
+
+    def predict_proba(self, features: np.ndarray) -> np.ndarray:
+        time.sleep(self.delay_s)
+        return self.runtime.predict_proba(features)
+
+
+def test_the_one_row_latency_is_measured_when_a_model_is_loaded(mlp_artifact, tmp_path, monkeypatch):
+    import prunegate.serving.model_holder as holder_module
+
+    save_artifact(mlp_artifact, tmp_path / "model.pt")
+    fast = load_model_file(tmp_path / "model.pt").row_latency_ms
+    real_load_runtime = holder_module.load_runtime
+    delay_s = 0.004
+    monkeypatch.setattr(
+        holder_module, "load_runtime", lambda *args: _SlowRuntime(real_load_runtime(*args), delay_s)
+    )
+    slow = load_model_file(tmp_path / "model.pt").row_latency_ms
+    assert 0 < fast < delay_s * 1000 <= slow

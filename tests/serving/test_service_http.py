@@ -48,19 +48,23 @@ def _wait_until(condition, timeout: float) -> bool:
 class Server:
     """What the tests need to know about the running service."""
 
-    def __init__(self, root: Path, url: str, log: Path, tags: dict[str, str], versions: dict[str, str]):
+    def __init__(
+        self, root: Path, url: str, log: Path, tags: dict[str, str], versions: dict[str, str], dispatch: str
+    ):
         self.root, self.url, self.log, self.tags, self.versions = root, url, log, tags, versions
+        self.dispatch = dispatch
         self.client = httpx.Client(base_url=url, timeout=30)
 
     def log_text(self) -> str:
         return self.log.read_text(errors="replace")
 
 
-@pytest.fixture(scope="module")
-def server(mlp_artifact, digits, tmp_path_factory):
-    root = tmp_path_factory.mktemp("serving-project")
+@pytest.fixture(scope="module", params=["direct", "batched"])
+def server(request, mlp_artifact, digits, tmp_path_factory):
+    """The service with /predict calling the model directly, then through adaptive batching (/infer)."""
+    root = tmp_path_factory.mktemp(f"serving-project-{request.param}")
     config = yaml.safe_load((PROJECT_ROOT / "conf/base/parameters_serving.yml").read_text())
-    config["serving"].update(reload_interval_s=0.2, log_flush_interval_s=0.1)
+    config["serving"].update(reload_interval_s=0.2, log_flush_interval_s=0.1, dispatch=request.param)
     (root / "serving.yml").write_text(yaml.safe_dump(config))
     models = {"a": mlp_artifact, "b": variant(mlp_artifact, 1)}
     tags = {"a": register(models["a"], digits, root / "models/a", runtime="onnx")}
@@ -92,7 +96,7 @@ def server(mlp_artifact, digits, tmp_path_factory):
 
     try:
         assert _wait_until(ready, READY_TIMEOUT_S), f"not ready after {READY_TIMEOUT_S} s:\n{log.read_text()}"
-        yield Server(root, url, log, tags, {k: m.checksum[:12] for k, m in models.items()})
+        yield Server(root, url, log, tags, {k: m.checksum[:12] for k, m in models.items()}, request.param)
     finally:
         process.terminate()
         try:
@@ -124,6 +128,7 @@ def test_bentoml_endpoints_and_model_info(server):
     (name,) = [name for name, tag in server.tags.items() if tag == champion]
     assert (info["tag"], info["version"], info["max_batch_size"]) == (champion, server.versions[name], 256)
     assert info["runtime"] == ("onnx" if name == "a" else EAGER)
+    assert info["dispatch"] == server.dispatch and info["row_latency_ms"] > 0
     assert len(info["feature_names"]) == 64 and info["class_names"][:2] == ["0", "1"]
 
 

@@ -4,7 +4,9 @@ import math
 
 import numpy as np
 import pytest
+import yaml
 from pydantic import ValidationError
+from tests.conftest import PROJECT_ROOT
 
 from prunegate.serving.config import ServingConfigError, load_serving_config
 from prunegate.serving.schemas import (
@@ -109,3 +111,27 @@ def test_serving_config_is_validated(tmp_path):
     bad.write_text("serving:\n  port: '3000'\n  surprise: 1\n")
     with pytest.raises(ServingConfigError, match=r"serving\.port.*serving\.surprise|serving\.surprise"):
         load_serving_config(bad)
+
+
+@pytest.mark.parametrize(
+    ("dispatch", "row_latency_ms", "direct"),
+    [
+        ("auto", 0.05, True),
+        ("auto", 5.0, False),
+        ("auto", float("nan"), False),  # never measured: keep batching
+        ("direct", 5.0, True),
+        ("batched", 0.05, False),
+    ],
+)
+def test_dispatch_decides_between_a_direct_call_and_adaptive_batching(dispatch, row_latency_ms, direct):
+    config = load_serving_config().model_copy(update={"dispatch": dispatch, "direct_below_ms": 1.0})
+    assert config.calls_directly(row_latency_ms) is direct
+
+
+def test_an_unknown_dispatch_is_refused_naming_the_key(tmp_path):
+    config = yaml.safe_load((PROJECT_ROOT / "conf/base/parameters_serving.yml").read_text())
+    config["serving"]["dispatch"] = "sometimes"
+    path = tmp_path / "serving.yml"
+    path.write_text(yaml.safe_dump(config))
+    with pytest.raises(ServingConfigError, match=r"serving\.dispatch"):
+        load_serving_config(path)

@@ -9,10 +9,16 @@ then loaded by :mod:`prunegate.benchmarks.load` at each client count for a fixed
   logging on and off (a temporary serving config through ``PRUNEGATE_SERVING_CONFIG``);
 - the bare FastAPI app with the same models, logging as shipped (on).
 
+Each model is served with the runtime packaging would choose for it (:func:`select_runtime` with the
+packaging parameters: the fastest of eager / TorchScript / ONNX Runtime that matches eager), by both
+servers alike.
+
 With two or more CPUs the server (and its workers) runs on the last CPU and the load generator on the
-others (``--no-pin`` to turn it off). Both servers write one access-log line per request, as ``bentoml serve``
-does by default (``--no-access-log`` turns it off in both). Every request is one row of the test split
-(``{"rows": [[...64 values...]]}``). Prints a markdown table and the targets
+others (``--no-pin`` to turn it off). Both servers follow the project's serving config for the access log
+(``access_log``; ``--access-log`` / ``--no-access-log`` override it for both) and the service for
+``dispatch`` and Prometheus ``metrics`` (``--dispatch``, ``--metrics`` / ``--no-metrics`` override them;
+``--dispatch batched`` measures adaptive batching). Every request is one
+row of the test split (``{"rows": [[...64 values...]]}``). Prints a markdown table and the targets
 (:mod:`prunegate.benchmarks.serving_report`) and writes ``data/08_reporting/bench_serving.json``.
 Run ``make run`` first.
 """
@@ -29,7 +35,9 @@ import tempfile
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any
 
+import numpy as np
 import pandas as pd
 import yaml
 
@@ -44,9 +52,17 @@ from prunegate.benchmarks.serving_report import (
     markdown_table,
     targets_text,
 )
-from prunegate.core.serialization import load_artifact
+from prunegate.core.serialization import load_artifact, save_artifact
 from prunegate.demo.server import ServerProcess, bentoml_serve_command, free_port, uvicorn_command
-from prunegate.serving.config import CONFIG_ENV, DEFAULT_CONFIG, MODEL_PATH_ENV, ROOT_ENV, SECTION
+from prunegate.serving.config import (
+    CONFIG_ENV,
+    DEFAULT_CONFIG,
+    MODEL_PATH_ENV,
+    ROOT_ENV,
+    SECTION,
+    load_serving_config,
+)
+from prunegate.serving.runtimes import select_runtime
 
 __all__ = ["ServerSetup", "main", "server_setups", "split_cpus"]
 
@@ -54,6 +70,7 @@ logger = logging.getLogger(__name__)
 
 MODEL_FILES = {DENSE: "data/06_models/dense.pt", COMPRESSED: "data/06_models/shipped.pt"}
 TEST_SPLIT = "data/05_model_input/test.parquet"
+PACKAGING_PARAMETERS = "conf/base/parameters_packaging.yml"
 OUTPUT = "data/08_reporting/bench_serving.json"
 BARE_APP = "prunegate.benchmarks.bare_fastapi:create_app"
 DEFAULT_CLIENTS = (16, 32)
@@ -61,7 +78,6 @@ DEFAULT_DURATION_S = 15.0
 DEFAULT_WARMUP_S = 3.0
 DEFAULT_MAX_REQUESTS = 200_000  # per run: far above what one core serves in the duration
 DEFAULT_TIMEOUT_S = 10.0
-BENTOML_NO_ACCESS_LOG = "services.logging.access.enabled=false"  # BENTOML_CONFIG_OPTIONS syntax
 MIN_CPUS_TO_PIN = 2  # one for the server, at least one for the load generator
 
 
@@ -84,34 +100,66 @@ def server_setups() -> list[ServerSetup]:
     return setups + [ServerSetup(BARE, model, True) for model in (DENSE, COMPRESSED)]
 
 
-def _payloads(project: Path) -> list[bytes]:
-    """One request body per test row, in the model's feature order."""
+def _test_rows(project: Path) -> np.ndarray:
+    """The test split's features in the model's order (``float64 N x D``)."""
     features = load_artifact(project / MODEL_FILES[COMPRESSED]).metadata["feature_names"]
-    rows = pd.read_parquet(project / TEST_SPLIT)[features].to_numpy(dtype=float).tolist()
-    return [json.dumps({"rows": [row]}).encode() for row in rows]
+    return pd.read_parquet(project / TEST_SPLIT)[features].to_numpy(dtype=float)
 
 
-def _serving_config(project: Path, setup: ServerSetup, scratch: Path) -> Path:
-    """The project's serving config with ``log_predictions`` set and the log in ``scratch``."""
+def _payloads(rows: np.ndarray) -> list[bytes]:
+    """One request body per test row."""
+    return [json.dumps({"rows": [row]}).encode() for row in rows.tolist()]
+
+
+def prepare_models(project: Path, rows: np.ndarray, scratch: Path) -> dict[str, tuple[Path, str]]:
+    """Each model file copied into ``scratch`` with the runtime packaging would choose (ONNX file included).
+
+    Returns:
+        ``{model: (model file, runtime name)}``.
+    """
+    packaging = yaml.safe_load((project / PACKAGING_PARAMETERS).read_text())["packaging"]
+    prepared = {}
+    for name, relative in MODEL_FILES.items():
+        folder = scratch / f"model-{name}"
+        folder.mkdir()
+        artifact = load_artifact(project / relative)
+        save_artifact(artifact, folder / "model.pt")
+        choice = select_runtime(
+            artifact,
+            rows.astype(np.float32),
+            batch_sizes=tuple(packaging["runtime_batch_sizes"]),
+            repeats=packaging["runtime_repeats"],
+            tolerance=packaging["parity_tolerance"],
+            work_dir=folder,
+        )
+        prepared[name] = (folder / "model.pt", choice.name)
+        sys.stdout.write(f"  {name}: runtime {choice.name}\n")
+    return prepared
+
+
+def _serving_config(project: Path, setup: ServerSetup, scratch: Path, overrides: dict[str, Any]) -> Path:
+    """The project's serving config with ``log_predictions`` and ``overrides`` set, the log in ``scratch``."""
     config = yaml.safe_load((project / DEFAULT_CONFIG).read_text())
     config[SECTION].update(
-        log_predictions=setup.log_predictions, monitoring_dir=str(scratch / f"monitoring-{setup.label}")
+        log_predictions=setup.log_predictions,
+        monitoring_dir=str(scratch / f"monitoring-{setup.label}"),
+        **overrides,
     )
     path = scratch / f"serving-{setup.label}.yml"
     path.write_text(yaml.safe_dump(config))
     return path
 
 
-def _environment(project: Path, setup: ServerSetup, scratch: Path, access_log: bool) -> dict[str, str]:
+def _environment(
+    project: Path, setup: ServerSetup, scratch: Path, overrides: dict[str, Any], model_file: Path
+) -> dict[str, str]:
     env = dict(os.environ)
     env.setdefault("BENTOML_HOME", str(project / "bentoml_home"))
-    if not access_log:
-        env["BENTOML_CONFIG_OPTIONS"] = BENTOML_NO_ACCESS_LOG
     env.update(
         BENTOML_DO_NOT_TRACK="True",
         **{
-            CONFIG_ENV: str(_serving_config(project, setup, scratch)),
-            MODEL_PATH_ENV: str(project / MODEL_FILES[setup.model]),
+            CONFIG_ENV: str(_serving_config(project, setup, scratch, overrides)),
+            MODEL_PATH_ENV: str(model_file),
             ROOT_ENV: str(project),
         },
     )
@@ -137,20 +185,24 @@ def _measure(
     settings: list[LoadSettings],
     scratch: Path,
     server_cpus: frozenset[int] | None,
-    access_log: bool,
+    overrides: dict[str, Any],
+    model: tuple[Path, str],
 ) -> list[dict]:
-    """Start the server of ``setup``, run every load setting against it, stop it."""
+    """Start the server of ``setup`` with ``model`` (file, runtime) and the serving config with
+    ``overrides``, run every load setting against it, stop it."""
+    model_file, runtime = model
+    overrides = {**overrides, "runtime": runtime}
     port = free_port()
     command = (
         bentoml_serve_command(port)
         if setup.server == BENTOML
-        else uvicorn_command(BARE_APP, port, factory=True, access_log=access_log)
+        else uvicorn_command(BARE_APP, port, factory=True, access_log=overrides["access_log"])
     )
     server = ServerProcess(
         command,
         port=port,
         cwd=project,
-        env=_environment(project, setup, scratch, access_log),
+        env=_environment(project, setup, scratch, overrides, model_file),
         log_path=scratch / f"{setup.label}.log",
         cpus=server_cpus,
     )
@@ -158,7 +210,14 @@ def _measure(
     with server:
         for load in settings:
             result = run_load(f"{server.url}/predict", payloads, load)
-            runs.append({**asdict(setup), **result.summary(), "startup_s": round(server.startup_s, 1)})
+            runs.append(
+                {
+                    **asdict(setup),
+                    "runtime": runtime,
+                    **result.summary(),
+                    "startup_s": round(server.startup_s, 1),
+                }
+            )
             _progress(runs[-1])
     return runs
 
@@ -186,9 +245,22 @@ def _parser() -> argparse.ArgumentParser:
         "--no-pin", action="store_true", help="do not give the server and the load generator their own CPUs"
     )
     parser.add_argument(
-        "--no-access-log",
-        action="store_true",
-        help="turn off the per-request access log of both servers (on by default, as `bentoml serve` ships)",
+        "--access-log",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="per-request access log of both servers (default: `access_log` of the serving config)",
+    )
+    parser.add_argument(
+        "--metrics",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="the service's Prometheus /metrics (default: `metrics` of the serving config)",
+    )
+    parser.add_argument(
+        "--dispatch",
+        choices=["auto", "batched", "direct"],
+        default=None,
+        help="how the service's /predict reaches the model (default: `dispatch` of the serving config)",
     )
     parser.add_argument("--out", type=Path, default=None, help=f"JSON results (default: <project>/{OUTPUT})")
     return parser
@@ -205,22 +277,36 @@ def main(argv: list[str] | None = None) -> int:
     settings = [
         LoadSettings(n, args.duration, args.warmup, args.max_requests, args.timeout) for n in args.clients
     ]
-    payloads = _payloads(project)
+    rows = _test_rows(project)
+    payloads = _payloads(rows)
     server_cpus, load_cpus = split_cpus(not args.no_pin)
     if load_cpus is not None:
         os.sched_setaffinity(0, load_cpus)
+    config = load_serving_config(project / DEFAULT_CONFIG)
+    overrides = {
+        "access_log": config.access_log if args.access_log is None else args.access_log,
+        "dispatch": args.dispatch or config.dispatch,
+        "metrics": config.metrics if args.metrics is None else args.metrics,
+    }
     started = time.perf_counter()
     runs: list[dict] = []
     with tempfile.TemporaryDirectory(prefix="prunegate-bench-serving-") as scratch:
+        models = prepare_models(project, rows, Path(scratch))
         for setup in server_setups():
             runs += _measure(
-                project, setup, payloads, settings, Path(scratch), server_cpus, not args.no_access_log
+                project, setup, payloads, settings, Path(scratch), server_cpus, overrides, models[setup.model]
             )
     checks = check_targets(runs)
     seconds = time.perf_counter() - started
     sys.stdout.write(f"\n{markdown_table(runs)}\n{targets_text(checks)}")
     report = {
-        "settings": {**vars(args), "project": str(project), "out": None, "payload_rows": len(payloads)},
+        "settings": {
+            **vars(args),
+            **overrides,
+            "project": str(project),
+            "out": None,
+            "payload_rows": len(payloads),
+        },
         "machine": {
             "cpus": os.cpu_count(),
             "server_cpus": sorted(server_cpus or []),

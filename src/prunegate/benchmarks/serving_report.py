@@ -161,14 +161,15 @@ def _number(value: float | None, pattern: str) -> str:
 
 
 def markdown_table(runs: Sequence[dict]) -> str:
-    """One row per run: server, model, logging, clients, req/s, p50, p99, errors, requests."""
+    """One row per run: server, model, runtime, logging, clients, req/s, p50, p99, errors, requests."""
     lines = [
-        "| server | model | logging | clients | req/s | p50 ms | p99 ms | errors | requests |",
-        "|---|---|---|---:|---:|---:|---:|---:|---:|",
+        "| server | model | runtime | logging | clients | req/s | p50 ms | p99 ms | errors | requests |",
+        "|---|---|---|---|---:|---:|---:|---:|---:|---:|",
     ]
     for run in runs:
         lines.append(
-            f"| {run['server']} | {run['model']} | {'on' if run['log_predictions'] else 'off'} | "
+            f"| {run['server']} | {run['model']} | {run.get('runtime', 'n/a')} | "
+            f"{'on' if run['log_predictions'] else 'off'} | "
             f"{run['clients']} | {run['req_per_s']:.0f} | {_number(run['p50_ms'], '{:.1f}')} | "
             f"{_number(run['p99_ms'], '{:.1f}')} | {run['errors']} | {run['requests']} |"
         )

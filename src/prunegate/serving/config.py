@@ -63,7 +63,21 @@ class ServingConfig(BaseModel):
     max_concurrency: PositiveInt
     inference_threads: PositiveInt
     workers: PositiveInt
+    dispatch: Literal["auto", "batched", "direct"]
+    direct_below_ms: PositiveFloat | PositiveInt
+    access_log: bool
+    metrics: bool
     runtime: Literal["eager", "torchscript", "onnx"] | None = None
+
+    def calls_directly(self, row_latency_ms: float) -> bool:
+        """Whether ``/predict`` calls a model whose one-row prediction takes ``row_latency_ms`` directly.
+
+        ``auto`` skips adaptive batching for models faster than ``direct_below_ms``: there the batching
+        hop costs more than the model call it would share. An unmeasured (NaN) latency means batching.
+        """
+        if self.dispatch == "auto":
+            return row_latency_ms < self.direct_below_ms
+        return self.dispatch == "direct"
 
     def path(self, folder: str) -> Path:
         """``folder`` (``registry_dir``, ``monitoring_dir``) resolved against the project root."""

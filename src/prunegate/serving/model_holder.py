@@ -13,10 +13,11 @@ logged as an error and *not* retried until the pointer changes again; the curren
 from __future__ import annotations
 
 import logging
+import statistics
 import threading
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -40,6 +41,8 @@ logger = logging.getLogger(__name__)
 POINTER_FILE = "pointer.json"
 VERSION_CHARS = 12  # a version derived from a checksum keeps this many hex digits
 DEFAULT_RELOAD_INTERVAL_S = 2.0  # the service passes conf/base/parameters_serving.yml's value
+LATENCY_PROBES = 25  # one-row predictions timed at load; their median is LoadedModel.row_latency_ms
+_MS_PER_S = 1000.0
 
 
 class ModelLoadError(RuntimeError):
@@ -60,6 +63,7 @@ class LoadedModel:
     feature_names: tuple[str, ...]
     class_names: tuple[str, ...]
     feature_ranges: Mapping[str, tuple[float, float]] = field(default_factory=dict)
+    row_latency_ms: float = float("nan")  # median one-row prediction time, measured at load
 
     @property
     def runtime_name(self) -> str:
@@ -89,12 +93,16 @@ def _assemble(
         class_names=tuple(str(name) for name in classes),
         feature_ranges=ranges,
     )
-    _smoke_test(model)
-    return model
+    row = _smoke_test(model)
+    return replace(model, row_latency_ms=_row_latency_ms(model, row))
 
 
-def _smoke_test(model: LoadedModel) -> None:
-    """One prediction on a row inside the ranges: a runtime that cannot predict is never swapped in."""
+def _smoke_test(model: LoadedModel) -> np.ndarray:
+    """One prediction on a row inside the ranges: a runtime that cannot predict is never swapped in.
+
+    Returns:
+        The row it predicted (one row, in feature order).
+    """
     row = np.array(
         [[sum(model.feature_ranges.get(name, (0.0, 0.0))) / 2 for name in model.feature_names]],
         dtype=np.float32,
@@ -102,6 +110,20 @@ def _smoke_test(model: LoadedModel) -> None:
     probabilities = model.predict_proba(row)
     if probabilities.shape != (1, len(model.class_names)) or not np.all(np.isfinite(probabilities)):
         raise ModelLoadError(f"model {model.tag or model.version}: smoke prediction gave {probabilities!r}")
+    return row
+
+
+def _row_latency_ms(model: LoadedModel, row: np.ndarray) -> float:
+    """Median time of a one-row prediction on this machine, after the smoke prediction warmed it up.
+
+    The service uses it to decide whether adaptive batching is worth its extra hop (``dispatch: auto``).
+    """
+    timings = []
+    for _ in range(LATENCY_PROBES):
+        start = time.perf_counter()
+        model.predict_proba(row)
+        timings.append((time.perf_counter() - start) * _MS_PER_S)
+    return statistics.median(timings)
 
 
 def load_store_model(tag: str, runtime: str | None = None) -> LoadedModel:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, StrictStr, WithJsonSchema
@@ -293,3 +293,5 @@ class ModelInfo(BaseModel):
     feature_names: list[str]
     class_names: list[str]
     max_batch_size: int
+    dispatch: Literal["direct", "batched"]  # how /predict reaches this model (config ``dispatch``)
+    row_latency_ms: float  # one-row prediction time measured when the model was loaded
