@@ -77,15 +77,10 @@ def _rollback(args: argparse.Namespace) -> int:
 
 def _history(args: argparse.Namespace) -> int:
     from prunegate.registry.store import history, read_pointer
+    from prunegate.registry.table import registry_table
 
     pointer = read_pointer(Path(args.registry_dir))
-    lines = [f"champion: {pointer.champion}", f"previous: {pointer.previous}", ""]
-    lines += ["| at | event | by | champion | reason |", "|---|---|---|---|---|"]
-    lines += [
-        f"| {e['at']} | {e['event']} | {e['by']} | {e['champion']} | {e['reason']} |"
-        for e in history(Path(args.registry_dir))
-    ]
-    sys.stdout.write("\n".join(lines) + "\n")
+    sys.stdout.write(registry_table(pointer.champion, pointer.previous, history(Path(args.registry_dir))))
     return 0
 
 

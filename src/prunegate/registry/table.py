@@ -1,0 +1,33 @@
+"""``prunegate registry``: the champion, the previous champion and the history as a markdown table."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+__all__ = ["REASON_CHARS", "registry_table"]
+
+REASON_CHARS = 90  # a table cell longer than this is cut; registry/history.jsonl keeps the full reason
+
+
+def _short(text: str, limit: int) -> str:
+    """One line of at most ``limit`` characters (``...`` marks a cut); pipes escaped for markdown."""
+    line = " ".join(str(text).split()).replace("|", "\\|")
+    return line if len(line) <= limit else line[: limit - 3].rstrip() + "..."
+
+
+def registry_table(
+    champion: str | None,
+    previous: str | None,
+    events: Sequence[dict[str, Any]],
+    reason_chars: int = REASON_CHARS,
+) -> str:
+    """The pointer and one row per history event (oldest first), reasons shortened to ``reason_chars``."""
+    lines = [f"champion: {champion}", f"previous: {previous}", ""]
+    lines += ["| at | event | by | champion | reason |", "|---|---|---|---|---|"]
+    lines += [
+        f"| {e.get('at')} | {e.get('event')} | {e.get('by')} | {e.get('champion')} | "
+        f"{_short(e.get('reason', ''), reason_chars)} |"
+        for e in events
+    ]
+    return "\n".join(lines) + "\n"

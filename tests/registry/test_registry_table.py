@@ -1,0 +1,25 @@
+"""`prunegate registry` output: one row per event, long or multi-line reasons shortened to one cell."""
+
+from prunegate.registry.table import registry_table
+
+
+def test_each_event_is_one_row_and_long_reasons_are_cut():
+    events = [
+        {"at": "t1", "event": "promote", "by": "ci", "champion": "m:1", "reason": "first"},
+        {
+            "at": "t2",
+            "event": "monitor",
+            "by": "monitor",
+            "champion": "m:1",
+            "reason": "drift | " + "x" * 500,
+        },
+        {"at": "t3", "event": "rollback", "by": "me", "champion": "m:0", "reason": "line one\nline two"},
+    ]
+    table = registry_table("m:0", None, events, reason_chars=40).splitlines()
+    assert table[:2] == ["champion: m:0", "previous: None"]
+    rows = table[5:]
+    assert len(rows) == len(events)
+    assert rows[0].endswith("| first |")
+    cell = rows[1].split(" | ")[-1].removesuffix(" |")
+    assert cell.startswith("drift \\| x") and cell.endswith("...") and len(cell) <= 40
+    assert rows[2].endswith("| line one line two |")
