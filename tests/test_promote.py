@@ -1,10 +1,11 @@
 import json
+import os
 
 import pytest
 import torch
 
 from prunegate.core.models import MLPSpec, build_model
-from prunegate.core.serialization import ModelArtifact, save_artifact
+from prunegate.core.serialization import ModelArtifact, load_artifact, save_artifact
 from prunegate.registry import PromotionError, promote
 
 
@@ -48,3 +49,54 @@ def test_mismatched_or_missing_outputs_are_refused(run_outputs):
     (reporting / "blessing.json").unlink()
     with pytest.raises(PromotionError, match=r"blessing\.json is missing"):
         promote(reporting, model, champion, reason="x")
+
+
+def test_promote_keeps_a_verified_copy_of_the_model(run_outputs, tmp_path):
+    reporting, model, champion = run_outputs
+    record = promote(reporting, model, champion, reason="first", by="tester")
+    copied = load_artifact(champion / "model.pt")
+    assert copied.checksum == record["checksum"] == load_artifact(model).checksum
+    assert (champion / "model.pt").read_bytes() == model.read_bytes()
+    assert record["file"] == "model.pt"
+    # a second promotion replaces it, and no temporary file is left behind
+    spec = MLPSpec(in_features=4, num_classes=2, hidden=(5,))
+    save_artifact(ModelArtifact.from_module(build_model(spec), spec), model)
+    second = promote(reporting, model, champion, reason="wider", by="tester")
+    assert load_artifact(champion / "model.pt").spec == spec
+    assert second["checksum"] != record["checksum"]
+    assert sorted(path.name for path in champion.iterdir()) == [
+        "history.jsonl",
+        "metrics.json",
+        "model.json",
+        "model.pt",
+    ]
+
+
+def test_a_corrupt_shipped_model_is_not_promoted(run_outputs):
+    reporting, model, champion = run_outputs
+    payload = torch.load(model, weights_only=True)
+    payload["checksum"] = "0" * 64
+    torch.save(payload, model)
+    with pytest.raises(PromotionError, match=r"checksum mismatch for .*shipped\.pt"):
+        promote(reporting, model, champion, reason="x")
+    assert not (champion / "model.pt").exists()
+
+
+def test_a_copy_that_does_not_match_the_checksum_is_not_kept(run_outputs):
+    from prunegate.registry.champion import _copy_model
+
+    _, model, champion = run_outputs
+    champion.mkdir()
+    with pytest.raises(PromotionError, match="changed while it was copied"):
+        _copy_model(model, champion / "model.pt", "0" * 64)
+    assert list(champion.iterdir()) == []
+
+
+def test_the_champion_model_gets_the_usual_file_mode(run_outputs):
+    reporting, model, champion = run_outputs
+    previous = os.umask(0o022)
+    try:
+        promote(reporting, model, champion, reason="first", by="tester")
+    finally:
+        os.umask(previous)
+    assert (champion / "model.pt").stat().st_mode & 0o777 == 0o644

@@ -11,7 +11,13 @@ from prunegate.data.tables import DataFileError
 from prunegate.params.base import ConfigError
 from prunegate.validation.failures import DataValidationError
 
-__all__ = ["USER_ERRORS", "NotBlessedError", "UnvalidatedDataError", "find_user_error"]
+__all__ = [
+    "USER_ERRORS",
+    "ChampionMismatchError",
+    "NotBlessedError",
+    "UnvalidatedDataError",
+    "find_user_error",
+]
 
 
 class UnvalidatedDataError(RuntimeError):
@@ -22,7 +28,12 @@ class NotBlessedError(RuntimeError):
     """The candidate failed the gate: it is not shipped, and the run (and CI) fails."""
 
 
+class ChampionMismatchError(RuntimeError):
+    """The committed champion model takes other features or predicts other classes than this run's data."""
+
+
 USER_ERRORS: tuple[type[Exception], ...] = (
+    ChampionMismatchError,
     ConfigError,
     DataFileError,
     DataLeakageError,

@@ -44,7 +44,7 @@ def project(tmp_path) -> Path:
     for layer in (PROJECT_ROOT / "data").iterdir():
         if layer.is_dir():
             (root / "data" / layer.name).mkdir(parents=True)
-    for promoted in ("metrics.json", "model.json", "history.jsonl"):  # start with no champion
+    for promoted in ("metrics.json", "model.json", "model.pt", "history.jsonl"):  # start with no champion
         (root / "champion" / promoted).unlink(missing_ok=True)
     # these tests are about running the chain; the gate's thresholds have tests of their own
     (root / "conf/base/gates.yml").write_text(LENIENT_GATES)

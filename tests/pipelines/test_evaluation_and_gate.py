@@ -53,11 +53,12 @@ def test_no_champion_is_blessed_and_says_so(evaluated, gates):
         "compression": [],
         "regression": [{k: v for k, v in c.items() if k != "lower_bound"} for c in gates["regression"]],
     }
-    blessing, markdown = gate_candidate(candidate, report, None, only_changes)
+    blessing, markdown = gate_candidate(candidate, report, None, None, only_changes)
     assert blessing["blessed"], markdown
     assert "no champion yet" in markdown.lower()
     bound = {"metric": "accuracy", "direction": "higher", "lower_bound": 0.999}
-    assert not gate_candidate(candidate, report, None, {**only_changes, "regression": [bound]})[0]["blessed"]
+    bounded = {**only_changes, "regression": [bound]}
+    assert not gate_candidate(candidate, report, None, None, bounded)[0]["blessed"]
 
 
 def test_a_worse_candidate_than_the_champion_is_not_shipped(evaluated, gates):
@@ -66,7 +67,7 @@ def test_a_worse_candidate_than_the_champion_is_not_shipped(evaluated, gates):
     champion["accuracy"] = candidate["accuracy"] + 0.02
     checks = {"compression": [], "regression": [c for c in gates["regression"] if "lower_bound" not in c]}
     checks["regression"].append({"metric": "accuracy", "direction": "higher", "max_worsening_abs": 0.005})
-    blessing, markdown = gate_candidate(candidate, report, champion, checks)
+    blessing, markdown = gate_candidate(candidate, report, champion, None, checks)
     assert not blessing["blessed"]
     failed = [row for row in blessing["gates"]["regression"]["rows"] if not row["passed"]]
     assert [row["metric"] for row in failed] == ["accuracy"]
@@ -77,7 +78,7 @@ def test_a_worse_candidate_than_the_champion_is_not_shipped(evaluated, gates):
 
 def test_the_compression_gate_compares_with_the_dense_model(evaluated, gates):
     report, candidate, *_ = evaluated
-    blessing, _ = gate_candidate(candidate, report, None, gates)
+    blessing, _ = gate_candidate(candidate, report, None, None, gates)
     rows = {row["metric"]: row for row in blessing["gates"]["compression"]["rows"]}
     assert not rows["macs"]["passed"]  # the dense int8 candidate has the dense model's MACs
     assert rows["macs"]["baseline"] == report["dense"]["macs"]
@@ -87,7 +88,7 @@ def test_a_blessed_candidate_is_shipped_marked_blessed(evaluated, gates):
     report, candidate, artifact, *_ = evaluated
     champion = copy.deepcopy(candidate)
     checks = {"compression": [], "regression": [c for c in gates["regression"] if "lower_bound" not in c]}
-    blessing, markdown = gate_candidate(candidate, report, champion, checks)
+    blessing, markdown = gate_candidate(candidate, report, champion, None, checks)
     assert blessing["blessed"], markdown
     shipped = ship_if_blessed(blessing, markdown, artifact)
     assert shipped.metadata["blessed"] is True

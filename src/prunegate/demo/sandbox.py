@@ -44,7 +44,7 @@ class ProjectSandbox:
         for layer in (source / "data").iterdir():
             if layer.is_dir():
                 (root / "data" / layer.name).mkdir(parents=True, exist_ok=True)
-        for promoted in ("metrics.json", "model.json", "history.jsonl"):  # start with no champion
+        for promoted in ("metrics.json", "model.json", "model.pt", "history.jsonl"):  # start with no champion
             (root / "champion" / promoted).unlink(missing_ok=True)
         (root / ".gitignore").write_text(
             "data/\n.dvc/cache\n.dvc/tmp\nbentoml_home/\nregistry/\nmonitoring/\n"

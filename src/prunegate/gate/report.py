@@ -1,8 +1,11 @@
 """Render a blessing (from :func:`prunegate.gate.compare.bless`) as a markdown report for a PR comment.
 
 Like the TFX Evaluator's validation result, the report shows every check with its baseline and candidate
-values; failing rows come first and their reasons follow each table. The first line is a hidden HTML
-marker so a CI bot can find its own comment and update it in place instead of posting a new one.
+values; failing rows come first and their reasons follow each table. A gate that names its baseline
+(``gate["baseline"]``: description, warnings, notes) gets that line above its table, so a reader sees
+what the candidate was compared with and whether the comparison is across different test splits. The
+first line is a hidden HTML marker so a CI bot can find its own comment and update it in place instead of
+posting a new one.
 """
 
 from __future__ import annotations
@@ -90,7 +93,7 @@ def _gate_section(name: str, gate: Mapping[str, Any]) -> list[str]:
     status = (
         f"❌ {len(failing)} of {len(rows)} checks failed" if failing else f"✅ all {len(rows)} checks passed"
     )
-    lines = [f"### {name}: {status}", "", _HEADER, _ALIGN]
+    lines = [f"### {name}: {status}", "", *_baseline_lines(gate.get("baseline")), _HEADER, _ALIGN]
     ordered = failing + [row for row in rows if row["passed"]]
     lines += [_table_row(row) for row in ordered]
     if failing:
@@ -102,6 +105,18 @@ def _gate_section(name: str, gate: Mapping[str, Any]) -> list[str]:
             "> ℹ️ No baseline (no champion yet): change thresholds were skipped (blessed by default); "
             "value bounds still apply.",
         ]
+    return lines
+
+
+def _baseline_lines(baseline: Mapping[str, Any] | None) -> list[str]:
+    """What the gate compared with, its warnings (e.g. different test splits) and notes, above the table."""
+    if not baseline:
+        return []
+    lines = [f"Baseline: **{baseline['description']}**.", ""]
+    for warning in baseline.get("warnings", []):
+        lines += [f"> ⚠️ **Warning:** {warning}", ""]
+    for note in baseline.get("notes", []):
+        lines += [f"> ℹ️ {note}", ""]
     return lines
 
 

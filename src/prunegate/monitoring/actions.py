@@ -2,9 +2,11 @@
 
 - ``rollback``: the registry serves the previous champion again (a running service hot-reloads it);
 - ``retrain``: the labelled feedback of the window is added to ``data/01_raw/feedback.parquet`` and the
-  whole chain runs again on the original data plus the feedback, through the gate; only a blessed
-  model is promoted (``champion/`` and the serving registry); otherwise the champion stays and the
-  workspace (data, models, reports, feedback file) is restored, so the drift reference is unchanged.
+  whole chain runs again on the original data plus the feedback, through the gate (which compares the
+  retrained model with the champion re-evaluated on the new test split, when ``champion/model.pt`` is
+  committed, rather than with its metrics on the old split); only a blessed model is promoted
+  (``champion/`` and the serving registry); otherwise the champion stays and the workspace (data,
+  models, reports, feedback file) is restored, so the drift reference is unchanged.
 Every decision and its outcome is appended to the registry history.
 """
 

@@ -1,7 +1,10 @@
 """Promote a blessed candidate to champion: an explicit step, never a side effect of a run.
 
-``champion/metrics.json`` is what the regression gate of the next pull request compares against;
-``champion/model.json`` names the model (checksum, who, why, when, from which commit) and
+``champion/model.pt`` is the champion model itself (a verified copy of the shipped model file): the
+evaluation of the next pull request re-evaluates it on that run's test split, which is the regression
+gate's baseline (as the TFX Evaluator evaluates its baseline model on the candidate's eval data).
+``champion/metrics.json`` are its metrics as measured when promoted, the fallback baseline without a
+model file; ``champion/model.json`` names the model (checksum, who, why, when, from which commit) and
 ``champion/history.jsonl`` is an append-only log of every promotion.
 """
 
@@ -9,14 +12,19 @@ from __future__ import annotations
 
 import getpass
 import json
+import os
+import shutil
 import subprocess
+import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from prunegate.core.serialization import load_artifact
+from prunegate.core.serialization import ModelArtifactError, load_artifact
 
-__all__ = ["PromotionError", "promote"]
+__all__ = ["MODEL_FILE", "PromotionError", "promote"]
+
+MODEL_FILE = "model.pt"
 
 
 class PromotionError(RuntimeError):
@@ -42,13 +50,46 @@ def _write_json(path: Path, data: Any) -> None:
     temp.replace(path)
 
 
+_COMMITTED_FILE_MODE = 0o666
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def _copy_model(source: Path, target: Path, checksum: str) -> None:
+    """Copy ``source`` to ``target`` atomically, after checking the copy loads with ``checksum``."""
+    handle, temp_name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+    temp = Path(temp_name)
+    try:
+        with os.fdopen(handle, "wb") as temp_file, source.open("rb") as source_file:
+            shutil.copyfileobj(source_file, temp_file)
+            temp_file.flush()
+            os.fsync(temp_file.fileno())
+        temp.chmod(_COMMITTED_FILE_MODE & ~_umask())  # mkstemp makes it owner-only; it is committed
+        copied = load_artifact(temp)
+        if copied.checksum != checksum:
+            raise PromotionError(f"{source} changed while it was copied to {target}: promote again")
+        temp.replace(target)
+    except ModelArtifactError as error:
+        raise PromotionError(f"the copy of {source} in {target.parent} is unreadable: {error}") from error
+    finally:
+        temp.unlink(missing_ok=True)
+
+
 def promote(
     reporting_dir: Path, shipped_model: Path, champion_dir: Path, *, reason: str, by: str | None = None
 ) -> dict[str, Any]:
     """Make the blessed candidate of the last run the champion; returns the new ``model.json`` record.
 
+    Writes ``model.pt`` (the shipped model file, copied atomically and verified), ``metrics.json`` and
+    ``model.json``, and appends to ``history.jsonl``.
+
     Raises:
-        PromotionError: if the last run's candidate was not blessed, or its outputs disagree.
+        PromotionError: if the last run's candidate was not blessed, its outputs disagree, or the shipped
+            model file is corrupt.
     """
     blessing = _read_json(reporting_dir / "blessing.json")
     metrics = _read_json(reporting_dir / "candidate_metrics.json")
@@ -58,18 +99,23 @@ def promote(
         raise PromotionError("blessing.json and candidate_metrics.json are from different candidates: re-run")
     if not shipped_model.is_file():
         raise PromotionError(f"{shipped_model} is missing: only a blessed run writes it")
-    artifact = load_artifact(shipped_model)  # verifies the checksum
+    try:
+        artifact = load_artifact(shipped_model)  # verifies the checksum
+    except ModelArtifactError as error:
+        raise PromotionError(f"{error}: nothing was promoted") from error
     champion_dir.mkdir(parents=True, exist_ok=True)
     previous = champion_dir / "model.json"
     record = {
         "model": metrics["model"],
         "checksum": artifact.checksum,
+        "file": MODEL_FILE,
         "promoted_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "promoted_by": by or getpass.getuser(),
         "reason": reason,
         "git_commit": _git_commit(champion_dir),
         "previous_checksum": json.loads(previous.read_text())["checksum"] if previous.is_file() else None,
     }
+    _copy_model(shipped_model, champion_dir / MODEL_FILE, artifact.checksum)
     _write_json(champion_dir / "metrics.json", metrics)
     _write_json(previous, record)
     with (champion_dir / "history.jsonl").open("a") as history:

@@ -1,4 +1,4 @@
-"""Evaluation: quality, calibration, robustness, slices and efficiency of every model, same keys."""
+"""Evaluation: quality, calibration, robustness, slices, efficiency of every model and the champion."""
 
 from prunegate.pipelines.evaluation.pipeline import create_pipeline
 

@@ -1,7 +1,8 @@
-"""Evaluation pipeline definition."""
+"""Evaluation pipeline: every model of the run, the champion model again (same split), optional CV."""
 
 from kedro.pipeline import Pipeline, node, pipeline
 
+from prunegate.pipelines.evaluation.champion_node import evaluate_champion
 from prunegate.pipelines.evaluation.cross_validation_node import cross_validate_recipe
 from prunegate.pipelines.evaluation.nodes import evaluate_models
 
@@ -33,6 +34,21 @@ def create_pipeline(**kwargs) -> Pipeline:
                     "candidate_reliability_png",
                 ],
                 name="evaluate_models",
+            ),
+            node(
+                evaluate_champion,
+                inputs=[
+                    "champion_model",
+                    "train_table",
+                    "val_table",
+                    "test_table",
+                    "validated_splits",
+                    "params:evaluation",
+                    "params:ingestion",
+                    "params:profiling",
+                ],
+                outputs="champion_metrics_current",
+                name="evaluate_champion",
             ),
             node(
                 cross_validate_recipe,

@@ -10,7 +10,13 @@ def create_pipeline(**kwargs) -> Pipeline:
         [
             node(
                 gate_candidate,
-                inputs=["candidate_metrics", "evaluation_metrics", "champion_metrics", "gates"],
+                inputs=[
+                    "candidate_metrics",
+                    "evaluation_metrics",
+                    "champion_metrics",
+                    "champion_metrics_current",
+                    "gates",
+                ],
                 outputs=["blessing", "gate_report"],
                 name="gate_candidate",
             ),

@@ -1,0 +1,134 @@
+"""One measurement of one model on this run's test split, shared by every model the evaluation sees.
+
+The dense, pruned and distilled models, the candidate and the re-evaluated champion all go through
+:func:`measure_artifact` with the same :class:`TestSplit`, so the gate compares numbers measured the same
+way (quality, calibration, robustness, slices, latency on this machine now) on the same rows.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+
+from prunegate.core.evaluation import ProfileSettings, artifact_sizes, measure_model
+from prunegate.core.full_evaluation import EvaluationResult, EvaluationSettings, evaluate_classifier
+from prunegate.core.quantization import build_module_for, is_dynamic_quantized
+from prunegate.core.serialization import ModelArtifact
+from prunegate.data.features import PreparedSplits
+from prunegate.gate.baseline import TEST_SPLIT_FINGERPRINT
+from prunegate.params import ConfigError, EvaluationParams, IngestionParams, ProfilingParams, parse_params
+from prunegate.pipelines.validated_inputs import validated_splits_as_tensors
+
+__all__ = ["TestSplit", "measure_artifact", "prepare_test_split"]
+
+
+@dataclass(frozen=True)
+class TestSplit:
+    """The validated splits and every setting of one evaluation run.
+
+    Attributes:
+        config: The validated ``params:evaluation``.
+        data: Tensors of the validated splits, with their label encoding and feature order.
+        slices: ``{column: test values}`` of the extra slice columns.
+        settings: What is measured besides accuracy.
+        profiling: How latency is measured.
+        fingerprint: The test split's fingerprint from the validation certificate; stored in every
+            model's metrics so the gate can tell whether two metrics dicts were measured on the same rows.
+    """
+
+    __test__ = False  # not a pytest test class despite its name
+
+    config: EvaluationParams
+    data: PreparedSplits
+    slices: dict[str, list]
+    settings: EvaluationSettings
+    profiling: ProfileSettings
+    fingerprint: str
+
+
+def prepare_test_split(
+    train_table: pd.DataFrame,
+    val_table: pd.DataFrame,
+    test_table: pd.DataFrame,
+    validated_splits: dict[str, Any],
+    evaluation_params: dict[str, Any],
+    ingestion_params: dict[str, Any],
+    profiling_params: dict[str, Any],
+) -> TestSplit:
+    """Validate the parameters and turn the certified splits into tensors, once per node.
+
+    Raises:
+        ConfigError: a parameter is invalid, or a slice column is missing or is a model feature.
+        UnvalidatedDataError: the splits are not the ones validation certified.
+    """
+    config = parse_params(EvaluationParams, evaluation_params, "evaluation")
+    ingestion = parse_params(IngestionParams, ingestion_params, "ingestion")
+    profiling = parse_params(ProfilingParams, profiling_params, "profiling").settings()
+    data = validated_splits_as_tensors(train_table, val_table, test_table, validated_splits, ingestion)
+    return TestSplit(
+        config=config,
+        data=data,
+        slices=_slice_columns(config, test_table, data.feature_names),
+        settings=_settings(config),
+        profiling=profiling,
+        fingerprint=validated_splits["fingerprints"]["test"],
+    )
+
+
+def measure_artifact(artifact: ModelArtifact, split: TestSplit) -> tuple[dict[str, Any], EvaluationResult]:
+    """Everything the gate and the reports need about one model, measured on ``split``.
+
+    Returns:
+        The model's metrics (flat numbers with the same keys for every model, the test split's
+        fingerprint, plus ``slices`` and ``per_class``) and the full result (confusion rows, reliability).
+    """
+    data = split.data
+    module = build_module_for(artifact)
+    float_module = artifact.build_module()  # FGSM needs input gradients, which int8 kernels lack
+    result = evaluate_classifier(
+        module,
+        data.test,
+        data.encoding.class_names,
+        split.settings,
+        slice_columns=split.slices,
+        gradient_module=float_module if is_dynamic_quantized(module) else None,
+    )
+    num_classes = len(data.encoding.classes)
+    efficiency = measure_model(module, data.test, num_classes, split.profiling)
+    if efficiency["macs"] == 0:  # torch's FLOP counter does not see quantized kernels
+        efficiency["macs"] = measure_model(float_module, data.test, num_classes, split.profiling)["macs"]
+    metrics = {
+        **efficiency,
+        **result.metrics,
+        **artifact_sizes(artifact),
+        TEST_SPLIT_FINGERPRINT: split.fingerprint,
+        "slices": result.slices,
+        "per_class": result.per_class,
+    }
+    return metrics, result
+
+
+def _settings(config: EvaluationParams) -> EvaluationSettings:
+    return EvaluationSettings(
+        ece_bins=config.ece_bins,
+        noise_sigmas=tuple(config.noise_sigmas),
+        fgsm_epsilons=tuple(config.fgsm_epsilons),
+        feature_range=tuple(config.feature_range) if config.feature_range else None,
+        seed=config.seed,
+    )
+
+
+def _slice_columns(
+    config: EvaluationParams, test_table: pd.DataFrame, features: list[str]
+) -> dict[str, list]:
+    missing = [column for column in config.slice_columns if column not in test_table.columns]
+    if missing:
+        raise ConfigError(f"evaluation.slice_columns: {missing} not in the test table")
+    used = [column for column in config.slice_columns if column in features]
+    if used:
+        raise ConfigError(
+            f"evaluation.slice_columns: {used} are model features; list feature_columns without them"
+        )
+    return {column: test_table[column].tolist() for column in config.slice_columns}
