@@ -76,7 +76,8 @@ promote: install
 serve: install
 	$(BIN)/bentoml serve prunegate.serving.service:PrunegateService --host $(or $(HOST),127.0.0.1) --port $(or $(PORT),3000)
 
-# Serve the previous champion again (a running service switches without failed requests).
+# Serve the previous champion again (a running service switches without failed requests); it becomes the
+# git champion too: champion/ is rewritten (commit it).
 rollback: install
 	$(BIN)/prunegate rollback --reason "$(or $(REASON),rolled back with make rollback)"
 

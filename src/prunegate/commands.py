@@ -64,14 +64,34 @@ def _promote(args: argparse.Namespace) -> int:
 
 
 def _rollback(args: argparse.Namespace) -> int:
+    """Serve the previous champion again, then make it the git champion too (else PRs meet a lower bar)."""
+    from prunegate.registry import PromotionError, restore_champion
     from prunegate.registry.store import RegistryError, rollback
 
+    log = logging.getLogger("prunegate")
     try:
         pointer = rollback(Path(args.registry_dir), reason=args.reason, by=args.by)
     except RegistryError as error:
-        logging.getLogger("prunegate").error("%s", error)
+        log.error("%s", error)
         return 1
-    sys.stdout.write(f"rolled back: now serving {pointer.champion} (a running service reloads it)\n")
+    serving = f"rolled back: now serving {pointer.champion} (a running service reloads it)"
+    try:
+        record = restore_champion(Path(args.champion_dir), pointer.champion, reason=args.reason, by=args.by)
+    except (PromotionError, RegistryError, OSError) as error:
+        log.error(
+            "%s; but %s/ was NOT updated: %s. The serving rollback already happened; pull requests are still "
+            "gated against the rolled-back model until %s/ holds %s",
+            serving,
+            args.champion_dir,
+            error,
+            args.champion_dir,
+            pointer.champion,
+        )
+        return 1
+    sys.stdout.write(
+        f"{serving}; {args.champion_dir}/ now holds {record['model']} ({record['checksum'][:12]}): "
+        f"commit {args.champion_dir}/ so that pull requests are gated against it\n"
+    )
     return 0
 
 
@@ -90,11 +110,14 @@ def _monitor(args: argparse.Namespace) -> int:
     result = monitor(Path.cwd(), Path(args.registry_dir), act=args.act)
     summary = result["summary"]
     lines = [f"decision: {summary['decision']}", *[f"  - {reason}" for reason in summary.get("reasons", [])]]
-    if "outcome" in result:
-        lines.append(f"action: {result['outcome']['action']}")
+    outcome = result.get("outcome", {})
+    if outcome:
+        lines.append(f"action: {outcome['action']}")
+    if "git_champion" in outcome:
+        lines.append(f"git champion: {outcome['git_champion']}")
     lines.append("report: data/08_reporting/drift_report.html, data/08_reporting/monitoring_summary.json")
     sys.stdout.write("\n".join(lines) + "\n")
-    return 0
+    return 1 if outcome.get("git_champion_updated") is False else 0
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -122,10 +145,11 @@ def _parser() -> argparse.ArgumentParser:
     promote.add_argument("--metrics-only", action="store_true", help="only champion/ (no serving registry)")
     promote.set_defaults(handler=_promote)
 
-    back = commands.add_parser("rollback", help="serve the previous champion again")
-    back.add_argument("--reason", required=True, help="why (recorded in registry/history.jsonl)")
+    back = commands.add_parser("rollback", help="serve the previous champion again (and rewrite champion/)")
+    back.add_argument("--reason", required=True, help="why (recorded in both histories)")
     back.add_argument("--by", default=None)
     back.add_argument("--registry-dir", default="registry")
+    back.add_argument("--champion-dir", default="champion", help="rewritten to the model serving again")
     back.set_defaults(handler=_rollback)
 
     watch = commands.add_parser("monitor", help="drift and live accuracy of served traffic, and a decision")

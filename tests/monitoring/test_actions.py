@@ -1,3 +1,4 @@
+import json
 import subprocess
 
 import numpy as np
@@ -6,9 +7,9 @@ import pytest
 import torch
 
 from prunegate.core.models import MLPSpec, build_model
-from prunegate.core.serialization import ModelArtifact, save_artifact
+from prunegate.core.serialization import ModelArtifact, load_artifact, save_artifact
 from prunegate.monitoring.actions import act_on_decision, feedback_as_raw_rows
-from prunegate.registry.store import history, promote_version, read_pointer, register_model
+from prunegate.registry.store import history, model_path, promote_version, read_pointer, register_model
 
 
 def _window(labels):
@@ -60,7 +61,44 @@ def test_rollback_decision_switches_to_the_previous_champion_and_is_recorded(reg
     events = history(registry)
     assert [e["event"] for e in events][-2:] == ["rollback", "monitor"]
     assert events[-1]["decision"] == "rollback"
+    assert events[-1]["git_champion_updated"] is True
     assert "live accuracy" in events[-2]["reason"]
+    # the git champion follows: the next pull request is gated against the model serving again
+    champion = tmp_path / "champion"
+    assert (
+        load_artifact(champion / "model.pt").checksum == load_artifact(model_path(before.previous)).checksum
+    )
+    record = json.loads((champion / "model.json").read_text())
+    assert (record["event"], record["registry_tag"], record["promoted_by"]) == (
+        "rollback",
+        before.previous,
+        "monitor",
+    )
+    assert "live accuracy" in record["reason"]
+    assert outcome["git_champion_updated"] is True
+    assert f"{champion}/ now holds" in outcome["git_champion"]
+
+
+def test_a_rollback_stands_and_is_recorded_when_champion_dir_cannot_be_written(registry, tmp_path):
+    before = read_pointer(registry)
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("a file where the champion folder's parent should be")
+    outcome = act_on_decision(
+        {"decision": "rollback", "reasons": ["live accuracy fell"]},
+        None,
+        project=tmp_path,
+        registry_dir=registry,
+        feedback_path=tmp_path / "f",
+        champion_dir=blocker / "champion",
+    )
+    assert read_pointer(registry).champion == before.previous
+    assert outcome["action"] == "rolled back"
+    assert outcome["git_champion_updated"] is False
+    assert "NOT updated" in outcome["git_champion"]
+    assert "serving rollback already happened" in outcome["git_champion"]
+    events = history(registry)
+    assert [e["event"] for e in events][-2:] == ["rollback", "monitor"]
+    assert (events[-1]["decision"], events[-1]["git_champion_updated"]) == ("rollback", False)
 
 
 def test_no_drift_changes_nothing_but_is_recorded(registry, tmp_path):

@@ -1,6 +1,8 @@
 """Carry out a monitoring decision: nothing, a rollback, or a retraining that must pass the gate.
 
-- ``rollback``: the registry serves the previous champion again (a running service hot-reloads it);
+- ``rollback``: the registry serves the previous champion again (a running service hot-reloads it) and
+  ``champion/`` is rewritten to that model, so the next pull request is not gated against the rolled-back
+  one (to be committed; when ``champion/`` cannot be written, the serving rollback stands and says so);
 - ``retrain``: the labelled feedback of the window is added to ``data/01_raw/feedback.parquet`` and the
   whole chain runs again on the original data plus the feedback, through the gate (which compares the
   retrained model with the champion re-evaluated on the new test split, when ``champion/model.pt`` is
@@ -22,7 +24,8 @@ from typing import Any
 import pandas as pd
 
 from prunegate.monitoring.live_accuracy import labelled_rows
-from prunegate.registry.store import record_event, rollback
+from prunegate.registry import PromotionError, restore_champion
+from prunegate.registry.store import RegistryError, record_event, rollback
 
 __all__ = ["RETRAIN_PIPELINES", "act_on_decision", "feedback_as_raw_rows"]
 
@@ -81,6 +84,25 @@ def _run(command: list[str], project: Path) -> subprocess.CompletedProcess:
     return subprocess.run(command, cwd=project, capture_output=True, text=True, check=False)
 
 
+def _restore_git_champion(champion_dir: Path, tag: str, reason: str) -> dict[str, Any]:
+    """Rewrite ``champion/`` after a rollback; a failure is reported, never raised (the rollback stands)."""
+    try:
+        record = restore_champion(champion_dir, tag, reason=reason, by="monitor")
+    except (PromotionError, RegistryError, OSError) as error:
+        message = (
+            f"{champion_dir}/ NOT updated ({error}); the serving rollback already happened: pull requests "
+            f"are still gated against the rolled-back model until {champion_dir}/ holds {tag}"
+        )
+        logger.error("%s", message)
+        return {"git_champion": message, "git_champion_updated": False}
+    message = (
+        f"{champion_dir}/ now holds {record['model']} ({record['checksum'][:12]}): commit it so that pull "
+        "requests are gated against it"
+    )
+    logger.info("%s", message)
+    return {"git_champion": message, "git_champion_updated": True}
+
+
 def act_on_decision(
     summary: dict[str, Any],
     feedback_rows: pd.DataFrame | None,
@@ -88,13 +110,19 @@ def act_on_decision(
     project: Path,
     registry_dir: Path,
     feedback_path: Path,
+    champion_dir: Path | None = None,
 ) -> dict[str, Any]:
-    """Execute ``summary["decision"]`` and record it; returns what was done."""
+    """Execute ``summary["decision"]`` and record it; returns what was done.
+
+    ``champion_dir`` is the git champion a rollback rewrites (default ``<project>/champion``).
+    """
     decision, reasons = summary["decision"], "; ".join(summary.get("reasons", [])) or "monitoring"
     outcome: dict[str, Any] = {"decision": decision}
     if decision == "rollback":
-        pointer = rollback(registry_dir, reason=f"monitoring: {reasons}", by="monitor")
+        reason = f"monitoring: {reasons}"
+        pointer = rollback(registry_dir, reason=reason, by="monitor")
         outcome.update(action="rolled back", serving=pointer.champion)
+        outcome.update(_restore_git_champion(champion_dir or project / "champion", pointer.champion, reason))
     elif decision == "retrain":
         feedback_before = feedback_path.read_bytes() if feedback_path.is_file() else None
         with tempfile.TemporaryDirectory(prefix="prunegate-retrain-") as scratch:
@@ -123,7 +151,15 @@ def act_on_decision(
             outcome.update(action=action, feedback_rows_added=added)
     else:
         outcome.update(action="nothing")
+    updated = "git_champion_updated"
+    extra = {updated: outcome[updated]} if updated in outcome else {}
     record_event(
-        registry_dir, "monitor", reason=reasons, by="monitor", decision=decision, action=outcome["action"]
+        registry_dir,
+        "monitor",
+        reason=reasons,
+        by="monitor",
+        decision=decision,
+        action=outcome["action"],
+        **extra,
     )
     return outcome

@@ -5,7 +5,10 @@ evaluation of the next pull request re-evaluates it on that run's test split, wh
 gate's baseline (as the TFX Evaluator evaluates its baseline model on the candidate's eval data).
 ``champion/metrics.json`` are its metrics as measured when promoted, the fallback baseline without a
 model file; ``champion/model.json`` names the model (checksum, who, why, when, from which commit) and
-``champion/history.jsonl`` is an append-only log of every promotion.
+``champion/history.jsonl`` is an append-only log of every promotion and rollback.
+
+A rollback of the serving registry rewrites ``champion/`` too (:func:`restore_champion`): otherwise the
+rolled-back model would stay the baseline of the next pull request, a lower bar than the model serving.
 """
 
 from __future__ import annotations
@@ -21,10 +24,15 @@ from pathlib import Path
 from typing import Any
 
 from prunegate.core.serialization import ModelArtifactError, load_artifact
+from prunegate.registry.store import METRICS_FILE, model_metadata, model_path
 
-__all__ = ["MODEL_FILE", "PromotionError", "promote"]
+__all__ = ["MODEL_FILE", "SCALAR_METRICS_FALLBACK", "PromotionError", "promote", "restore_champion"]
 
 MODEL_FILE = "model.pt"
+SCALAR_METRICS_FALLBACK = (
+    "store metadata: scalar metrics only (the version was packaged without metrics.json; no slices, "
+    "no test split fingerprint)"
+)
 
 
 class PromotionError(RuntimeError):
@@ -103,21 +111,85 @@ def promote(
         artifact = load_artifact(shipped_model)  # verifies the checksum
     except ModelArtifactError as error:
         raise PromotionError(f"{error}: nothing was promoted") from error
+    return _install(
+        champion_dir, shipped_model, artifact.checksum, metrics, event="promote", reason=reason, by=by
+    )
+
+
+def restore_champion(champion_dir: Path, tag: str, *, reason: str, by: str | None = None) -> dict[str, Any]:
+    """Make the stored version ``tag`` the git champion again; returns the new ``model.json`` record.
+
+    Called after a rollback of the serving registry, so that pull requests are gated against the model
+    that serves again and not against the one rolled back. ``metrics.json`` comes from the version's own
+    ``metrics.json`` in the store. A version packaged before those were stored only has its scalar metrics
+    (store metadata): they are written with the model's name, and ``metrics_source`` in the record says
+    so. That keeps a (partial) fallback baseline rather than none: the gate re-evaluates ``model.pt``
+    anyway, but without ``metrics.json`` a champion that cannot be re-evaluated would read as "no champion
+    yet" (only absolute bounds checked), while a metric missing from a baseline fails its check (closed).
+
+    Raises:
+        prunegate.registry.store.RegistryError: ``tag`` is not in the store or its file's checksum differs.
+        PromotionError: the stored model file or its copy is unreadable.
+        OSError: ``champion_dir`` cannot be written.
+    """
+    try:
+        source = model_path(tag)  # verified against the checksum recorded at registration
+        checksum = load_artifact(source).checksum
+    except ModelArtifactError as error:
+        raise PromotionError(f"model {tag}: {error}: champion/ unchanged") from error
+    stored_metrics = source.parent / METRICS_FILE
+    if stored_metrics.is_file():
+        metrics, metrics_source = json.loads(stored_metrics.read_text()), "store"
+    else:
+        metadata = model_metadata(tag)
+        metrics = {"model": metadata.get("model", tag), **metadata.get("metrics", {})}
+        metrics_source = SCALAR_METRICS_FALLBACK
+    return _install(
+        champion_dir,
+        source,
+        checksum,
+        metrics,
+        event="rollback",
+        reason=reason,
+        by=by,
+        registry_tag=tag,
+        metrics_source=metrics_source,
+    )
+
+
+def _install(
+    champion_dir: Path,
+    model_file: Path,
+    checksum: str,
+    metrics: dict[str, Any],
+    *,
+    event: str,
+    reason: str,
+    by: str | None,
+    **extra: Any,
+) -> dict[str, Any]:
+    """Write ``model.pt``, ``metrics.json``, ``model.json`` and a history line: the one way champion/ changes.
+
+    ``promoted_at``/``promoted_by`` name when and by whom the model became champion, whatever the event, so
+    that readers of ``model.json`` need not tell promotions and rollbacks apart.
+    """
     champion_dir.mkdir(parents=True, exist_ok=True)
     previous = champion_dir / "model.json"
     record = {
-        "model": metrics["model"],
-        "checksum": artifact.checksum,
+        "event": event,
+        "model": metrics.get("model"),
+        "checksum": checksum,
         "file": MODEL_FILE,
         "promoted_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "promoted_by": by or getpass.getuser(),
         "reason": reason,
         "git_commit": _git_commit(champion_dir),
         "previous_checksum": json.loads(previous.read_text())["checksum"] if previous.is_file() else None,
+        **extra,
     }
-    _copy_model(shipped_model, champion_dir / MODEL_FILE, artifact.checksum)
+    _copy_model(model_file, champion_dir / MODEL_FILE, checksum)
     _write_json(champion_dir / "metrics.json", metrics)
     _write_json(previous, record)
     with (champion_dir / "history.jsonl").open("a") as history:
-        history.write(json.dumps({"event": "promote", **record}, sort_keys=True) + "\n")
+        history.write(json.dumps(record, sort_keys=True) + "\n")
     return record

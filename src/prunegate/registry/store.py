@@ -8,7 +8,8 @@ the bad version is deprecated). ``registry/history.jsonl`` is append-only: who, 
 
 The pointer keeps the lineage of champions: promote pushes a version, rollback pops the champion and
 the one before it serves again. ``registry/champion_model.pt`` and ``previous_model.pt`` are verified
-copies of the two newest, for monitoring to compare them.
+copies of the two newest, for monitoring to compare them. A version packaged by the pipeline also holds
+its full metrics (``metrics.json``), so that a rollback can make it the git champion again with them.
 """
 
 from __future__ import annotations
@@ -25,12 +26,14 @@ from typing import Any
 from prunegate.core.serialization import load_artifact
 
 __all__ = [
+    "METRICS_FILE",
     "MODEL_FILE",
     "MODEL_NAME",
     "Pointer",
     "RegistryError",
     "ensure_project_bentoml_home",
     "history",
+    "model_metadata",
     "model_path",
     "promote_version",
     "read_pointer",
@@ -41,6 +44,7 @@ __all__ = [
 
 MODEL_NAME = "prunegate-model"
 MODEL_FILE = "model.pt"
+METRICS_FILE = "metrics.json"
 _POINTER = "pointer.json"
 _HISTORY = "history.jsonl"
 
@@ -103,6 +107,17 @@ def model_path(tag: str) -> Path:
     if artifact.checksum != stored.info.metadata.get("checksum"):
         raise RegistryError(f"model {tag}: file checksum differs from the one recorded at registration")
     return path
+
+
+def model_metadata(tag: str) -> dict[str, Any]:
+    """The metadata a version was registered with (e.g. its scalar ``metrics``)."""
+    ensure_project_bentoml_home()
+    import bentoml
+
+    try:
+        return dict(bentoml.models.get(tag).info.metadata)
+    except bentoml.exceptions.NotFound as error:
+        raise RegistryError(f"model {tag} is not in the store ({os.environ['BENTOML_HOME']})") from error
 
 
 def read_pointer(registry_dir: Path) -> Pointer:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import subprocess
@@ -14,7 +15,7 @@ import numpy as np
 from prunegate.core.serialization import ModelArtifact, save_artifact
 from prunegate.errors import NotBlessedError
 from prunegate.params import PackagingParams, parse_params
-from prunegate.registry.store import ensure_project_bentoml_home, register_model
+from prunegate.registry.store import METRICS_FILE, ensure_project_bentoml_home, register_model
 
 logger = logging.getLogger(__name__)
 
@@ -39,6 +40,10 @@ def package_model(
     packaging_params: dict[str, Any],
 ) -> dict[str, Any]:
     """Store the blessed model (with its metadata and chosen runtime) and build a Bento around it.
+
+    The candidate's full metrics (slices and test split fingerprint included, which the scalar ``metrics``
+    metadata lacks) are stored with it as ``metrics.json``, so that a rollback to this version can make it
+    the git champion again with the metrics it was promoted with.
 
     Raises:
         NotBlessedError: when the blessing on disk does not bless this model (defence in depth: the
@@ -83,7 +88,9 @@ def package_model(
             "metrics": {k: v for k, v in candidate_metrics.items() if isinstance(v, int | float)},
         }
         metadata = {key: value for key, value in metadata.items() if value is not None}  # store: no None
-        extra = [choice.onnx_path] if choice.onnx_path else []
+        metrics_file = Path(scratch) / METRICS_FILE
+        metrics_file.write_text(json.dumps(candidate_metrics, indent=2, sort_keys=True) + "\n")
+        extra = [metrics_file, *([choice.onnx_path] if choice.onnx_path else [])]
         tag = register_model(
             model_file,
             labels={"model": candidate_metrics["model"], "runtime": choice.name},

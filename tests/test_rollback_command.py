@@ -1,0 +1,89 @@
+"""``prunegate rollback``: the previous champion serves again and becomes the git champion (champion/)."""
+
+import json
+
+import pytest
+import torch
+
+from prunegate.commands import main
+from prunegate.core.models import MLPSpec, build_model
+from prunegate.core.serialization import ModelArtifact, load_artifact, save_artifact
+from prunegate.registry.store import METRICS_FILE, history, model_path, read_pointer, register_model
+
+
+@pytest.fixture(autouse=True)
+def private_store(tmp_path, monkeypatch):
+    monkeypatch.setenv("BENTOML_HOME", str(tmp_path / "bentoml_home"))
+    monkeypatch.setenv("BENTOML_DO_NOT_TRACK", "True")
+
+
+def _blessed_run(reporting, seed: int, name: str, accuracy: float) -> str:
+    """The outputs of a blessed, packaged run (as `make run` leaves them); returns the store tag."""
+    reporting.mkdir(exist_ok=True)
+    torch.manual_seed(seed)
+    spec = MLPSpec(in_features=4, num_classes=2, hidden=(3,))
+    shipped = reporting / "shipped.pt"
+    save_artifact(ModelArtifact.from_module(build_model(spec), spec), shipped)
+    metrics = {"model": name, "accuracy": accuracy, "slices": {"class=1": {"accuracy": accuracy}}}
+    for file_name in ("candidate_metrics.json", METRICS_FILE):
+        (reporting / file_name).write_text(json.dumps(metrics))
+    (reporting / "blessing.json").write_text(json.dumps({"blessed": True, "candidate": name}))
+    tag = register_model(shipped, labels={}, metadata={"model": name}, extra_files=[reporting / METRICS_FILE])
+    (reporting / "packaging.json").write_text(json.dumps({"model_tag": tag}))
+    return tag
+
+
+@pytest.fixture
+def two_promotions(tmp_path):
+    """Champion ``a`` promoted, then ``b``: the registry can roll back from b to a."""
+    reporting, champion, registry = tmp_path / "reporting", tmp_path / "champion", tmp_path / "registry"
+    tags = []
+    for seed, name, accuracy in ((1, "a", 0.97), (2, "b", 0.91)):
+        tags.append(_blessed_run(reporting, seed, name, accuracy))
+        argv = ["promote", "--reason", f"promote {name}", "--by", "tester"]
+        paths = ["--reporting-dir", str(reporting), "--model", str(reporting / "shipped.pt")]
+        dirs = ["--champion-dir", str(champion), "--registry-dir", str(registry)]
+        assert main([*argv, *paths, *dirs]) == 0
+    return champion, registry, tags
+
+
+def test_rollback_rewrites_the_git_champion_and_says_to_commit_it(two_promotions, capsys):
+    champion, registry, (tag_a, _) = two_promotions
+    capsys.readouterr()
+    argv = ["rollback", "--reason", "b is worse", "--by", "oncall"]
+    assert main([*argv, "--registry-dir", str(registry), "--champion-dir", str(champion)]) == 0
+    out = capsys.readouterr().out
+    assert f"now serving {tag_a}" in out
+    assert f"{champion}/ now holds a" in out
+    assert f"commit {champion}/" in out
+    assert load_artifact(champion / "model.pt").checksum == load_artifact(model_path(tag_a)).checksum
+    assert json.loads((champion / "metrics.json").read_text())["accuracy"] == 0.97
+    lines = (champion / "history.jsonl").read_text().splitlines()
+    assert [json.loads(line)["event"] for line in lines] == ["promote", "promote", "rollback"]
+
+
+def test_a_champion_dir_that_cannot_be_written_fails_after_the_serving_rollback(
+    two_promotions, tmp_path, caplog
+):
+    champion, registry, (tag_a, _) = two_promotions
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("a file where the champion folder's parent should be")
+    before = (champion / "model.pt").read_bytes()
+    argv = ["rollback", "--reason", "b is worse", "--registry-dir", str(registry)]
+    assert main([*argv, "--champion-dir", str(blocker / "champion")]) == 1
+    assert "was NOT updated" in caplog.text
+    assert "serving rollback already happened" in caplog.text
+    assert f"now serving {tag_a}" in caplog.text
+    assert read_pointer(registry).champion == tag_a  # the registry rollback stands
+    assert history(registry)[-1]["event"] == "rollback"
+    assert (champion / "model.pt").read_bytes() == before
+
+
+@pytest.mark.parametrize(("updated", "code"), [(True, 0), (False, 1)])
+def test_monitor_prints_what_happened_to_the_git_champion(monkeypatch, capsys, updated, code):
+    outcome = {"decision": "rollback", "action": "rolled back", "git_champion_updated": updated}
+    outcome["git_champion"] = "champion/ now holds a" if updated else "champion/ NOT updated (read-only)"
+    result = {"summary": {"decision": "rollback", "reasons": ["live accuracy fell"]}, "outcome": outcome}
+    monkeypatch.setattr("prunegate.monitoring.command.monitor", lambda project, registry, act: result)
+    assert main(["monitor", "--act"]) == code
+    assert f"git champion: {outcome['git_champion']}" in capsys.readouterr().out
