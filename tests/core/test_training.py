@@ -5,6 +5,7 @@ from prunegate.core.models import MLPSpec, build_model
 from prunegate.core.serialization import ModelArtifact
 from prunegate.core.training import (
     TrainConfig,
+    copy_standardization,
     cosine_learning_rate,
     fit_standardization,
     predict_logits,
@@ -78,6 +79,33 @@ def test_cosine_schedule_end_points():
     assert cosine_learning_rate(10, 1.0, 10) == pytest.approx(0.0)
     assert cosine_learning_rate(0, 1.0, 10, warmup_epochs=2) == pytest.approx(0.5)
     assert cosine_learning_rate(2, 1.0, 10, warmup_epochs=2) == pytest.approx(1.0)
+
+
+@pytest.mark.parametrize(
+    ("ratio", "expected_std"), [(0.0, [2.0, 4.0, 0.02, 1.0]), (0.5, [2.0, 4.0, 1.0, 1.0])]
+)
+def test_near_constant_columns_are_divided_by_the_floor_not_their_own_std(ratio, expected_std):
+    # column stds 2, 4, 0.02 and a constant one; the median of the varying ones is 2, the floor 0.5 * 2
+    features = torch.tensor([[1.0, -1.0, 0.0, 7.0], [5.0, 7.0, 0.04, 7.0]])
+    model = build_model(MLPSpec(in_features=4, num_classes=2, hidden=(2,)))
+    fit_standardization(model, features, min_std_ratio=ratio)
+    assert torch.allclose(model.standardize.input_std, torch.tensor(expected_std))
+    assert torch.allclose(model.standardize.input_mean, torch.tensor([3.0, 3.0, 0.02, 7.0]))
+
+
+def test_a_negative_floor_is_refused():
+    model = build_model(MLPSpec(in_features=2, num_classes=2, hidden=(2,)))
+    with pytest.raises(ValueError, match="min_std_ratio"):
+        fit_standardization(model, torch.ones(3, 2), min_std_ratio=-0.1)
+
+
+def test_a_student_copies_the_teachers_standardization():
+    teacher = build_model(MLPSpec(in_features=2, num_classes=2, hidden=(4,)))
+    student = build_model(MLPSpec(in_features=2, num_classes=2, hidden=(2,)))
+    fit_standardization(teacher, torch.tensor([[1.0, 0.0], [5.0, 0.01]]))
+    copy_standardization(teacher, student)
+    assert torch.equal(student.standardize.input_std, teacher.standardize.input_std)
+    assert torch.equal(student.standardize.input_mean, teacher.standardize.input_mean)
 
 
 def test_standardization_ignores_constant_columns():

@@ -28,7 +28,7 @@ from prunegate.core.quantization import quantize_dynamic_int8, quantized_size_by
 from prunegate.core.serialization import ModelArtifact
 from prunegate.core.training import (
     TrainConfig,
-    fit_standardization,
+    copy_standardization,
     predict_logits,
     seed_everything,
     train_model,
@@ -230,7 +230,7 @@ def distillation_metrics(
             alpha=config.alpha,
         )
     else:
-        fit_standardization(module, ctx.data.train[0])
+        copy_standardization(ctx.teacher, module)  # as distill() does for the distilled student
         train_model(module, ctx.data.train, ctx.data.val, train_config, description="student from scratch")
     metrics = _versus_dense(ctx, ctx.measure(module), dense_now=None)
     metrics.update(_structural_ratios(ctx, metrics))

@@ -1,6 +1,11 @@
 """Test accuracy of the default dense model over several training seeds (same validated splits).
 
-Usage: ``python -m prunegate.benchmarks.dense_seeds --seeds 0 1 2`` (``make bench-dense``).
+Clean accuracy and accuracy under the evaluation's Gaussian input noise (``evaluation.noise_sigmas``,
+clamped to ``evaluation.feature_range``), for the configured input-standardisation floor
+(``training.min_std_ratio``) or for each of ``--min-std-ratio R [R ...]`` (``0`` turns the floor off).
+
+Usage: ``python -m prunegate.benchmarks.dense_seeds --seeds 0 1 2`` (``make bench-dense``);
+``--min-std-ratio 0 0.5`` compares without and with the floor.
 """
 
 from __future__ import annotations
@@ -10,41 +15,88 @@ import logging
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 from prunegate.benchmarks.common import load_parameters, load_validated_splits, mean_std, write_json
+from prunegate.core.robustness import noise_accuracy
+from prunegate.params import EvaluationParams, IngestionParams, parse_params
 from prunegate.pipelines.training.nodes import train_dense_model
+from prunegate.pipelines.validated_inputs import validated_splits_as_tensors
 
 logger = logging.getLogger(__name__)
 
 
+def _noise_columns(evaluation: EvaluationParams) -> list[str]:
+    return [f"accuracy_noise_{sigma:g}" for sigma in evaluation.noise_sigmas if sigma > 0]
+
+
+def _table(rows: list[dict[str, Any]], noise: list[str]) -> str:
+    """One row per (floor, seed), then mean ± std per floor."""
+    head = [
+        "min std ratio",
+        "seed",
+        "accuracy",
+        "macro F1",
+        *[name.removeprefix("accuracy_") for name in noise],
+    ]
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for row in rows:
+        values = [row["accuracy"], row["f1_macro"], *[row[name] for name in noise]]
+        lines.append(
+            f"| {row['min_std_ratio']:g} | {row['seed']} | " + " | ".join(f"{v:.4f}" for v in values) + " |"
+        )
+    for ratio in dict.fromkeys(row["min_std_ratio"] for row in rows):
+        group = [row for row in rows if row["min_std_ratio"] == ratio]
+        cells = [mean_std([row[key] for row in group]) for key in ("accuracy", "f1_macro", *noise)]
+        lines.append(
+            f"| {ratio:g} | mean ± std | " + " | ".join(f"{m:.4f} ± {s:.4f}" for m, s in cells) + " |"
+        )
+    return "\n".join(lines) + "\n"
+
+
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    parser.add_argument(
+        "--min-std-ratio", type=float, nargs="+", default=None, help="floors to compare (default: configured)"
+    )
     parser.add_argument("--project", type=Path, default=Path.cwd())
     parser.add_argument("--out", type=Path, default=Path("data/08_reporting/bench_dense_seeds.json"))
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
 
     train, val, test, certificate = load_validated_splits(args.project)
-    ingestion = load_parameters(args.project, "ingestion")
+    ingestion_params = load_parameters(args.project, "ingestion")
+    profiling = load_parameters(args.project, "profiling")
+    base_training = load_parameters(args.project, "training")
+    evaluation = parse_params(EvaluationParams, load_parameters(args.project, "evaluation"), "evaluation")
+    ingestion = parse_params(IngestionParams, ingestion_params, "ingestion")
+    features, targets = validated_splits_as_tensors(train, val, test, certificate, ingestion).test
+    noise = _noise_columns(evaluation)
+    ratios = args.min_std_ratio or [base_training["min_std_ratio"]]
     rows = []
-    for seed in args.seeds:
-        training = {**load_parameters(args.project, "training"), "seed": seed, "show_progress": False}
-        started = time.perf_counter()
-        profiling = load_parameters(args.project, "profiling")
-        _, metrics, _ = train_dense_model(train, val, test, certificate, training, ingestion, profiling)
-        rows.append({"seed": seed, **metrics, "train_seconds": time.perf_counter() - started})
+    for ratio in ratios:
+        for seed in args.seeds:
+            training = {**base_training, "seed": seed, "show_progress": False, "min_std_ratio": ratio}
+            started = time.perf_counter()
+            artifact, metrics, _ = train_dense_model(
+                train, val, test, certificate, training, ingestion_params, profiling
+            )
+            noisy = noise_accuracy(
+                artifact.build_module(),
+                features,
+                targets,
+                evaluation.noise_sigmas,
+                seed=evaluation.seed,
+                feature_range=tuple(evaluation.feature_range) if evaluation.feature_range else None,
+            )
+            seconds = time.perf_counter() - started
+            rows.append({"min_std_ratio": ratio, "seed": seed, **metrics, **noisy, "train_seconds": seconds})
 
-    accuracy = mean_std([row["accuracy"] for row in rows])
-    f1 = mean_std([row["f1_macro"] for row in rows])
-    lines = ["| seed | accuracy | macro F1 | best epoch | train s |", "|---|---|---|---|---|"]
-    lines += [
-        f"| {r['seed']} | {r['accuracy']:.4f} | {r['f1_macro']:.4f} | {r['best_epoch']} "
-        f"| {r['train_seconds']:.1f} |"
-        for r in rows
-    ]
-    lines.append(f"| mean ± std | {accuracy[0]:.4f} ± {accuracy[1]:.4f} | {f1[0]:.4f} ± {f1[1]:.4f} | | |")
-    sys.stdout.write("\n".join(lines) + "\n")
+    sys.stdout.write(_table(rows, noise))
+    accuracy = mean_std([row["accuracy"] for row in rows if row["min_std_ratio"] == ratios[0]])
     write_json({"runs": rows, "accuracy_mean": accuracy[0], "accuracy_std": accuracy[1]}, args.out)
     return 0
 

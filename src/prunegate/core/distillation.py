@@ -17,7 +17,14 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from prunegate.core.training import LossFn, TrainConfig, TrainResult, fit_standardization, train_model
+from prunegate.core.training import (
+    LossFn,
+    TrainConfig,
+    TrainResult,
+    copy_standardization,
+    fit_standardization,
+    train_model,
+)
 
 __all__ = ["distill", "distillation_loss_fn", "kd_loss"]
 
@@ -135,6 +142,15 @@ def distill(
         The training history of the student.
     """
     loss_fn = distillation_loss_fn(teacher, temperature=temperature, alpha=alpha)
-    fit_standardization(student, train[0])
+    _standardize_like_teacher(teacher, student, train[0])
     logger.info("distilling with temperature %.3g and soft-loss weight %.3g", temperature, alpha)
     return train_model(student, train, val, config, loss_fn=loss_fn, description="distill")
+
+
+def _standardize_like_teacher(teacher: nn.Module, student: nn.Module, features: torch.Tensor) -> None:
+    """The student sees inputs as the teacher does (same statistics, same std floor) when it can."""
+    standardize = getattr(teacher, "standardize", None)
+    if standardize is not None and standardize.input_mean.shape == student.standardize.input_mean.shape:
+        copy_standardization(teacher, student)
+    else:
+        fit_standardization(student, features)

@@ -8,7 +8,7 @@ from typing import Literal
 from pydantic import Field, PositiveInt
 
 from prunegate.core.models import CNNSpec, MLPSpec, ModelSpec
-from prunegate.core.training import TrainConfig
+from prunegate.core.training import DEFAULT_MIN_STD_RATIO, TrainConfig
 from prunegate.params.base import ConfigError, StrictParams
 
 __all__ = ["CNNParams", "MLPParams", "RegularizationParams", "TrainingParams"]
@@ -46,6 +46,7 @@ class TrainingParams(StrictParams):
     patience: PositiveInt
     min_delta: float = Field(ge=0)
     regularization: RegularizationParams
+    min_std_ratio: float = Field(default=DEFAULT_MIN_STD_RATIO, ge=0, le=1)
     seed: int = Field(ge=0)
     show_progress: bool = True
 

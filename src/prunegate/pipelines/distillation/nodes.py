@@ -12,7 +12,7 @@ from prunegate.core.distillation import distill
 from prunegate.core.evaluation import artifact_sizes, measure_model
 from prunegate.core.models import ModelSpec, build_model
 from prunegate.core.serialization import ModelArtifact
-from prunegate.core.training import fit_standardization, seed_everything, train_model
+from prunegate.core.training import copy_standardization, seed_everything, train_model
 from prunegate.params import DistillationParams, IngestionParams, ProfilingParams, parse_params
 from prunegate.pipelines.validated_inputs import validated_splits_as_tensors
 
@@ -68,7 +68,7 @@ def distill_student(
     if config.compare_with_scratch:
         seed_everything(config.seed)
         scratch = build_model(spec)
-        fit_standardization(scratch, data.train[0])
+        copy_standardization(teacher, scratch)  # as distill() does for the distilled student
         train_model(scratch, data.train, data.val, train_config, description="student from scratch")
         scratch_metrics = measure_model(scratch, data.test, spec.num_classes, profiling.settings())
         report["scratch"] = {key: scratch_metrics[key] for key in ("accuracy", "f1_macro", "log_loss")}

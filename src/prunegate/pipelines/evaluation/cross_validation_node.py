@@ -42,7 +42,7 @@ def cross_validate_recipe(
     def build_and_train(train, val, fold):
         seed_everything(recipe.seed + fold)
         model = build_model(spec)
-        fit_standardization(model, train[0])
+        fit_standardization(model, train[0], training.min_std_ratio)
         train_model(
             model, train, val, replace(recipe, seed=recipe.seed + fold), description=f"cv fold {fold}"
         )

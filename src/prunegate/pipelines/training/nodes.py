@@ -47,7 +47,7 @@ def train_dense_model(
 
     seed_everything(config.seed)
     model = build_model(spec)
-    fit_standardization(model, data.train[0])
+    fit_standardization(model, data.train[0], config.min_std_ratio)
     regularizer = get_regularizer(config.regularization.kind, config.regularization.strength)
     result = train_model(
         model, data.train, data.val, config.train_config(), regularizer=regularizer, description="train dense"
