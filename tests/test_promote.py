@@ -1,5 +1,4 @@
 import json
-import os
 
 import pytest
 import torch
@@ -80,23 +79,3 @@ def test_a_corrupt_shipped_model_is_not_promoted(run_outputs):
     with pytest.raises(PromotionError, match=r"checksum mismatch for .*shipped\.pt"):
         promote(reporting, model, champion, reason="x")
     assert not (champion / "model.pt").exists()
-
-
-def test_a_copy_that_does_not_match_the_checksum_is_not_kept(run_outputs):
-    from prunegate.registry.champion import _copy_model
-
-    _, model, champion = run_outputs
-    champion.mkdir()
-    with pytest.raises(PromotionError, match="changed while it was copied"):
-        _copy_model(model, champion / "model.pt", "0" * 64)
-    assert list(champion.iterdir()) == []
-
-
-def test_the_champion_model_gets_the_usual_file_mode(run_outputs):
-    reporting, model, champion = run_outputs
-    previous = os.umask(0o022)
-    try:
-        promote(reporting, model, champion, reason="first", by="tester")
-    finally:
-        os.umask(previous)
-    assert (champion / "model.pt").stat().st_mode & 0o777 == 0o644

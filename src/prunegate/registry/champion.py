@@ -15,15 +15,12 @@ from __future__ import annotations
 
 import getpass
 import json
-import os
-import shutil
 import subprocess
-import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from prunegate.core.serialization import ModelArtifactError, load_artifact
+from prunegate.core.serialization import ModelArtifact, ModelArtifactError, load_artifact, save_artifact
 from prunegate.registry.store import METRICS_FILE, model_metadata, model_path
 
 __all__ = ["MODEL_FILE", "SCALAR_METRICS_FALLBACK", "PromotionError", "promote", "restore_champion"]
@@ -58,35 +55,6 @@ def _write_json(path: Path, data: Any) -> None:
     temp.replace(path)
 
 
-_COMMITTED_FILE_MODE = 0o666
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
-
-
-def _copy_model(source: Path, target: Path, checksum: str) -> None:
-    """Copy ``source`` to ``target`` atomically, after checking the copy loads with ``checksum``."""
-    handle, temp_name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
-    temp = Path(temp_name)
-    try:
-        with os.fdopen(handle, "wb") as temp_file, source.open("rb") as source_file:
-            shutil.copyfileobj(source_file, temp_file)
-            temp_file.flush()
-            os.fsync(temp_file.fileno())
-        temp.chmod(_COMMITTED_FILE_MODE & ~_umask())  # mkstemp makes it owner-only; it is committed
-        copied = load_artifact(temp)
-        if copied.checksum != checksum:
-            raise PromotionError(f"{source} changed while it was copied to {target}: promote again")
-        temp.replace(target)
-    except ModelArtifactError as error:
-        raise PromotionError(f"the copy of {source} in {target.parent} is unreadable: {error}") from error
-    finally:
-        temp.unlink(missing_ok=True)
-
-
 def promote(
     reporting_dir: Path, shipped_model: Path, champion_dir: Path, *, reason: str, by: str | None = None
 ) -> dict[str, Any]:
@@ -111,9 +79,7 @@ def promote(
         artifact = load_artifact(shipped_model)  # verifies the checksum
     except ModelArtifactError as error:
         raise PromotionError(f"{error}: nothing was promoted") from error
-    return _install(
-        champion_dir, shipped_model, artifact.checksum, metrics, event="promote", reason=reason, by=by
-    )
+    return _install(champion_dir, artifact, metrics, event="promote", reason=reason, by=by)
 
 
 def restore_champion(champion_dir: Path, tag: str, *, reason: str, by: str | None = None) -> dict[str, Any]:
@@ -134,7 +100,7 @@ def restore_champion(champion_dir: Path, tag: str, *, reason: str, by: str | Non
     """
     try:
         source = model_path(tag)  # verified against the checksum recorded at registration
-        checksum = load_artifact(source).checksum
+        artifact = load_artifact(source)
     except ModelArtifactError as error:
         raise PromotionError(f"model {tag}: {error}: champion/ unchanged") from error
     stored_metrics = source.parent / METRICS_FILE
@@ -146,8 +112,7 @@ def restore_champion(champion_dir: Path, tag: str, *, reason: str, by: str | Non
         metrics_source = SCALAR_METRICS_FALLBACK
     return _install(
         champion_dir,
-        source,
-        checksum,
+        artifact,
         metrics,
         event="rollback",
         reason=reason,
@@ -159,8 +124,7 @@ def restore_champion(champion_dir: Path, tag: str, *, reason: str, by: str | Non
 
 def _install(
     champion_dir: Path,
-    model_file: Path,
-    checksum: str,
+    artifact: ModelArtifact,
     metrics: dict[str, Any],
     *,
     event: str,
@@ -178,7 +142,7 @@ def _install(
     record = {
         "event": event,
         "model": metrics.get("model"),
-        "checksum": checksum,
+        "checksum": artifact.checksum,
         "file": MODEL_FILE,
         "promoted_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "promoted_by": by or getpass.getuser(),
@@ -187,7 +151,7 @@ def _install(
         "previous_checksum": json.loads(previous.read_text())["checksum"] if previous.is_file() else None,
         **extra,
     }
-    _copy_model(model_file, champion_dir / MODEL_FILE, checksum)
+    save_artifact(artifact, champion_dir / MODEL_FILE)  # atomic; the artifact was verified on load
     _write_json(champion_dir / "metrics.json", metrics)
     _write_json(previous, record)
     with (champion_dir / "history.jsonl").open("a") as history:
