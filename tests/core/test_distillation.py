@@ -123,4 +123,5 @@ def test_distilled_student_learns_the_blobs_and_leaves_the_teacher_untouched():
     assert accuracy > 0.8
     assert result.history and 0 <= result.best_epoch < len(result.history)
     assert torch.allclose(student.standardize.input_mean, train[0].mean(dim=0))
+    assert torch.equal(student.standardize.input_std, teacher.standardize.input_std)
     assert ModelArtifact.from_module(teacher, teacher_spec).checksum == teacher_checksum

@@ -22,7 +22,6 @@ from prunegate.core.training import (
     TrainConfig,
     TrainResult,
     copy_standardization,
-    fit_standardization,
     train_model,
 )
 
@@ -125,13 +124,14 @@ def distill(
 ) -> TrainResult:
     """Train ``student`` in place from ``teacher`` with the Hinton et al. (2015) loss.
 
-    The student's input standardisation is fitted on the training features first; training then runs
-    the shared loop (AdamW, cosine schedule, early stopping on validation cross-entropy), leaving the
-    student with its best validation epoch's weights. The teacher is not modified.
+    The student takes the teacher's input standardisation (same statistics, same std floor), so both see
+    the same inputs; training then runs the shared loop (AdamW, cosine schedule, early stopping on
+    validation cross-entropy), leaving the student with its best validation epoch's weights. The teacher
+    is not modified.
 
     Args:
         teacher: the trained model to distil from (left in eval mode).
-        student: the (usually smaller) model to train; needs a ``standardize`` submodule.
+        student: the (usually smaller) model to train; like the teacher, it has a ``standardize`` submodule.
         train: ``(features, targets)`` to train on.
         val: ``(features, targets)`` for early stopping.
         config: training hyperparameters.
@@ -142,15 +142,6 @@ def distill(
         The training history of the student.
     """
     loss_fn = distillation_loss_fn(teacher, temperature=temperature, alpha=alpha)
-    _standardize_like_teacher(teacher, student, train[0])
+    copy_standardization(teacher, student)
     logger.info("distilling with temperature %.3g and soft-loss weight %.3g", temperature, alpha)
     return train_model(student, train, val, config, loss_fn=loss_fn, description="distill")
-
-
-def _standardize_like_teacher(teacher: nn.Module, student: nn.Module, features: torch.Tensor) -> None:
-    """The student sees inputs as the teacher does (same statistics, same std floor) when it can."""
-    standardize = getattr(teacher, "standardize", None)
-    if standardize is not None and standardize.input_mean.shape == student.standardize.input_mean.shape:
-        copy_standardization(teacher, student)
-    else:
-        fit_standardization(student, features)
