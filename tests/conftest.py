@@ -15,6 +15,13 @@ def shipped_params(section: str) -> dict:
     return yaml.safe_load((PROJECT_ROOT / "conf" / "base" / f"parameters_{section}.yml").read_text())[section]
 
 
+@pytest.fixture
+def tmp_bentoml_home(tmp_path, monkeypatch):
+    """A BentoML store in this test's temporary folder, tracking off (never the user's store)."""
+    monkeypatch.setenv("BENTOML_HOME", str(tmp_path / "bentoml_home"))
+    monkeypatch.setenv("BENTOML_DO_NOT_TRACK", "True")
+
+
 @pytest.fixture(scope="session")
 def digits():
     return sklearn_digits()

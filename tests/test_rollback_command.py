@@ -10,11 +10,7 @@ from prunegate.core.models import MLPSpec, build_model
 from prunegate.core.serialization import ModelArtifact, load_artifact, save_artifact
 from prunegate.registry.store import METRICS_FILE, history, model_path, read_pointer, register_model
 
-
-@pytest.fixture(autouse=True)
-def private_store(tmp_path, monkeypatch):
-    monkeypatch.setenv("BENTOML_HOME", str(tmp_path / "bentoml_home"))
-    monkeypatch.setenv("BENTOML_DO_NOT_TRACK", "True")
+pytestmark = pytest.mark.usefixtures("tmp_bentoml_home")
 
 
 def _blessed_run(reporting, seed: int, name: str, accuracy: float) -> str:

@@ -22,10 +22,7 @@ PARAMS = {
 }
 
 
-@pytest.fixture(autouse=True)
-def private_store(tmp_path, monkeypatch):
-    monkeypatch.setenv("BENTOML_HOME", str(tmp_path / "bentoml_home"))
-    monkeypatch.setenv("BENTOML_DO_NOT_TRACK", "True")
+pytestmark = pytest.mark.usefixtures("tmp_bentoml_home")
 
 
 @pytest.fixture
