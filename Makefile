@@ -31,7 +31,9 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e ".[dev]" 2>&1 | $(PIP_FILTER)
 	@touch $@
 
+# The raw data is an input of the chain: written once (bundled default) when missing, never replaced.
 run: install
+	$(BIN)/prunegate data init
 	$(BIN)/dvc repro
 	$(BIN)/prunegate summary
 

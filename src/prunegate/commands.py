@@ -30,6 +30,13 @@ def _infer_schema(args: argparse.Namespace) -> int:
     return 0
 
 
+def _data_init(args: argparse.Namespace) -> int:
+    from prunegate.data.raw_source import ensure_raw_data
+
+    sys.stdout.write(ensure_raw_data(Path(args.project_dir)) + "\n")
+    return 0
+
+
 def _promote(args: argparse.Namespace) -> int:
     from prunegate.registry import PromotionError, promote
     from prunegate.registry.store import RegistryError, promote_version
@@ -134,6 +141,14 @@ def _parser() -> argparse.ArgumentParser:
     schema.add_argument("--feature-columns", default=None, help="comma-separated; default: all but target")
     schema.add_argument("--out", default="conf/base/data_schema.yml")
     schema.set_defaults(handler=_infer_schema)
+
+    data = commands.add_parser("data", help="the project's raw data")
+    data_commands = data.add_subparsers(dest="data_command", required=True)
+    data_init = data_commands.add_parser(
+        "init", help="write the bundled default raw data when the raw file is missing (never overwrites)"
+    )
+    data_init.add_argument("--project-dir", default=".")
+    data_init.set_defaults(handler=_data_init)
 
     promote = commands.add_parser("promote", help="make the blessed candidate of the last run the champion")
     promote.add_argument("--reason", required=True, help="why (recorded in champion/history.jsonl)")

@@ -9,6 +9,8 @@ from pathlib import Path
 import pytest
 from tests.conftest import PROJECT_ROOT
 
+from prunegate.data.raw_source import ensure_raw_data
+
 BIN = Path(sys.executable).parent
 COPIED = [
     "pyproject.toml",
@@ -32,7 +34,7 @@ regression:
 
 @pytest.fixture
 def project(tmp_path) -> Path:
-    """A fresh project folder with empty data layers, as a new clone would have."""
+    """A fresh project folder as a new clone has it after `prunegate data init` (raw data, no outputs)."""
     root = tmp_path / "project"
     root.mkdir()
     for name in COPIED:
@@ -44,6 +46,11 @@ def project(tmp_path) -> Path:
     for layer in (PROJECT_ROOT / "data").iterdir():
         if layer.is_dir():
             (root / "data" / layer.name).mkdir(parents=True)
+    (root / "data/01_raw/feedback").mkdir()
+    (root / "data/01_raw/feedback/.gitkeep").touch()
+    for tracked in (PROJECT_ROOT / "data/01_raw").glob("*.dvc"):  # the raw file's DVC tracking
+        shutil.copy2(tracked, root / "data/01_raw" / tracked.name)
+    ensure_raw_data(root)  # what `make run` does first (`prunegate data init`)
     for promoted in ("metrics.json", "model.json", "model.pt", "history.jsonl"):  # start with no champion
         (root / "champion" / promoted).unlink(missing_ok=True)
     # these tests are about running the chain; the gate's thresholds have tests of their own

@@ -63,3 +63,20 @@ def test_repro_is_incremental(project):
     pulled = run(["dvc", "pull", "data/06_models/dense.pt"], project)
     assert pulled.returncode == 0, pulled.stderr
     assert model.read_bytes() == original
+
+    # the raw data is an input that DVC tracks (data/01_raw/digits.csv.dvc), pushed like everything else
+    raw = project / "data/01_raw/digits.csv"
+    good = raw.read_bytes()
+    raw.unlink()
+    assert run(["dvc", "pull", "data/01_raw/digits.csv.dvc"], project).returncode == 0
+    assert raw.read_bytes() == good
+
+    # a user's bad file re-runs ingest and validate, stops the chain, and is neither replaced nor blessed
+    bad = good.replace(b"\n0.0,", b"\n-5.0,", 1)
+    raw.write_bytes(bad)
+    refused = run(["dvc", "repro"], project)
+    assert refused.returncode != 0
+    assert "pixel_0_0" in refused.stdout + refused.stderr
+    assert _stages_run(refused.stdout) == ["ingest", "validate"]
+    assert raw.read_bytes() == bad
+    assert model.read_bytes() == original

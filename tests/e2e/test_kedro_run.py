@@ -74,4 +74,11 @@ def test_unknown_parameter_key_fails_before_any_node_runs(project):
     result = run(["kedro", "run"], project)
     assert result.returncode != 0
     assert "training.epoch: unknown key" in result.stdout + result.stderr
-    assert not (project / "data/01_raw/digits.csv").exists()
+    assert not (project / "data/05_model_input/train.parquet").exists()
+
+
+def test_missing_raw_file_names_the_command_that_writes_it(project):
+    (project / "data/01_raw/digits.csv").unlink()
+    result = run(["kedro", "run", "--pipelines", "ingestion"], project)
+    assert result.returncode != 0
+    assert "prunegate data init" in result.stdout + result.stderr

@@ -3,8 +3,8 @@
 - ``rollback``: the registry serves the previous champion again (a running service hot-reloads it) and
   ``champion/`` is rewritten to that model, so the next pull request is not gated against the rolled-back
   one (to be committed; when ``champion/`` cannot be written, the serving rollback stands and says so);
-- ``retrain``: the labelled feedback of the window is added to ``data/01_raw/feedback.parquet`` and the
-  whole chain runs again on the original data plus the feedback, through the gate (which compares the
+- ``retrain``: the labelled feedback of the window is added to ``data/01_raw/feedback/feedback.parquet``
+  and the whole chain runs again on the original data plus the feedback, through the gate (which compares the
   retrained model with the champion re-evaluated on the new test split, when ``champion/model.pt`` is
   committed, rather than with its metrics on the old split); only a blessed model is promoted
   (``champion/`` and the serving registry); otherwise the champion stays and the workspace (data,

@@ -70,6 +70,6 @@ def monitor(project: Path, registry_dir: Path, *, act: bool) -> dict[str, Any]:
         feedback,
         project=project,
         registry_dir=registry_dir,
-        feedback_path=project / "data" / "01_raw" / "feedback.parquet",
+        feedback_path=project / "data" / "01_raw" / "feedback" / "feedback.parquet",
     )
     return {"summary": summary, "outcome": outcome}
