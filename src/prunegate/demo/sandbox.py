@@ -21,6 +21,7 @@ _COPIED = (
     "champion",
     ".dvc",
     "bentofile.yaml",
+    ".gitignore",
 )
 _IGNORED = shutil.ignore_patterns("__pycache__", "*.egg-info", "cache", "tmp", "config.local", "local")
 
@@ -44,12 +45,14 @@ class ProjectSandbox:
         for layer in (source / "data").iterdir():
             if layer.is_dir():
                 (root / "data" / layer.name).mkdir(parents=True, exist_ok=True)
+        (root / "data/01_raw/feedback").mkdir(exist_ok=True)
+        (root / "data/01_raw/feedback/.gitkeep").touch()
+        for tracked in (source / "data/01_raw").glob("*.dvc"):  # the raw data file's DVC tracking
+            shutil.copy2(tracked, root / "data/01_raw" / tracked.name)
         for promoted in ("metrics.json", "model.json", "model.pt", "history.jsonl"):  # start with no champion
             (root / "champion" / promoted).unlink(missing_ok=True)
-        (root / ".gitignore").write_text(
-            "data/\n.dvc/cache\n.dvc/tmp\nbentoml_home/\nregistry/\nmonitoring/\n"
-        )
         sandbox = cls(root)
+        sandbox.run("prunegate", "data", "init")  # what `make run` does first: the raw data file
         sandbox.run("git", "init", "-q", "-b", "main")
         sandbox.run("git", "config", "user.email", "demo@prunegate.invalid")
         sandbox.run("git", "config", "user.name", "prunegate demo")
