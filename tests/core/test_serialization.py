@@ -33,7 +33,7 @@ def test_cnn_round_trip(tmp_path):
 def test_file_loads_with_weights_only(tmp_path, artifact):
     save_artifact(artifact, tmp_path / "model.pt")
     payload = torch.load(tmp_path / "model.pt", weights_only=True)
-    assert set(payload) == {"format_version", "spec", "state_dict", "metadata", "checksum"}
+    assert set(payload) == {"format_version", "spec", "state_dict", "metadata", "pruning_history", "checksum"}
 
 
 def test_changed_weight_is_refused_as_checksum_mismatch(tmp_path, artifact):
@@ -75,3 +75,57 @@ def test_failed_write_leaves_previous_file_intact(tmp_path, artifact, monkeypatc
         save_artifact(artifact, path)
     assert path.read_bytes() == before
     assert [p.name for p in tmp_path.iterdir()] == ["model.pt"]
+
+
+def _pruned_resnet_artifact():
+    from prunegate.core.models import ResNetSpec
+    from prunegate.core.pruning.channel_pruning import channel_groups, prune_channels, uniform_allocation
+    from prunegate.core.pruning.criteria import get_criterion
+
+    torch.manual_seed(0)
+    spec = ResNetSpec(in_shape=(1, 8, 8), num_classes=3, widths=(8, 16), blocks=(1, 1))
+    model = build_model(spec).eval()
+    example = torch.zeros(1, spec.in_features)
+    scores = get_criterion("magnitude_l1").weight_scores(model)
+    ratios = uniform_allocation(channel_groups(model, example, scores), 0.5, 0.9)
+    result = prune_channels(model, example, scores, ratios)
+    return ModelArtifact.from_module(result.module, spec, {}, result.history), result.module
+
+
+def test_pruned_model_of_any_architecture_saves_as_spec_history_and_weights(tmp_path):
+    artifact, pruned = _pruned_resnet_artifact()
+    assert artifact.pruning_history
+    save_artifact(artifact, tmp_path / "model.pt")
+    payload = torch.load(tmp_path / "model.pt", weights_only=True)
+    assert payload["spec"]["widths"] == [8, 16]  # the original architecture: the history makes it smaller
+    inputs = torch.randn(3, 64)
+    assert torch.equal(load_artifact(tmp_path / "model.pt").build_module()(inputs), pruned(inputs))
+
+
+def test_tampered_pruning_history_is_refused(tmp_path):
+    artifact, _ = _pruned_resnet_artifact()
+    save_artifact(artifact, tmp_path / "model.pt")
+    payload = torch.load(tmp_path / "model.pt", weights_only=True)
+    payload["pruning_history"][0][2] = payload["pruning_history"][0][2][1:]
+    torch.save(payload, tmp_path / "model.pt")
+    with pytest.raises(ModelArtifactError, match="checksum mismatch"):
+        load_artifact(tmp_path / "model.pt")
+
+
+def test_malformed_pruning_history_is_an_invalid_layout(tmp_path):
+    artifact, _ = _pruned_resnet_artifact()
+    save_artifact(artifact, tmp_path / "model.pt")
+    payload = torch.load(tmp_path / "model.pt", weights_only=True)
+    payload["pruning_history"] = [["stem.0", "yes", [1]]]
+    torch.save(payload, tmp_path / "model.pt")
+    with pytest.raises(ModelArtifactError, match=r"invalid layout: pruning history step 0"):
+        load_artifact(tmp_path / "model.pt")
+
+
+def test_format_1_files_without_history_still_load(tmp_path, artifact):
+    save_artifact(artifact, tmp_path / "model.pt")
+    payload = torch.load(tmp_path / "model.pt", weights_only=True)
+    payload["format_version"] = 1
+    del payload["pruning_history"]
+    torch.save(payload, tmp_path / "model.pt")
+    assert load_artifact(tmp_path / "model.pt").checksum == artifact.checksum

@@ -1,4 +1,9 @@
-"""Model artifacts without pickle: architecture spec + state dict + metadata + a content checksum.
+"""Model artifacts without pickle: architecture reference + pruning history + state dict + metadata.
+
+The architecture reference is the model's spec (a zoo architecture, or the user's factory and its kwargs);
+the pruning history is Torch-Pruning's JSON record of every structural cut, replayed on the freshly built
+architecture before the state dict is loaded (:mod:`prunegate.core.pruning.history`). Models pruned by
+the older spec-rewriting surgery have an empty history and a spec with the new widths.
 
 The file is a ``torch.save`` of plain containers (dicts, lists, strings, numbers, tensors), so it loads
 with ``torch.load(weights_only=True)`` and never executes code. The checksum is a SHA-256 over the
@@ -22,6 +27,7 @@ import torch
 from torch import nn
 
 from prunegate.core.models import ModelSpec, build_model, spec_from_dict, spec_to_dict
+from prunegate.core.pruning.history import PruningHistory, check_history, replay_pruning
 
 __all__ = [
     "FORMAT_VERSION",
@@ -32,7 +38,8 @@ __all__ = [
     "save_artifact",
 ]
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
+_READABLE_VERSIONS = (1, 2)  # version 1: no pruning history
 
 
 class ModelArtifactError(RuntimeError):
@@ -44,32 +51,53 @@ class ModelArtifact:
     """Everything needed to rebuild a trained model, with no code inside.
 
     ``metadata`` holds plain JSON-able facts: class names, feature names, input shape, training info.
+    ``pruning_history`` is replayed on ``build_model(spec)`` before the weights are loaded.
     """
 
     spec: ModelSpec
     state_dict: dict[str, torch.Tensor]
     metadata: dict[str, Any] = field(default_factory=dict)
+    pruning_history: PruningHistory = field(default_factory=list)
 
     @classmethod
-    def from_module(cls, module: nn.Module, spec: ModelSpec, metadata: dict[str, Any] | None = None):
+    def from_module(
+        cls,
+        module: nn.Module,
+        spec: ModelSpec,
+        metadata: dict[str, Any] | None = None,
+        pruning_history: PruningHistory | None = None,
+    ):
         state = {key: value.detach().cpu().clone() for key, value in module.state_dict().items()}
-        return cls(spec=spec, state_dict=state, metadata=dict(metadata or {}))
+        return cls(
+            spec=spec,
+            state_dict=state,
+            metadata=dict(metadata or {}),
+            pruning_history=check_history(list(pruning_history or [])),
+        )
 
     def build_module(self) -> nn.Module:
-        """The model in eval mode with these weights (strict: every key must match the spec)."""
+        """The model in eval mode with these weights (strict: every key and shape must match)."""
         module = build_model(self.spec)
+        replay_pruning(module, torch.zeros(1, self.spec.in_features), self.pruning_history)
         module.load_state_dict(self.state_dict, strict=True)
         return module.eval()
 
     @property
     def checksum(self) -> str:
-        return content_checksum(self.spec, self.state_dict, self.metadata)
+        return content_checksum(self.spec, self.state_dict, self.metadata, self.pruning_history)
 
 
-def content_checksum(spec: ModelSpec, state_dict: dict[str, torch.Tensor], metadata: dict[str, Any]) -> str:
+def content_checksum(
+    spec: ModelSpec,
+    state_dict: dict[str, torch.Tensor],
+    metadata: dict[str, Any],
+    pruning_history: PruningHistory | None = None,
+) -> str:
     """SHA-256 of the artifact's content, independent of how torch lays out the file."""
     digest = hashlib.sha256()
-    header = {"spec": spec_to_dict(spec), "metadata": metadata}
+    header: dict[str, Any] = {"spec": spec_to_dict(spec), "metadata": metadata}
+    if pruning_history:  # absent for unpruned models, so their checksum is the same as in format 1
+        header["pruning_history"] = pruning_history
     digest.update(json.dumps(header, sort_keys=True, default=str).encode())
     for key in sorted(state_dict):
         tensor = state_dict[key].detach().cpu().contiguous()
@@ -88,6 +116,7 @@ def save_artifact(artifact: ModelArtifact, path: str | os.PathLike[str]) -> str:
         "spec": spec_to_dict(artifact.spec),
         "state_dict": artifact.state_dict,
         "metadata": artifact.metadata,
+        "pruning_history": artifact.pruning_history,
         "checksum": checksum,
     }
     buffer = io.BytesIO()
@@ -114,7 +143,7 @@ def load_artifact(path: str | os.PathLike[str]) -> ModelArtifact:
         payload = torch.load(source, map_location="cpu", weights_only=True)
     except Exception as error:  # torch raises several types for truncated/garbled files
         raise ModelArtifactError(f"model file {source} is unreadable or corrupt: {error}") from error
-    if not isinstance(payload, dict) or payload.get("format_version") != FORMAT_VERSION:
+    if not isinstance(payload, dict) or payload.get("format_version") not in _READABLE_VERSIONS:
         found = payload.get("format_version") if isinstance(payload, dict) else type(payload).__name__
         raise ModelArtifactError(
             f"model file {source} is not a prunegate artifact of format {FORMAT_VERSION} (found {found!r})"
@@ -124,6 +153,7 @@ def load_artifact(path: str | os.PathLike[str]) -> ModelArtifact:
             spec=spec_from_dict(payload["spec"]),
             state_dict=payload["state_dict"],
             metadata=payload.get("metadata", {}),
+            pruning_history=check_history(payload.get("pruning_history", [])),
         )
     except (KeyError, TypeError, ValueError) as error:
         raise ModelArtifactError(f"model file {source} has an invalid layout: {error}") from error

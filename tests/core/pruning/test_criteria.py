@@ -9,6 +9,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
+from prunegate.core.models import MLPSpec, build_model
 from prunegate.core.pruning import (
     CRITERIA,
     SNIP,
@@ -22,7 +23,7 @@ from prunegate.core.pruning import (
     prunable_layers,
 )
 
-DATA_CRITERIA = ["taylor", "obd", "snip", "activation"]
+DATA_CRITERIA = ["taylor", "obd", "snip", "activation", "lrp"]
 DEAD_UNIT = 2
 
 
@@ -157,7 +158,7 @@ def test_criteria_leave_model_untouched(name: str, cnn: nn.Module, cnn_batch) ->
 
 
 def test_registry_names_and_kwargs() -> None:
-    assert sorted(CRITERIA) == ["activation", "magnitude_l1", "magnitude_l2", "obd", "snip", "taylor"]
+    assert sorted(CRITERIA) == ["activation", "lrp", "magnitude_l1", "magnitude_l2", "obd", "snip", "taylor"]
     criterion = get_criterion("obd", microbatch_size=7)
     assert isinstance(criterion, OptimalBrainDamage)
     assert criterion.microbatch_size == 7
@@ -165,7 +166,7 @@ def test_registry_names_and_kwargs() -> None:
 
 def test_unknown_criterion_lists_known_names() -> None:
     with pytest.raises(
-        ValueError, match=r"unknown criterion 'nope'; known criteria: activation, magnitude_l1"
+        ValueError, match=r"unknown criterion 'nope'; known criteria: activation, lrp, magnitude_l1"
     ):
         get_criterion("nope")
 
@@ -179,3 +180,16 @@ def test_registry_rejects_duplicate_names() -> None:
         registry.register("a")(2)
     with pytest.raises(ValueError, match="unknown widget 'b'; known widgets: a"):
         registry.get("b")
+
+
+def test_lrp_relevance_of_a_hidden_unit_is_its_activation_times_its_true_class_weight() -> None:
+    torch.manual_seed(0)
+    spec = MLPSpec(in_features=5, num_classes=3, hidden=(4,))
+    model = build_model(spec)
+    inputs, targets = torch.randn(16, 5), torch.randint(0, 3, (16,))
+    scores = get_criterion("lrp").unit_scores(model, (inputs, targets))
+    with torch.no_grad():
+        hidden = model.hidden_layers[0](inputs)  # the layer's output, before its ReLU
+        gate = (hidden > 0).float()  # d logit / d output passes the ReLU only where it is open
+        relevance = hidden * gate * model.classifier.weight[targets]
+    torch.testing.assert_close(scores["hidden_layers.0"], relevance.mean(dim=0).abs())

@@ -29,6 +29,7 @@ __all__ = [
     "ActivationMean",
     "Calibration",
     "ImportanceCriterion",
+    "LayerwiseRelevance",
     "MagnitudeL1",
     "MagnitudeL2",
     "OptimalBrainDamage",
@@ -68,6 +69,14 @@ class ImportanceCriterion(ABC):
 def _per_unit(tensor: Tensor) -> Tensor:
     """View a weight-shaped tensor as ``units x weights_per_unit``."""
     return tensor.reshape(tensor.shape[0], -1)
+
+
+def _unit_scores_per_weight(model: nn.Module, units: dict[str, Tensor]) -> dict[str, Tensor]:
+    """Every weight scores its unit's score (for criteria defined on units, not weights)."""
+    return {
+        name: units[name].view(-1, *[1] * (weight.dim() - 1)).expand_as(weight).clone()
+        for name, weight in _weights(model).items()
+    }
 
 
 def _weights(model: nn.Module) -> dict[str, Tensor]:
@@ -201,15 +210,31 @@ class OptimalBrainDamage(ImportanceCriterion):
             logits = functional_call(model, {**constants, **trainable}, (x.unsqueeze(0),))
             return F.cross_entropy(logits, y.unsqueeze(0))
 
-        per_sample_gradients = vmap(grad(sample_loss), in_dims=(None, 0, 0))
+        vectorised = vmap(grad(sample_loss), in_dims=(None, 0, 0))
         totals = {key: torch.zeros_like(weight) for key, weight in weights.items()}
         with _eval_mode(model):
             for start in range(0, len(inputs), self.microbatch_size):
                 stop = start + self.microbatch_size
-                gradients = per_sample_gradients(weights, inputs[start:stop], targets[start:stop])
+                batch = inputs[start:stop], targets[start:stop]
+                try:
+                    squares = {key: g.pow(2).sum(dim=0) for key, g in vectorised(weights, *batch).items()}
+                except RuntimeError as error:  # ops vmap cannot batch (e.g. recurrent layers): one by one
+                    logger.debug("obd: per-sample gradients without vmap (%s)", error)
+                    squares = _looped_squared_gradients(sample_loss, weights, *batch)
                 for key in totals:
-                    totals[key] += gradients[key].pow(2).sum(dim=0)
+                    totals[key] += squares[key]
         return {name: totals[key] / len(inputs) for name, key in keys.items()}
+
+
+def _looped_squared_gradients(
+    sample_loss: Any, weights: dict[str, Tensor], inputs: Tensor, targets: Tensor
+) -> dict[str, Tensor]:
+    """Sum over samples of squared per-sample gradients, one sample at a time."""
+    totals = {key: torch.zeros_like(weight) for key, weight in weights.items()}
+    for x, y in zip(inputs, targets, strict=True):
+        for key, gradient in grad(sample_loss)(weights, x, y).items():
+            totals[key] += gradient.pow(2)
+    return totals
 
 
 @_REGISTRY.register("snip")
@@ -268,11 +293,55 @@ class ActivationMean(ImportanceCriterion):
         return {name: means[name] for name in layers}
 
     def weight_scores(self, model: nn.Module, calibration: Calibration | None = None) -> dict[str, Tensor]:
-        units = self.unit_scores(model, calibration)
-        return {
-            name: units[name].view(-1, *[1] * (weight.dim() - 1)).expand_as(weight).clone()
-            for name, weight in _weights(model).items()
-        }
+        return _unit_scores_per_weight(model, self.unit_scores(model, calibration))
+
+
+@_REGISTRY.register("lrp")
+class LayerwiseRelevance(ImportanceCriterion):
+    """Layer-wise relevance of each unit for the true class: Yeom et al., 2021, "Pruning by Explaining".
+
+    Relevance propagation (Bach et al., 2015) redistributes the true-class logit backwards onto the
+    units; a unit's relevance, summed over its positions and averaged over the calibration samples, is
+    its importance. The LRP-0 rule is used, computed as ``activation x d logit / d activation`` at each
+    layer's output, which equals LRP-0 relevance for networks of linear layers, convolutions and ReLUs
+    (Ancona et al., 2018, "Towards better understanding of gradient-based attribution methods"; Montavon
+    et al., 2019, "Layer-Wise Relevance Propagation: An Overview") and needs no per-operation rules, so it
+    works on any graph. Yeom et al. use the epsilon and alpha-beta rules, which keep relevance
+    non-negative; here a unit scores the magnitude of its total relevance. A weight scores its unit's score.
+    """
+
+    name = "lrp"
+
+    def unit_scores(self, model: nn.Module, calibration: Calibration | None = None) -> dict[str, Tensor]:
+        inputs, targets = _require_calibration(self.name, calibration)
+        layers = prunable_layers(model)
+        outputs: dict[str, Tensor] = {}
+
+        def record(name: str) -> Any:
+            def hook(_module: nn.Module, _inputs: Any, output: Tensor) -> None:
+                outputs[name] = output
+
+            return hook
+
+        handles = [layer.register_forward_hook(record(name)) for name, layer in layers.items()]
+        try:
+            with _eval_mode(model):
+                logits = model(inputs)
+        finally:
+            for handle in handles:
+                handle.remove()
+        true_class = logits.gather(1, targets.view(-1, 1)).sum()
+        names = list(layers)
+        gradients = torch.autograd.grad(true_class, [outputs[name] for name in names])
+        scores = {}
+        for name, gradient in zip(names, gradients, strict=True):
+            relevance = outputs[name].detach() * gradient  # N x units (x positions)
+            per_unit = relevance.flatten(2).sum(dim=2) if relevance.dim() > 2 else relevance
+            scores[name] = per_unit.mean(dim=0).abs()
+        return scores
+
+    def weight_scores(self, model: nn.Module, calibration: Calibration | None = None) -> dict[str, Tensor]:
+        return _unit_scores_per_weight(model, self.unit_scores(model, calibration))
 
 
 def get_criterion(name: str, **kwargs: Any) -> ImportanceCriterion:

@@ -1,4 +1,4 @@
-"""Which layers pruning may touch: every Linear / Conv2d except the final classifier."""
+"""Which layers pruning may touch: every Linear / convolution except the final classifier."""
 
 from __future__ import annotations
 
@@ -6,11 +6,11 @@ from torch import nn
 
 __all__ = ["PRUNABLE_TYPES", "prunable_layers"]
 
-PRUNABLE_TYPES: tuple[type[nn.Module], ...] = (nn.Linear, nn.Conv2d)
+PRUNABLE_TYPES: tuple[type[nn.Module], ...] = (nn.Linear, nn.Conv1d, nn.Conv2d, nn.Conv3d)
 
 
 def prunable_layers(model: nn.Module) -> dict[str, nn.Module]:
-    """Every ``nn.Linear`` / ``nn.Conv2d`` of ``model`` by qualified name, except ``model.classifier``.
+    """Every ``nn.Linear`` / ``nn.Conv{1,2,3}d`` of ``model`` by qualified name, except ``model.classifier``.
 
     The classifier is never pruned: its outputs are the class logits. The order is registration order,
     which for :class:`~prunegate.core.models.MultiLayerPerceptron` and

@@ -1,0 +1,178 @@
+"""Bring your own model: any ``nn.Module`` built by a factory in the user's code.
+
+``FactorySpec(factory="package.module:callable", kwargs={...})`` is an architecture *reference*: it is
+saved as JSON with the weights, and loading calls the factory again (no pickle). The callable gets
+``kwargs``, plus ``num_classes`` and ``in_shape`` when its signature names them and ``kwargs`` does not.
+The module is imported from the installed packages or from the current directory (the project root).
+
+The user's module takes standardised inputs shaped ``N x *in_shape`` (``N x in_features`` when
+``in_shape`` is empty) and returns ``N x num_classes`` logits; :func:`check_factory_model` proves it on
+a dummy batch before any training, and finds the output layer (the last ``nn.Linear`` / convolution run
+whose output has ``num_classes`` channels), which pruning never touches.
+"""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+import json
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import nn
+
+from prunegate.core.models.common import Standardize, check_positive, shape_size
+
+__all__ = ["FactoryModel", "FactoryModelError", "FactorySpec", "build_factory_model", "check_factory_model"]
+
+_OUTPUT_TYPES = (nn.Linear, nn.modules.conv._ConvNd)
+_DUMMY_BATCH = 2
+
+
+class FactoryModelError(ValueError):
+    """A user model factory that cannot be imported, built or run, or gives the wrong output shape."""
+
+
+@dataclass(frozen=True)
+class FactorySpec:
+    """A reference to the user's model factory, with what it needs to build the model again."""
+
+    factory: str
+    in_features: int
+    num_classes: int
+    in_shape: tuple[int, ...] = ()
+    kwargs: dict[str, Any] = field(default_factory=dict)
+    kind: str = "factory"
+
+    def __post_init__(self) -> None:
+        module, _, name = self.factory.partition(":")
+        if not module or not name:
+            raise FactoryModelError(
+                f"model factory {self.factory!r} must be 'package.module:callable', e.g. 'models.net:build'"
+            )
+        check_positive("in_features", self.in_features)
+        check_positive("num_classes", self.num_classes)
+        if self.in_shape and shape_size(self.in_shape) != self.in_features:
+            raise FactoryModelError(
+                f"in_shape {list(self.in_shape)} holds {shape_size(self.in_shape)} values, "
+                f"but the data has {self.in_features} features"
+            )
+        try:
+            json.dumps(self.kwargs)
+        except TypeError as error:
+            raise FactoryModelError(f"kwargs of {self.factory!r} must be JSON values: {error}") from error
+
+
+def _import_factory(reference: str) -> Any:
+    module_name, _, attribute = reference.partition(":")
+    root = str(Path.cwd())
+    if root not in sys.path:  # the user's module lives in the project (the current directory)
+        sys.path.append(root)
+    try:
+        module = importlib.import_module(module_name)
+    except Exception as error:  # ImportError, or any error the module raises while importing
+        raise FactoryModelError(
+            f"model factory {reference!r}: cannot import {module_name!r}: {error}"
+        ) from error
+    target: Any = module
+    for part in attribute.split("."):
+        if not hasattr(target, part):
+            raise FactoryModelError(f"model factory {reference!r}: {module_name!r} has no {attribute!r}")
+        target = getattr(target, part)
+    if not callable(target):
+        raise FactoryModelError(f"model factory {reference!r} is not callable")
+    return target
+
+
+def _call_factory(spec: FactorySpec) -> nn.Module:
+    factory = _import_factory(spec.factory)
+    kwargs = dict(spec.kwargs)
+    try:
+        parameters = inspect.signature(factory).parameters
+    except (TypeError, ValueError):
+        parameters = {}
+    for name, value in (("num_classes", spec.num_classes), ("in_shape", list(spec.in_shape))):
+        if name in parameters and name not in kwargs:
+            kwargs[name] = value
+    try:
+        module = factory(**kwargs)
+    except Exception as error:
+        raise FactoryModelError(
+            f"model factory {spec.factory!r} failed with kwargs {kwargs}: {error}"
+        ) from error
+    if not isinstance(module, nn.Module):
+        raise FactoryModelError(
+            f"model factory {spec.factory!r} returned a {type(module).__name__}, not a torch.nn.Module"
+        )
+    return module
+
+
+class FactoryModel(nn.Module):
+    """The user's module (``body``) behind the same input standardisation as every zoo model."""
+
+    def __init__(self, spec: FactorySpec, body: nn.Module) -> None:
+        super().__init__()
+        self.spec = spec
+        self.standardize = Standardize(spec.in_features)
+        self.body = body
+        self.output_layer_name = ""
+
+    @property
+    def classifier(self) -> nn.Module:
+        """The output layer (found by :func:`check_factory_model`); pruning never touches it."""
+        return self.body.get_submodule(self.output_layer_name)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = self.standardize(x)
+        if self.spec.in_shape:
+            x = x.view(-1, *self.spec.in_shape)
+        return self.body(x)
+
+
+def check_factory_model(model: FactoryModel) -> None:
+    """Run a dummy batch: the output must be ``N x num_classes``; records the output layer's name."""
+    spec = model.spec
+    executed: list[tuple[str, torch.Tensor]] = []
+    handles = [
+        module.register_forward_hook(lambda _m, _i, out, name=name: executed.append((name, out)))
+        for name, module in model.body.named_modules()
+        if isinstance(module, _OUTPUT_TYPES)
+    ]
+    was_training = model.training
+    model.eval()
+    try:
+        with torch.no_grad():
+            output = model(torch.randn(_DUMMY_BATCH, spec.in_features))
+    except Exception as error:
+        raise FactoryModelError(
+            f"model from {spec.factory!r} fails on a dummy batch of shape "
+            f"{[_DUMMY_BATCH, *(spec.in_shape or (spec.in_features,))]}: {error}"
+        ) from error
+    finally:
+        for handle in handles:
+            handle.remove()
+        model.train(was_training)
+    if not isinstance(output, torch.Tensor) or tuple(output.shape) != (_DUMMY_BATCH, spec.num_classes):
+        shape = list(output.shape) if isinstance(output, torch.Tensor) else type(output).__name__
+        raise FactoryModelError(
+            f"model from {spec.factory!r} must return N x num_classes = [{_DUMMY_BATCH}, {spec.num_classes}] "
+            f"logits for a batch of {_DUMMY_BATCH}, got {shape}"
+        )
+    for name, out in reversed(executed):
+        if out.dim() >= 2 and out.shape[1] == spec.num_classes:
+            model.output_layer_name = name
+            return
+    raise FactoryModelError(
+        f"model from {spec.factory!r}: no nn.Linear or convolution produces the {spec.num_classes} class "
+        "outputs, so the output layer cannot be kept out of pruning"
+    )
+
+
+def build_factory_model(spec: FactorySpec) -> FactoryModel:
+    """Call the factory, wrap the module and check it on a dummy batch (raises :class:`FactoryModelError`)."""
+    model = FactoryModel(spec, _call_factory(spec))
+    check_factory_model(model)
+    return model

@@ -1,0 +1,347 @@
+"""Structured pruning of any graph with Torch-Pruning: whole dependency groups, scored by our criteria.
+
+Fang et al., 2023, "DepGraph: Towards Any Structural Pruning" (CVPR; the Torch-Pruning library): removing
+output channel ``c`` of a layer must also remove everything coupled to it, the next layers' input
+channels, the BatchNorm that normalises it, every layer joined to it by a residual add, the matching
+channel of a depthwise convolution. The dependency graph finds these groups for any ``nn.Module`` by
+tracing one forward pass; the project does no surgery of its own.
+
+Our criteria (:mod:`prunegate.core.pruning.criteria`) score weights; :class:`CriterionImportance` turns
+those scores into one score per channel of a group, the way Torch-Pruning's group magnitude importance
+does (a unit's output row plus its input column in every following layer, averaged over the group,
+normalised by the group mean). Allocation is either ``uniform`` (one channel ratio for every group) or
+``global`` (groups ranked together on their normalised scores, Torch-Pruning's global pruning). The ratio
+is searched by bisection until the pruned model's cost (MACs or parameters) meets the budget.
+
+Layers with parameters that the engine cannot prune (recurrent layers, attention, embeddings) are left
+dense and listed in :attr:`ChannelPruningResult.left_dense`. The classifier is never pruned.
+
+The result carries Torch-Pruning's pruning history (JSON: ``[layer, is_output_channel, indices]``), which
+replays the same cuts on a freshly built model (:func:`~prunegate.core.pruning.history.replay_pruning`):
+a pruned model of any architecture saves as architecture reference + history + state dict and loads
+without pickle.
+"""
+
+from __future__ import annotations
+
+import copy
+import logging
+import warnings
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+import torch
+import torch_pruning as tp
+from torch import Tensor, nn
+from torch_pruning.pruner import function
+
+from prunegate.core.pruning.criteria import Calibration, ImportanceCriterion
+from prunegate.core.pruning.history import ENGINE_NOTICES, PruningHistory
+from prunegate.core.pruning.registry import Registry
+
+__all__ = [
+    "ALLOCATIONS",
+    "ChannelGroup",
+    "ChannelPruningResult",
+    "CriterionImportance",
+    "PruningHistory",
+    "channel_groups",
+    "global_allocation",
+    "prune_channels",
+    "prune_channels_to_budget",
+    "uniform_allocation",
+    "unprunable_layers",
+]
+
+logger = logging.getLogger(__name__)
+
+CostFunction = Callable[[nn.Module], float]
+Allocation = Callable[[Sequence["ChannelGroup"], float, float], dict[str, float]]
+
+_ROOT_TYPES = [nn.modules.conv._ConvNd, nn.Linear]
+_ENGINE_TYPES = (nn.modules.conv._ConvNd, nn.Linear, nn.modules.batchnorm._BatchNorm, nn.LayerNorm)
+_OUT = (function.prune_conv_out_channels, function.prune_linear_out_channels)
+_IN = (function.prune_conv_in_channels, function.prune_linear_in_channels)
+_BISECTION_STEPS = 14
+_TOP_UP_ROUNDS = 4
+_EPSILON = 1e-12
+# Torch-Pruning keeps int(size * (1 - ratio)) channels: a margin keeps float error from rounding 1 to 0.
+_RATIO_MARGIN = 1e-6
+
+
+@contextmanager
+def _quiet_engine() -> Iterator[None]:
+    with warnings.catch_warnings():
+        for notice in ENGINE_NOTICES:
+            warnings.filterwarnings("ignore", notice)
+        yield
+
+
+@dataclass
+class ChannelPruningResult:
+    """The pruned copy, how to replay it, what it costs, and what the engine left alone."""
+
+    module: nn.Module
+    history: PruningHistory
+    ratios: dict[str, float]
+    cost: float | None = None
+    left_dense: list[str] = field(default_factory=list)
+
+
+class CriterionImportance(tp.importance.GroupMagnitudeImportance):
+    """A prunegate criterion's weight scores as a Torch-Pruning group importance.
+
+    A channel's local score in one layer is the sum of its weights' scores: the output row (or filter)
+    when the group cuts the layer's outputs, the input column when it cuts its inputs; the group score
+    is the mean over the group's layers, normalised by its mean (so ``global`` allocation compares groups
+    of different sizes fairly). BatchNorm and layers without scores add nothing.
+
+    Args:
+        scores: layer module -> weight-shaped scores (higher is more important).
+    """
+
+    def __init__(self, scores: dict[nn.Module, Tensor]) -> None:
+        super().__init__(p=1, group_reduction="mean", normalizer=_normalise_by_mean)
+        self.scores = scores
+
+    @torch.no_grad()
+    def __call__(self, group: Any) -> Tensor | None:
+        local_scores, root_indices = [], []
+        for position, (dependency, indices) in enumerate(group):
+            layer, prune_fn = dependency.layer, dependency.pruning_fn
+            score = self.scores.get(layer)
+            if score is None:
+                continue
+            if prune_fn in _OUT:
+                local = score[indices].flatten(1).sum(1)
+            elif prune_fn in _IN:
+                per_input = score.transpose(0, 1).flatten(1).sum(1)
+                groups = getattr(layer, "groups", 1)
+                if prune_fn is function.prune_conv_in_channels and groups not in (1, layer.in_channels):
+                    per_input = per_input.repeat(groups)
+                local = per_input[indices]
+            else:
+                continue
+            local_scores.append(local)
+            root_indices.append(group[position].root_idxs)
+        if not local_scores:
+            return None
+        return self._normalize(self._reduce(local_scores, root_indices), self.normalizer)
+
+
+def _normalise_by_mean(scores: Tensor) -> Tensor:
+    """Scores over their mean; an all-zero group (e.g. dead ReLU units) stays zero instead of NaN."""
+    return scores / (scores.mean() + _EPSILON)
+
+
+def unprunable_layers(model: nn.Module) -> dict[str, nn.Module]:
+    """Modules holding parameters of their own that the engine cannot prune (left dense), by name."""
+    return {
+        name: module
+        for name, module in model.named_modules()
+        if not isinstance(module, _ENGINE_TYPES) and any(True for _ in module.parameters(recurse=False))
+    }
+
+
+def _ignored(model: nn.Module) -> list[nn.Module]:
+    return [model.classifier, *unprunable_layers(model).values()]
+
+
+def _by_module(model: nn.Module, scores_by_name: dict[str, Tensor]) -> dict[nn.Module, Tensor]:
+    modules = dict(model.named_modules())
+    return {modules[name]: score for name, score in scores_by_name.items() if name in modules}
+
+
+@dataclass(frozen=True)
+class ChannelGroup:
+    """One dependency group: named by its root layer, ``size`` channels, their normalised scores."""
+
+    name: str
+    size: int
+    scores: Tensor
+
+
+def channel_groups(
+    model: nn.Module, example_input: Tensor, scores_by_name: dict[str, Tensor]
+) -> list[ChannelGroup]:
+    """The prunable dependency groups of ``model`` (classifier and unprunable layers excluded), scored."""
+    importance = CriterionImportance(_by_module(model, scores_by_name))
+    names = {module: name for name, module in model.named_modules()}
+    was_training = model.training
+    with _quiet_engine():
+        graph = tp.DependencyGraph().build_dependency(model.eval(), example_inputs=example_input)
+        groups = list(graph.get_all_groups(ignored_layers=_ignored(model), root_module_types=_ROOT_TYPES))
+    model.train(was_training)
+    result = []
+    for group in groups:
+        scores = importance(group)
+        if scores is None:
+            continue
+        result.append(ChannelGroup(names[group[0].dep.target.module], len(scores), scores.detach()))
+    return result
+
+
+def _cap(ratio: float, size: int, max_ratio: float) -> float:
+    """At most ``max_ratio`` and never the whole group (Torch-Pruning skips a group it would empty)."""
+    return min(ratio, max_ratio, (size - 1) / size - _RATIO_MARGIN)
+
+
+def uniform_allocation(groups: Sequence[ChannelGroup], ratio: float, max_ratio: float) -> dict[str, float]:
+    """The same channel ratio for every group (Torch-Pruning's default local pruning)."""
+    return {group.name: _cap(ratio, group.size, max_ratio) for group in groups}
+
+
+def global_allocation(groups: Sequence[ChannelGroup], ratio: float, max_ratio: float) -> dict[str, float]:
+    """Channels ranked together on their group-normalised scores; the lowest ``ratio`` of all are cut.
+
+    Each group's share is capped (``max_ratio``, at least one channel kept), as in the global magnitude
+    ranking of Han et al., 2015, with the per-group mean normalisation of Torch-Pruning.
+    """
+    if not groups:
+        return {}
+    every = torch.cat([group.scores for group in groups])
+    cut = int(ratio * len(every))
+    if cut == 0:
+        return {group.name: 0.0 for group in groups}
+    threshold = torch.kthvalue(every, cut).values
+    return {
+        group.name: _cap(float((group.scores <= threshold).sum()) / group.size, group.size, max_ratio)
+        for group in groups
+    }
+
+
+_ALLOCATIONS: Registry[Allocation] = Registry("allocation")
+_ALLOCATIONS.register("uniform")(uniform_allocation)
+_ALLOCATIONS.register("global")(global_allocation)
+ALLOCATIONS: tuple[str, ...] = tuple(_ALLOCATIONS.names())
+
+
+def prune_channels(
+    model: nn.Module,
+    example_input: Tensor,
+    scores_by_name: dict[str, Tensor],
+    ratios: dict[str, float],
+    *,
+    round_to: int | None = None,
+) -> ChannelPruningResult:
+    """Prune a copy of ``model`` (not modified): group ``name`` loses the fraction ``ratios[name]``.
+
+    Args:
+        scores_by_name: weight scores per layer name of ``model`` (a criterion's ``weight_scores``); the
+            lowest-scoring channels of each group are removed.
+        ratios: root layer name of a group (see :func:`channel_groups`) -> fraction of channels to remove.
+        round_to: keep channel counts that are multiples of this (CPU kernels like multiples of 8).
+    """
+    work = copy.deepcopy(model).eval()
+    modules = dict(work.named_modules())
+    unknown = sorted(set(ratios) - set(modules))
+    if unknown:
+        raise ValueError(f"no layer named {unknown[0]!r} in the model to prune")
+    for name, ratio in ratios.items():
+        if not 0.0 <= ratio < 1.0:
+            raise ValueError(f"channel pruning ratio of {name!r} must be in [0, 1), got {ratio!r}")
+    left_dense = sorted(unprunable_layers(work))
+    selected = {modules[name]: ratio for name, ratio in ratios.items() if ratio > 0.0}
+    if not selected:
+        return ChannelPruningResult(module=work, history=[], ratios=dict(ratios), left_dense=left_dense)
+    with _quiet_engine():
+        pruner = tp.pruner.MetaPruner(
+            work,
+            example_input,
+            importance=CriterionImportance(_by_module(work, scores_by_name)),
+            pruning_ratio=0.0,
+            pruning_ratio_dict=selected,
+            ignored_layers=_ignored(work),
+            root_module_types=_ROOT_TYPES,
+            round_to=round_to,
+        )
+        pruner.step()
+    history = [[name, bool(out), [int(i) for i in cut]] for name, out, cut in pruner.pruning_history()]
+    return ChannelPruningResult(module=work, history=history, ratios=dict(ratios), left_dense=left_dense)
+
+
+def _top_up(
+    best: ChannelPruningResult,
+    groups: Sequence[ChannelGroup],
+    target_cost: float,
+    attempt: Callable[[dict[str, float]], ChannelPruningResult],
+    step: int,
+) -> ChannelPruningResult:
+    """Give channels back, widest group first, while the cost stays within the target.
+
+    Channel counts are integers, so the bisection's allocation usually lands below the budget; this
+    brings the pruned model to the budget itself (so methods are compared at the same cost), at most
+    :data:`_TOP_UP_ROUNDS` tries per group.
+    """
+    ratios = dict(best.ratios)
+    for group in sorted(groups, key=lambda item: -item.size):
+        for _ in range(_TOP_UP_ROUNDS):
+            if ratios.get(group.name, 0.0) <= 0.0:
+                break
+            trial = {**ratios, group.name: max(0.0, ratios[group.name] - step / group.size)}
+            result = attempt(trial)
+            if result.cost > target_cost:
+                break
+            best, ratios = result, trial
+    return best
+
+
+def prune_channels_to_budget(
+    model: nn.Module,
+    example_input: Tensor,
+    criterion: ImportanceCriterion,
+    calibration: Calibration | None,
+    cost: CostFunction,
+    target_cost: float,
+    *,
+    allocation: str = "uniform",
+    round_to: int | None = None,
+    max_ratio: float = 0.95,
+) -> ChannelPruningResult:
+    """The least pruning under ``allocation`` whose cost is at most ``target_cost`` (bisection).
+
+    Scores are computed once, on ``model``. Raises ``ValueError`` when even ``max_ratio`` cannot meet the
+    target (the message gives the cost reached).
+    """
+    allocate = _ALLOCATIONS.get(allocation)
+    scores = criterion.weight_scores(model, calibration)
+    groups = channel_groups(model, example_input, scores)
+    if not groups:
+        raise ValueError("nothing prunable: the model has no channel group outside the classifier")
+
+    def attempt(ratio: float) -> ChannelPruningResult:
+        return attempt_ratios(allocate(groups, ratio, max_ratio))
+
+    def attempt_ratios(ratios: dict[str, float]) -> ChannelPruningResult:
+        result = prune_channels(model, example_input, scores, ratios, round_to=round_to)
+        result.cost = float(cost(result.module))
+        return result
+
+    best = attempt(0.0)
+    if best.cost <= target_cost:
+        return best
+    ceiling = attempt(max_ratio)
+    if ceiling.cost > target_cost:
+        raise ValueError(
+            f"pruning budget cannot be met: at the largest channel ratio {max_ratio} the cost is "
+            f"{ceiling.cost:.4g}, above the target {target_cost:.4g}"
+        )
+    best, low, high = ceiling, 0.0, max_ratio
+    for _ in range(_BISECTION_STEPS):
+        middle = (low + high) / 2
+        result = attempt(middle)
+        if result.cost <= target_cost:
+            best, high = result, middle
+        else:
+            low = middle
+    best = _top_up(best, groups, target_cost, attempt_ratios, step=round_to or 1)
+    logger.info(
+        "channel pruning (%s): cost %.4g for target %.4g%s",
+        allocation,
+        best.cost,
+        target_cost,
+        f"; left dense: {', '.join(best.left_dense)}" if best.left_dense else "",
+    )
+    return best
