@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from itertools import pairwise
 
 import pytest
@@ -17,7 +18,7 @@ from prunegate.core.profiling import (
     profile_model,
     serialized_size_bytes,
 )
-from prunegate.core.pruning.structured import prune_structured
+from prunegate.core.pruning.channel_pruning import prune_channels
 from prunegate.core.serialization import ModelArtifact, save_artifact
 
 SPEC = MLPSpec(in_features=5, num_classes=3, hidden=(4, 6))
@@ -73,9 +74,11 @@ def test_cnn_macs_match_hand_count_per_module() -> None:
 
 def test_structured_pruning_reduces_macs() -> None:
     model = build_model(SPEC)
-    pruned, new_spec = prune_structured(model, SPEC, {"hidden_layers.1": torch.tensor([0, 2, 5])})
+    scores = {"hidden_layers.1": torch.rand(6, 4)}
+    pruned = prune_channels(model, torch.zeros(1, 5), scores, {"hidden_layers.1": 0.5}).module
 
-    assert count_macs(pruned, (5,)) == _hand_count_macs(new_spec)
+    assert pruned.hidden_layers[1].out_features == 3
+    assert count_macs(pruned, (5,)) == _hand_count_macs(replace(SPEC, hidden=(4, 3)))
     assert count_macs(pruned, (5,)) < count_macs(model, (5,))
 
 

@@ -8,14 +8,12 @@ from torch import nn
 
 from prunegate.core.models import CNNSpec, build_model
 from prunegate.core.profiling import count_macs, count_macs_by_module
+from prunegate.core.pruning.channel_pruning import channel_groups, prune_channels, sensitivity_scan
 from prunegate.core.pruning.sensitivity import (
     allocate_ratios,
     format_allocation_table,
     linear_cost_model,
-    macs_cost_model,
-    sensitivity_scan,
 )
-from prunegate.core.pruning.structured import keep_indices_from_scores, prune_structured
 
 RATIOS = (0.25, 0.5, 0.75, 0.9)
 BASELINE = 0.9
@@ -67,33 +65,34 @@ def test_scan_and_exact_macs_allocation_on_a_real_model() -> None:
     torch.manual_seed(0)
     spec = CNNSpec(in_shape=(1, 6, 6), num_classes=3, channels=(4, 6), hidden=(8,))
     model = build_model(spec).eval()
+    example = torch.zeros(1, 36)
     inputs = torch.randn(32, 36)
     with torch.no_grad():
         reference = model(inputs)
-    scores = {name: torch.rand(width) for name, width in {"conv_layers.1": 6, "hidden_layers.0": 8}.items()}
+    scores = {
+        name: torch.rand_like(layer.weight)
+        for name, layer in model.named_modules()
+        if hasattr(layer, "weight")
+    }
+    groups = channel_groups(model, example, scores)
 
     def evaluate(pruned: nn.Module) -> float:
         assert not pruned.training
         with torch.no_grad():
             return -float(torch.mean((pruned(inputs) - reference) ** 2))
 
-    scan = sensitivity_scan(model, spec, scores, evaluate, ratios=(0.5, 0.75))
-    assert list(scan) == ["conv_layers.1", "hidden_layers.0"]
+    scan = sensitivity_scan(model, example, scores, groups, (0.5, 0.75), evaluate)
+    assert sorted(scan) == ["conv_layers.0", "conv_layers.1", "hidden_layers.0"]
     assert all(set(row) == {0.5, 0.75} for row in scan.values())
+
+    def pruned_macs(ratios: dict[str, float]) -> float:
+        return count_macs(prune_channels(model, example, scores, ratios).module, (36,))
 
     dense_macs = count_macs(model, (36,))
     target = 0.7 * dense_macs
     layer_costs = count_macs_by_module(model, (36,))
-    allocation = allocate_ratios(scan, 0.0, layer_costs, macs_cost_model(spec, (36,)), target, (0.5, 0.75))
-    pruned, _ = prune_structured(model, spec, keep_indices_from_scores(scores, allocation))
-    assert count_macs(pruned, (36,)) <= target
-
-
-def test_scan_rejects_unknown_layers() -> None:
-    spec = CNNSpec(in_shape=(1, 4, 4), num_classes=2, channels=(3,), hidden=())
-    model = build_model(spec)
-    with pytest.raises(ValueError, match="classifier"):
-        sensitivity_scan(model, spec, {"classifier": torch.rand(2)}, lambda _: 0.0)
+    allocation = allocate_ratios(scan, 0.0, layer_costs, pruned_macs, target, (0.5, 0.75))
+    assert pruned_macs(allocation) <= target
 
 
 def test_allocation_table_lists_every_layer() -> None:

@@ -79,7 +79,8 @@ def test_failed_write_leaves_previous_file_intact(tmp_path, artifact, monkeypatc
 
 def _pruned_resnet_artifact():
     from prunegate.core.models import ResNetSpec
-    from prunegate.core.pruning.channel_pruning import channel_groups, prune_channels, uniform_allocation
+    from prunegate.core.pruning.allocation import uniform_allocation
+    from prunegate.core.pruning.channel_pruning import channel_groups, prune_channels
     from prunegate.core.pruning.criteria import get_criterion
 
     torch.manual_seed(0)

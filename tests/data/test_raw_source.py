@@ -68,3 +68,8 @@ def test_bad_raw_data_config_names_the_key(project, text, message):
     _set_raw_data(project, text)
     with pytest.raises(DataFileError, match=message):
         read_raw_data_source(project)
+
+
+def test_outside_a_project_the_error_says_where_to_run(tmp_path):
+    with pytest.raises(DataFileError, match="not a prunegate project"):
+        ensure_raw_data(tmp_path)

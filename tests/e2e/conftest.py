@@ -19,6 +19,7 @@ COPIED = [
     "dvc.yaml",
     ".dvcignore",
     "src",
+    "examples",
     "champion",
     "bentofile.yaml",
 ]

@@ -28,7 +28,20 @@ def test_shipped_parameters_are_valid():
         ("training", TrainingParams, lambda p: p.update(architecture="rnn"), r"training\.architecture"),
         ("ingestion", IngestionParams, lambda p: p["split"].update(train=0.9), r"must be 1"),
         ("ingestion", IngestionParams, lambda p: p.update(on_leakage="ignore"), r"ingestion\.on_leakage"),
-        ("ingestion", IngestionParams, lambda p: p.update(image_shape=[1, 8]), r"ingestion\.image_shape"),
+        ("ingestion", IngestionParams, lambda p: p.update(input_shape=[64]), r"ingestion\.input_shape"),
+        ("ingestion", IngestionParams, lambda p: p.update(image_shape=[1, 8, 8]), r"renamed input_shape"),
+        (
+            "training",
+            TrainingParams,
+            lambda p: p["model"].update(factory="nocolon"),
+            r"training\.model\.factory",
+        ),
+        (
+            "training",
+            TrainingParams,
+            lambda p: p["resnet"].update(widths=[0]),
+            r"training\.resnet\.widths\.0",
+        ),
         (
             "ingestion",
             IngestionParams,
@@ -47,7 +60,39 @@ def test_bad_parameters_fail_naming_the_key(section, model, change, message):
 def test_cnn_needs_an_image_shape_matching_the_features():
     params = parse_params(TrainingParams, {**_shipped("training"), "architecture": "cnn"}, "training")
     assert params.model_spec(64, 10, [1, 8, 8]).in_shape == (1, 8, 8)
-    with pytest.raises(ConfigError, match=r"needs ingestion\.image_shape"):
+    with pytest.raises(ConfigError, match=r"needs ingestion\.input_shape \[channels, height, width\]"):
         params.model_spec(64, 10, None)
     with pytest.raises(ConfigError, match="holds 49 values"):
         params.model_spec(64, 10, [1, 7, 7])
+
+
+@pytest.mark.parametrize(
+    ("architecture", "input_shape", "kind"),
+    [
+        ("resnet", [1, 8, 8], "resnet"),
+        ("mobilenet", [1, 8, 8], "mobilenet"),
+        ("resnet1d", [1, 64], "resnet1d"),
+        ("gru", [8, 8], "gru"),
+        ("mlp", [1, 64], "mlp"),
+    ],
+)
+def test_every_zoo_architecture_builds_from_the_shipped_parameters(architecture, input_shape, kind):
+    params = parse_params(TrainingParams, {**_shipped("training"), "architecture": architecture}, "training")
+    assert params.model_spec(64, 10, input_shape).kind == kind
+
+
+def test_signal_architectures_need_channels_and_length():
+    params = parse_params(TrainingParams, {**_shipped("training"), "architecture": "resnet1d"}, "training")
+    with pytest.raises(ConfigError, match=r"'resnet1d' needs ingestion\.input_shape \[channels, length\]"):
+        params.model_spec(64, 10, [1, 8, 8])
+
+
+def test_factory_architecture_names_its_callable():
+    shipped = _shipped("training")
+    params = parse_params(TrainingParams, {**shipped, "architecture": "factory"}, "training")
+    with pytest.raises(ConfigError, match=r"training\.model\.factory: set 'package\.module:callable'"):
+        params.model_spec(64, 10, [1, 64])
+    model = {"factory": "examples.models.signal_net:build", "kwargs": {"width": 8}}
+    params = parse_params(TrainingParams, {**shipped, "architecture": "factory", "model": model}, "training")
+    spec = params.model_spec(64, 10, [1, 64])
+    assert (spec.kind, spec.in_shape, spec.kwargs) == ("factory", (1, 64), {"width": 8})

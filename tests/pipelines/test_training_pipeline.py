@@ -90,3 +90,27 @@ def test_string_labels_are_mapped_and_saved_with_the_model(
         *relabelled, certificate, training_params, ingestion_params, profiling_params
     )
     assert artifact.metadata["class_values"] == sorted(names.values())
+
+
+def test_the_users_own_model_trains_through_the_pipeline(
+    splits, training_params, ingestion_params, profiling_params
+):
+    train, val, test, certificate = splits
+    model = {"factory": "examples.models.signal_net:build", "kwargs": {"width": 8, "hidden": 16}}
+    training_params.update(architecture="factory", model=model)
+    ingestion_params.update(input_shape=[1, 64])
+    artifact, metrics, _ = train_dense_model(
+        train, val, test, certificate, training_params, ingestion_params, profiling_params
+    )
+    assert artifact.spec.kind == "factory"
+    assert artifact.metadata["input_shape"] == [1, 64]
+    assert metrics["accuracy"] > 0.3  # 4 epochs of a tiny 1-D CNN; chance is 0.1
+
+
+def test_a_factory_with_the_wrong_output_fails_before_training_naming_it(
+    splits, training_params, ingestion_params, profiling_params
+):
+    train, val, test, certificate = splits
+    training_params.update(architecture="factory", model={"factory": "torch.nn:Identity", "kwargs": {}})
+    with pytest.raises(ValueError, match=r"'torch\.nn:Identity' must return N x num_classes"):
+        train_dense_model(train, val, test, certificate, training_params, ingestion_params, profiling_params)

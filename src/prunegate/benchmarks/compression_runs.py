@@ -21,6 +21,8 @@ from torch import nn
 from prunegate.core.distillation import distill
 from prunegate.core.evaluation import ProfileSettings, artifact_sizes, measure_model
 from prunegate.core.models import ModelSpec, build_model
+from prunegate.core.pruning.history import PruningHistory, fresh_pruned_model
+from prunegate.core.pruning.layers import prunable_layers
 from prunegate.core.pruning.structured_recipe import run_structured_pruning
 from prunegate.core.pruning.unstructured import sparsity_of
 from prunegate.core.pruning.unstructured_recipe import run_unstructured_pruning
@@ -86,6 +88,7 @@ class PrunedModel:
     label: str
     module: nn.Module
     spec: ModelSpec
+    history: PruningHistory
     val_accuracy: float
 
 
@@ -146,8 +149,9 @@ def _structural_ratios(ctx: SeedContext, metrics: dict[str, Any]) -> dict[str, A
     }
 
 
-def _widths(spec: ModelSpec) -> str:
-    return "-".join(str(width) for width in (*getattr(spec, "channels", ()), *spec.hidden))
+def _widths(module: nn.Module) -> str:
+    """Output channels / neurons of every prunable layer, in registration order (e.g. ``16-32-64``)."""
+    return "-".join(str(layer.weight.shape[0]) for layer in prunable_layers(module).values())
 
 
 def unstructured_metrics(ctx: SeedContext, criterion: str, sparsity: float) -> tuple[dict[str, Any], None]:
@@ -201,9 +205,9 @@ def structured_metrics(
     metrics = _versus_dense(ctx, ctx.measure(outcome.module), dense_now)
     metrics.update(_structural_ratios(ctx, metrics))
     val_accuracy = _accuracy(outcome.module, ctx.data.val)
-    metrics.update(val_accuracy=val_accuracy, widths=_widths(outcome.spec))
+    metrics.update(val_accuracy=val_accuracy, widths=_widths(outcome.module))
     label = f"{criterion} / {allocation} @ {reduction:g}"
-    return metrics, PrunedModel(label, outcome.module, outcome.spec, val_accuracy)
+    return metrics, PrunedModel(label, outcome.module, outcome.spec, outcome.history, val_accuracy)
 
 
 def distillation_metrics(
@@ -218,7 +222,7 @@ def distillation_metrics(
     config = parse_params(DistillationParams, {**ctx.distillation, "seed": ctx.seed}, "distillation")
     train_config = config.train_config(show_progress=False)
     seed_everything(config.seed)
-    module = build_model(student.spec)
+    module = fresh_pruned_model(build_model(student.spec), student.spec.in_features, student.history)
     if with_teacher:
         distill(
             ctx.teacher,
@@ -234,7 +238,7 @@ def distillation_metrics(
         train_model(module, ctx.data.train, ctx.data.val, train_config, description="student from scratch")
     metrics = _versus_dense(ctx, ctx.measure(module), dense_now=None)
     metrics.update(_structural_ratios(ctx, metrics))
-    metrics.update(widths=_widths(student.spec), source=student.label)
+    metrics.update(widths=_widths(module), source=student.label)
     return metrics, None
 
 
@@ -255,7 +259,7 @@ def float_model_metrics(ctx: SeedContext, source: PrunedModel | None) -> tuple[d
     metrics.update(
         state_dict_bytes=_state_dict_bytes(source.module),
         size_ratio=_state_dict_bytes(ctx.teacher) / _state_dict_bytes(source.module),
-        widths=_widths(source.spec),
+        widths=_widths(source.module),
         source=source.label,
     )
     return metrics, None
@@ -277,7 +281,7 @@ def quantized_metrics(ctx: SeedContext, source: PrunedModel | None) -> tuple[dic
     metrics.update(
         state_dict_bytes=size,
         size_ratio=_state_dict_bytes(ctx.teacher) / size,
-        widths=_widths(source.spec),
+        widths=_widths(source.module),
         source=source.label,
     )
     return metrics, None

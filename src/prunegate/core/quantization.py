@@ -30,6 +30,7 @@ import io
 import logging
 import warnings
 from collections.abc import Callable
+from dataclasses import replace
 
 import torch
 from torch import nn
@@ -127,8 +128,8 @@ def quantized_artifact(float_artifact: ModelArtifact, scheme: str = DYNAMIC_INT8
         raise ValueError(
             f"artifact is already flagged {QUANTIZATION_KEY}={existing!r}, cannot mark {scheme!r}"
         )
-    return ModelArtifact(
-        spec=float_artifact.spec,
+    return replace(
+        float_artifact,
         state_dict={key: value.detach().clone() for key, value in float_artifact.state_dict.items()},
         metadata={**copy.deepcopy(float_artifact.metadata), QUANTIZATION_KEY: scheme},
     )

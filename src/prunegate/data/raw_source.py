@@ -31,12 +31,20 @@ class RawDataSource:
 
 def read_raw_data_source(project_root: Path) -> RawDataSource:
     """``raw_data`` from the project's Kedro globals (``conf/base``, overridden by ``conf/local``)."""
-    from kedro.config import OmegaConfigLoader
+    from kedro.config import MissingConfigException, OmegaConfigLoader
 
+    if not (project_root / "conf" / "base").is_dir():
+        raise DataFileError(
+            f"{project_root.resolve()} is not a prunegate project (no conf/base): run this command in the "
+            "project root, or pass --project-dir"
+        )
     loader = OmegaConfigLoader(
         conf_source=str(project_root / "conf"), base_env="base", default_run_env="local"
     )
-    raw = loader["globals"].get("raw_data")
+    try:
+        raw = loader["globals"].get("raw_data")
+    except MissingConfigException as error:
+        raise DataFileError(f"{GLOBALS_FILE} is missing: {error}") from None
     if not isinstance(raw, dict) or not isinstance(raw.get("path"), str) or not raw["path"]:
         raise DataFileError(f"{GLOBALS_FILE}: raw_data.path must name the raw CSV or Parquet file")
     unknown = sorted(set(raw) - {"path", "embedded"})

@@ -13,6 +13,7 @@ import argparse
 import logging
 import sys
 import tempfile
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -51,7 +52,7 @@ def zero_smallest_weights(artifact: ModelArtifact, fraction: float) -> ModelArti
                 threshold = tensor.abs().flatten().kthvalue(count).values
                 tensor[tensor.abs() <= threshold] = 0.0
     metadata = {**artifact.metadata, "role": "deliberately bad", "zeroed_weight_fraction": fraction}
-    return ModelArtifact(spec=artifact.spec, state_dict=state, metadata=metadata)
+    return replace(artifact, state_dict=state, metadata=metadata)
 
 
 def _champion_metadata(champion_tag: str) -> dict[str, Any]:

@@ -18,6 +18,7 @@ _COPIED = (
     "dvc.yaml",
     "conf",
     "src",
+    "examples",
     "champion",
     ".dvc",
     "bentofile.yaml",

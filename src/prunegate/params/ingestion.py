@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from math import prod
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import Field, PositiveInt, model_validator
 
@@ -32,11 +32,19 @@ class IngestionParams(StrictParams):
 
     target_column: str = Field(min_length=1)
     feature_columns: list[str] | None = None
-    image_shape: list[PositiveInt] | None = Field(default=None, min_length=3, max_length=3)
+    # [channels, height, width] for images, [channels, length] for signals / sequences, null for flat rows
+    input_shape: list[PositiveInt] | None = Field(default=None, min_length=2, max_length=3)
     split: SplitFractions
     seed: int = Field(ge=0)
     stratify: bool = True
     on_leakage: Literal["drop", "fail"] = "drop"
+
+    @model_validator(mode="before")
+    @classmethod
+    def _renamed_keys(cls, data: Any) -> Any:
+        if isinstance(data, dict) and "image_shape" in data:
+            raise ValueError("image_shape was renamed input_shape ([C, H, W] images, [C, L] signals)")
+        return data
 
     @model_validator(mode="after")
     def _consistent_columns(self) -> IngestionParams:
@@ -47,9 +55,9 @@ class IngestionParams(StrictParams):
                 raise ValueError(f"target_column {self.target_column!r} is also listed in feature_columns")
             if len(set(self.feature_columns)) != len(self.feature_columns):
                 raise ValueError("feature_columns lists a column twice")
-            if self.image_shape is not None and prod(self.image_shape) != len(self.feature_columns):
+            if self.input_shape is not None and prod(self.input_shape) != len(self.feature_columns):
                 raise ValueError(
-                    f"image_shape {list(self.image_shape)} holds {prod(self.image_shape)} values but "
+                    f"input_shape {list(self.input_shape)} holds {prod(self.input_shape)} values but "
                     f"{len(self.feature_columns)} feature columns are listed"
                 )
         return self

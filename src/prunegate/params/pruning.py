@@ -37,11 +37,12 @@ class PruningParams(StrictParams):
     budget: Literal["sparsity", "macs", "params", "latency"]
     reduction: float = Field(ge=0, lt=1)
     scope: Literal["global", "layer"]
-    allocation: Literal["uniform", "sensitivity"]
+    allocation: Literal["uniform", "global", "sensitivity"]
     scan_ratios: list[float] = Field(min_length=1)
     schedule: str
     steps: PositiveInt
     min_units: PositiveInt
+    round_to: PositiveInt | None = None
     calibration_rows: PositiveInt
     latency_batch_size: PositiveInt
     finetune: FinetuneParams
@@ -104,6 +105,7 @@ class PruningParams(StrictParams):
             steps=self.steps,
             scan_ratios=tuple(self.scan_ratios),
             min_units=self.min_units,
+            round_to=self.round_to,
             finetune=self.finetune_config(show_progress),
             latency_probe=LatencyProbe(batch_size=self.latency_batch_size),
         )

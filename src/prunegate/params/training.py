@@ -2,27 +2,25 @@
 
 from __future__ import annotations
 
-from math import prod
 from typing import Literal
 
 from pydantic import Field, PositiveInt
 
-from prunegate.core.models import CNNSpec, MLPSpec, ModelSpec
+from prunegate.core.models import ModelSpec
 from prunegate.core.training import DEFAULT_MIN_STD_RATIO, TrainConfig
-from prunegate.params.base import ConfigError, StrictParams
+from prunegate.params.architectures import (
+    CNNParams,
+    FactoryParams,
+    GRUParams,
+    MLPParams,
+    MobileNetParams,
+    ResNet1DParams,
+    ResNetParams,
+    architecture_spec,
+)
+from prunegate.params.base import StrictParams
 
 __all__ = ["CNNParams", "MLPParams", "RegularizationParams", "TrainingParams"]
-
-
-class MLPParams(StrictParams):
-    hidden: list[PositiveInt] = Field(min_length=1)
-    dropout: float = Field(ge=0, lt=1)
-
-
-class CNNParams(StrictParams):
-    channels: list[PositiveInt] = Field(min_length=1)
-    hidden: list[PositiveInt]
-    dropout: float = Field(ge=0, lt=1)
 
 
 class RegularizationParams(StrictParams):
@@ -35,9 +33,14 @@ class RegularizationParams(StrictParams):
 class TrainingParams(StrictParams):
     """Architecture and optimisation tunables of the dense (teacher) model."""
 
-    architecture: Literal["mlp", "cnn"]
-    mlp: MLPParams
-    cnn: CNNParams
+    architecture: Literal["mlp", "cnn", "resnet", "resnet1d", "mobilenet", "gru", "factory"]
+    mlp: MLPParams = MLPParams(hidden=[256, 128])
+    cnn: CNNParams = CNNParams(channels=[16, 32], hidden=[64])
+    resnet: ResNetParams = ResNetParams()
+    resnet1d: ResNet1DParams = ResNet1DParams()
+    mobilenet: MobileNetParams = MobileNetParams()
+    gru: GRUParams = GRUParams()
+    model: FactoryParams = FactoryParams()  # architecture: factory, the user's own nn.Module
     epochs: PositiveInt
     batch_size: PositiveInt
     learning_rate: float = Field(gt=0, lt=1)
@@ -63,26 +66,7 @@ class TrainingParams(StrictParams):
             show_progress=self.show_progress,
         )
 
-    def model_spec(self, in_features: int, num_classes: int, image_shape: list[int] | None) -> ModelSpec:
+    def model_spec(self, in_features: int, num_classes: int, input_shape: list[int] | None) -> ModelSpec:
         """The architecture spec for data with ``in_features`` columns and ``num_classes`` labels."""
-        if self.architecture == "mlp":
-            return MLPSpec(
-                in_features=in_features,
-                num_classes=num_classes,
-                hidden=tuple(self.mlp.hidden),
-                dropout=self.mlp.dropout,
-            )
-        if image_shape is None:
-            raise ConfigError("training.architecture: 'cnn' needs ingestion.image_shape, e.g. [1, 8, 8]")
-        if prod(image_shape) != in_features:
-            raise ConfigError(
-                f"ingestion.image_shape {image_shape} holds {prod(image_shape)} values, "
-                f"but the data has {in_features} feature columns"
-            )
-        return CNNSpec(
-            in_shape=(image_shape[0], image_shape[1], image_shape[2]),
-            num_classes=num_classes,
-            channels=tuple(self.cnn.channels),
-            hidden=tuple(self.cnn.hidden),
-            dropout=self.cnn.dropout,
-        )
+        section = self.model if self.architecture == "factory" else getattr(self, self.architecture)
+        return architecture_spec(self.architecture, section, in_features, num_classes, input_shape)

@@ -6,13 +6,8 @@ from tests.core.models.zoo_specs import NUM_CLASSES, ZOO
 
 from prunegate.core.models import MLPSpec, build_model
 from prunegate.core.profiling import count_macs, count_params
-from prunegate.core.pruning.channel_pruning import (
-    channel_groups,
-    global_allocation,
-    prune_channels,
-    prune_channels_to_budget,
-    uniform_allocation,
-)
+from prunegate.core.pruning.allocation import ChannelGroup, global_allocation, uniform_allocation
+from prunegate.core.pruning.channel_pruning import channel_groups, prune_channels, prune_channels_to_budget
 from prunegate.core.pruning.criteria import CRITERIA, get_criterion
 from prunegate.core.serialization import ModelArtifact, load_artifact, save_artifact
 
@@ -101,8 +96,6 @@ def test_group_score_adds_the_units_row_and_the_next_layers_column():
 
 
 def test_global_allocation_cuts_the_lowest_scores_across_groups_and_keeps_a_channel():
-    from prunegate.core.pruning.channel_pruning import ChannelGroup
-
     groups = [
         ChannelGroup("a", 4, torch.tensor([0.1, 0.2, 0.3, 0.4])),
         ChannelGroup("b", 4, torch.tensor([5.0, 6.0, 7.0, 8.0])),

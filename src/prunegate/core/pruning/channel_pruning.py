@@ -30,45 +30,32 @@ import warnings
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any
 
-import torch
 import torch_pruning as tp
 from torch import Tensor, nn
-from torch_pruning.pruner import function
 
+from prunegate.core.pruning.allocation import ChannelGroup, cap_ratio, get_allocation
 from prunegate.core.pruning.criteria import Calibration, ImportanceCriterion
+from prunegate.core.pruning.group_importance import CriterionImportance
 from prunegate.core.pruning.history import ENGINE_NOTICES, PruningHistory
-from prunegate.core.pruning.registry import Registry
 
 __all__ = [
-    "ALLOCATIONS",
-    "ChannelGroup",
     "ChannelPruningResult",
-    "CriterionImportance",
-    "PruningHistory",
     "channel_groups",
-    "global_allocation",
     "prune_channels",
     "prune_channels_to_budget",
-    "uniform_allocation",
+    "sensitivity_scan",
     "unprunable_layers",
 ]
 
 logger = logging.getLogger(__name__)
 
 CostFunction = Callable[[nn.Module], float]
-Allocation = Callable[[Sequence["ChannelGroup"], float, float], dict[str, float]]
 
 _ROOT_TYPES = [nn.modules.conv._ConvNd, nn.Linear]
 _ENGINE_TYPES = (nn.modules.conv._ConvNd, nn.Linear, nn.modules.batchnorm._BatchNorm, nn.LayerNorm)
-_OUT = (function.prune_conv_out_channels, function.prune_linear_out_channels)
-_IN = (function.prune_conv_in_channels, function.prune_linear_in_channels)
 _BISECTION_STEPS = 14
 _TOP_UP_ROUNDS = 4
-_EPSILON = 1e-12
-# Torch-Pruning keeps int(size * (1 - ratio)) channels: a margin keeps float error from rounding 1 to 0.
-_RATIO_MARGIN = 1e-6
 
 
 @contextmanager
@@ -90,52 +77,6 @@ class ChannelPruningResult:
     left_dense: list[str] = field(default_factory=list)
 
 
-class CriterionImportance(tp.importance.GroupMagnitudeImportance):
-    """A prunegate criterion's weight scores as a Torch-Pruning group importance.
-
-    A channel's local score in one layer is the sum of its weights' scores: the output row (or filter)
-    when the group cuts the layer's outputs, the input column when it cuts its inputs; the group score
-    is the mean over the group's layers, normalised by its mean (so ``global`` allocation compares groups
-    of different sizes fairly). BatchNorm and layers without scores add nothing.
-
-    Args:
-        scores: layer module -> weight-shaped scores (higher is more important).
-    """
-
-    def __init__(self, scores: dict[nn.Module, Tensor]) -> None:
-        super().__init__(p=1, group_reduction="mean", normalizer=_normalise_by_mean)
-        self.scores = scores
-
-    @torch.no_grad()
-    def __call__(self, group: Any) -> Tensor | None:
-        local_scores, root_indices = [], []
-        for position, (dependency, indices) in enumerate(group):
-            layer, prune_fn = dependency.layer, dependency.pruning_fn
-            score = self.scores.get(layer)
-            if score is None:
-                continue
-            if prune_fn in _OUT:
-                local = score[indices].flatten(1).sum(1)
-            elif prune_fn in _IN:
-                per_input = score.transpose(0, 1).flatten(1).sum(1)
-                groups = getattr(layer, "groups", 1)
-                if prune_fn is function.prune_conv_in_channels and groups not in (1, layer.in_channels):
-                    per_input = per_input.repeat(groups)
-                local = per_input[indices]
-            else:
-                continue
-            local_scores.append(local)
-            root_indices.append(group[position].root_idxs)
-        if not local_scores:
-            return None
-        return self._normalize(self._reduce(local_scores, root_indices), self.normalizer)
-
-
-def _normalise_by_mean(scores: Tensor) -> Tensor:
-    """Scores over their mean; an all-zero group (e.g. dead ReLU units) stays zero instead of NaN."""
-    return scores / (scores.mean() + _EPSILON)
-
-
 def unprunable_layers(model: nn.Module) -> dict[str, nn.Module]:
     """Modules holding parameters of their own that the engine cannot prune (left dense), by name."""
     return {
@@ -152,15 +93,6 @@ def _ignored(model: nn.Module) -> list[nn.Module]:
 def _by_module(model: nn.Module, scores_by_name: dict[str, Tensor]) -> dict[nn.Module, Tensor]:
     modules = dict(model.named_modules())
     return {modules[name]: score for name, score in scores_by_name.items() if name in modules}
-
-
-@dataclass(frozen=True)
-class ChannelGroup:
-    """One dependency group: named by its root layer, ``size`` channels, their normalised scores."""
-
-    name: str
-    size: int
-    scores: Tensor
 
 
 def channel_groups(
@@ -183,41 +115,6 @@ def channel_groups(
     return result
 
 
-def _cap(ratio: float, size: int, max_ratio: float) -> float:
-    """At most ``max_ratio`` and never the whole group (Torch-Pruning skips a group it would empty)."""
-    return min(ratio, max_ratio, (size - 1) / size - _RATIO_MARGIN)
-
-
-def uniform_allocation(groups: Sequence[ChannelGroup], ratio: float, max_ratio: float) -> dict[str, float]:
-    """The same channel ratio for every group (Torch-Pruning's default local pruning)."""
-    return {group.name: _cap(ratio, group.size, max_ratio) for group in groups}
-
-
-def global_allocation(groups: Sequence[ChannelGroup], ratio: float, max_ratio: float) -> dict[str, float]:
-    """Channels ranked together on their group-normalised scores; the lowest ``ratio`` of all are cut.
-
-    Each group's share is capped (``max_ratio``, at least one channel kept), as in the global magnitude
-    ranking of Han et al., 2015, with the per-group mean normalisation of Torch-Pruning.
-    """
-    if not groups:
-        return {}
-    every = torch.cat([group.scores for group in groups])
-    cut = int(ratio * len(every))
-    if cut == 0:
-        return {group.name: 0.0 for group in groups}
-    threshold = torch.kthvalue(every, cut).values
-    return {
-        group.name: _cap(float((group.scores <= threshold).sum()) / group.size, group.size, max_ratio)
-        for group in groups
-    }
-
-
-_ALLOCATIONS: Registry[Allocation] = Registry("allocation")
-_ALLOCATIONS.register("uniform")(uniform_allocation)
-_ALLOCATIONS.register("global")(global_allocation)
-ALLOCATIONS: tuple[str, ...] = tuple(_ALLOCATIONS.names())
-
-
 def prune_channels(
     model: nn.Module,
     example_input: Tensor,
@@ -225,6 +122,7 @@ def prune_channels(
     ratios: dict[str, float],
     *,
     round_to: int | None = None,
+    min_units: int = 1,
 ) -> ChannelPruningResult:
     """Prune a copy of ``model`` (not modified): group ``name`` loses the fraction ``ratios[name]``.
 
@@ -233,6 +131,7 @@ def prune_channels(
             lowest-scoring channels of each group are removed.
         ratios: root layer name of a group (see :func:`channel_groups`) -> fraction of channels to remove.
         round_to: keep channel counts that are multiples of this (CPU kernels like multiples of 8).
+        min_units: every group keeps at least this many channels (ratios are lowered to keep them).
     """
     work = copy.deepcopy(model).eval()
     modules = dict(work.named_modules())
@@ -243,7 +142,11 @@ def prune_channels(
         if not 0.0 <= ratio < 1.0:
             raise ValueError(f"channel pruning ratio of {name!r} must be in [0, 1), got {ratio!r}")
     left_dense = sorted(unprunable_layers(work))
-    selected = {modules[name]: ratio for name, ratio in ratios.items() if ratio > 0.0}
+    capped = {
+        name: cap_ratio(ratio, modules[name].weight.shape[0], 1.0, min_units)
+        for name, ratio in ratios.items()
+    }
+    selected = {modules[name]: ratio for name, ratio in capped.items() if ratio > 0.0}
     if not selected:
         return ChannelPruningResult(module=work, history=[], ratios=dict(ratios), left_dense=left_dense)
     with _quiet_engine():
@@ -299,23 +202,24 @@ def prune_channels_to_budget(
     allocation: str = "uniform",
     round_to: int | None = None,
     max_ratio: float = 0.95,
+    min_units: int = 1,
 ) -> ChannelPruningResult:
     """The least pruning under ``allocation`` whose cost is at most ``target_cost`` (bisection).
 
     Scores are computed once, on ``model``. Raises ``ValueError`` when even ``max_ratio`` cannot meet the
     target (the message gives the cost reached).
     """
-    allocate = _ALLOCATIONS.get(allocation)
+    allocate = get_allocation(allocation)
     scores = criterion.weight_scores(model, calibration)
     groups = channel_groups(model, example_input, scores)
     if not groups:
         raise ValueError("nothing prunable: the model has no channel group outside the classifier")
 
     def attempt(ratio: float) -> ChannelPruningResult:
-        return attempt_ratios(allocate(groups, ratio, max_ratio))
+        return attempt_ratios(allocate(groups, ratio, max_ratio, min_units))
 
     def attempt_ratios(ratios: dict[str, float]) -> ChannelPruningResult:
-        result = prune_channels(model, example_input, scores, ratios, round_to=round_to)
+        result = prune_channels(model, example_input, scores, ratios, round_to=round_to, min_units=min_units)
         result.cost = float(cost(result.module))
         return result
 
@@ -345,3 +249,30 @@ def prune_channels_to_budget(
         f"; left dense: {', '.join(best.left_dense)}" if best.left_dense else "",
     )
     return best
+
+
+def sensitivity_scan(
+    model: nn.Module,
+    example_input: Tensor,
+    scores_by_name: dict[str, Tensor],
+    groups: Sequence[ChannelGroup],
+    ratios: Sequence[float],
+    evaluate: Callable[[nn.Module], float],
+    *,
+    min_units: int = 1,
+) -> dict[str, dict[float, float]]:
+    """``{group: {ratio: metric}}``: each group pruned alone at each ratio, without fine-tuning.
+
+    The sensitivity analysis of Li et al., 2017, "Pruning Filters for Efficient ConvNets", on dependency
+    groups rather than single layers; ``evaluate`` gets the pruned copy in eval mode.
+    """
+    scan: dict[str, dict[float, float]] = {}
+    for group in groups:
+        scan[group.name] = {}
+        for ratio in ratios:
+            pruned = prune_channels(
+                model, example_input, scores_by_name, {group.name: ratio}, min_units=min_units
+            )
+            scan[group.name][float(ratio)] = float(evaluate(pruned.module.eval()))
+        logger.info("sensitivity of %s: %s", group.name, scan[group.name])
+    return scan

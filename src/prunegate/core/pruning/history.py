@@ -11,9 +11,10 @@ import warnings
 from collections.abc import Sequence
 from typing import Any
 
+import torch
 from torch import Tensor, nn
 
-__all__ = ["ENGINE_NOTICES", "PruningHistory", "check_history", "replay_pruning"]
+__all__ = ["ENGINE_NOTICES", "PruningHistory", "check_history", "fresh_pruned_model", "replay_pruning"]
 
 PruningHistory = list[list[Any]]
 # Torch-Pruning warns about tracing details it handles (unwrapped recurrent parameters, recursion depth).
@@ -51,3 +52,17 @@ def replay_pruning(model: nn.Module, example_input: Tensor, history: Sequence[Se
         graph = tp.DependencyGraph().build_dependency(model, example_inputs=example_input)
         graph.load_pruning_history([list(step) for step in history])
     return model
+
+
+def fresh_pruned_model(model: nn.Module, in_features: int, history: Sequence[Sequence[Any]]) -> nn.Module:
+    """``model`` (freshly built) cut to the pruned shapes of ``history`` and re-initialised.
+
+    The architecture of a pruned model with new weights from torch's global RNG: a distillation student
+    or a from-scratch baseline of exactly the pruned widths.
+    """
+    replay_pruning(model, torch.zeros(1, in_features), history)
+    for module in model.modules():
+        reset = getattr(module, "reset_parameters", None)
+        if callable(reset) and any(True for _ in module.parameters(recurse=False)):
+            reset()
+    return model.train()

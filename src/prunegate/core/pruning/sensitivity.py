@@ -1,8 +1,9 @@
-"""Per-layer pruning sensitivity and allocation of per-layer ratios under a cost budget.
+"""Allocation of per-group pruning ratios under a cost budget, from a sensitivity scan.
 
-The scan prunes one layer at a time at each ratio, without fine-tuning, and evaluates the result, as in
-the sensitivity analysis of Li et al. 2017, "Pruning Filters for Efficient ConvNets" (ICLR), which prunes
-sensitive layers less. The allocation then picks per-layer ratios from the scanned grid that meet a cost
+The scan (:func:`prunegate.core.pruning.channel_pruning.sensitivity_scan`) prunes one dependency group
+at a time at each ratio, without fine-tuning, and evaluates the result, as in the sensitivity analysis of
+Li et al. 2017, "Pruning Filters for Efficient ConvNets" (ICLR), which prunes sensitive layers less. The
+allocation then picks per-group ratios from the scanned grid that meet a cost
 budget with the least predicted loss (the sum of the per-layer drops, assuming they add up), greedily by
 marginal loss per unit of cost saved. The cost is whatever the caller measures — MACs, parameters, or
 measured latency/energy — in the spirit of Yang et al. 2017, "Designing Energy-Efficient Convolutional
@@ -14,26 +15,12 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Mapping, Sequence
 
-import torch
-from torch import nn
-
-from prunegate.core.models import ModelSpec, build_model
-from prunegate.core.profiling import count_macs
-from prunegate.core.pruning.structured import (
-    keep_indices_from_scores,
-    prunable_unit_counts,
-    prune_structured,
-    spec_after_ratios,
-)
-
 __all__ = [
     "DEFAULT_SCAN_RATIOS",
     "CostModel",
     "allocate_ratios",
     "format_allocation_table",
     "linear_cost_model",
-    "macs_cost_model",
-    "sensitivity_scan",
 ]
 
 logger = logging.getLogger(__name__)
@@ -43,59 +30,16 @@ CostModel = Callable[[dict[str, float]], float]
 Scan = Mapping[str, Mapping[float, float]]
 
 
-def sensitivity_scan(
-    model: nn.Module,
-    spec: ModelSpec,
-    unit_scores: Mapping[str, torch.Tensor],
-    evaluate: Callable[[nn.Module], float],
-    ratios: Sequence[float] = DEFAULT_SCAN_RATIOS,
-    *,
-    min_units: int = 1,
-) -> dict[str, dict[float, float]]:
-    """``{layer: {ratio: metric}}``: each scored layer pruned alone at each ratio, no fine-tuning.
-
-    ``evaluate`` receives the pruned model in eval mode and returns a metric (e.g. validation accuracy).
-    Layers come in forward order; ``model`` is not modified.
-    """
-    counts = prunable_unit_counts(spec)
-    unknown = sorted(set(unit_scores) - set(counts))
-    if unknown:
-        raise ValueError(
-            f"unit scores for unknown or unprunable layer(s) {unknown}; prunable: {list(counts)}"
-        )
-    layers = [name for name in counts if name in unit_scores]
-    if not layers:
-        raise ValueError(f"no unit scores for any prunable layer; prunable: {list(counts)}")
-    scan: dict[str, dict[float, float]] = {}
-    for layer in layers:
-        scan[layer] = {}
-        for ratio in ratios:
-            keep = keep_indices_from_scores(dict(unit_scores), {layer: ratio}, min_units)
-            pruned, _ = prune_structured(model, spec, keep)
-            scan[layer][float(ratio)] = float(evaluate(pruned.eval()))
-        logger.info("sensitivity of %s: %s", layer, scan[layer])
-    return scan
-
-
 def linear_cost_model(layer_costs: Mapping[str, float]) -> CostModel:
     """Cost ``sum(layer_costs[l] * (1 - ratio[l]))``; entries never given a ratio are fixed costs.
 
-    An approximation: pruning a layer's outputs also shrinks the next layer's inputs, which an exact model
-    such as :func:`macs_cost_model` accounts for.
+    An approximation: pruning a layer's outputs also shrinks the next layer's inputs, which an exact
+    model (the pruned module's measured cost) accounts for.
     """
     costs = dict(layer_costs)
 
     def cost(ratios: dict[str, float]) -> float:
         return float(sum(value * (1.0 - ratios.get(name, 0.0)) for name, value in costs.items()))
-
-    return cost
-
-
-def macs_cost_model(spec: ModelSpec, input_shape: Sequence[int], min_units: int = 1) -> CostModel:
-    """Exact batch-1 MACs of the model :func:`spec_after_ratios` describes (counted by torch)."""
-
-    def cost(ratios: dict[str, float]) -> float:
-        return float(count_macs(build_model(spec_after_ratios(spec, ratios, min_units)), input_shape))
 
     return cost
 

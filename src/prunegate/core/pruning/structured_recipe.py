@@ -1,11 +1,14 @@
-"""Structured pruning end to end: score, allocate per-layer ratios to a budget, cut, fine-tune; repeat.
+"""Structured pruning end to end: score, allocate per-group ratios to a budget, cut, fine-tune; repeat.
 
 Each step of the schedule lowers the budget (MACs, params or measured latency) towards
-``dense_cost * (1 - reduction)``: unit scores are computed on the current model, per-layer ratios are
-allocated (uniform, or from a per-layer sensitivity scan), whole neurons / channels are removed
-(Li et al., 2017, "Pruning Filters for Efficient ConvNets") and the smaller model is fine-tuned.
-The fine-tuning budget is split evenly over the steps, so every schedule gets the same total
-(Blalock et al., 2020, "What is the State of Neural Network Pruning?").
+``dense_cost * (1 - reduction)``: weight scores are computed on the current model, channel ratios are
+allocated to its dependency groups (``uniform``, ``global`` ranking, or ``sensitivity`` from a per-group
+scan), whole channels are removed by Torch-Pruning's dependency graph
+(:mod:`prunegate.core.pruning.channel_pruning`; Li et al., 2017, "Pruning Filters for Efficient
+ConvNets"; Fang et al., 2023, "DepGraph") and the smaller model is fine-tuned. The fine-tuning budget is
+split evenly over the steps, so every schedule gets the same total (Blalock et al., 2020, "What is the
+State of Neural Network Pruning?"). Every step's cuts are appended to one pruning history, which
+replays them on the original architecture when the model is loaded.
 
 With the ``snip`` criterion the model is pruned at initialisation (Lee et al., 2019) in one shot and
 then trained from scratch with the dense model's training recipe.
@@ -21,11 +24,18 @@ import torch
 from torch import nn
 
 from prunegate.core.models import ModelSpec, build_model
-from prunegate.core.pruning.budget import LatencyProbe, cost_model_for, uniform_ratios
+from prunegate.core.pruning.budget import LatencyProbe, module_cost
+from prunegate.core.pruning.channel_pruning import (
+    ChannelPruningResult,
+    channel_groups,
+    prune_channels,
+    prune_channels_to_budget,
+    sensitivity_scan,
+)
 from prunegate.core.pruning.criteria import get_criterion
+from prunegate.core.pruning.history import PruningHistory
 from prunegate.core.pruning.schedules import get_schedule
-from prunegate.core.pruning.sensitivity import allocate_ratios, format_allocation_table, sensitivity_scan
-from prunegate.core.pruning.structured import keep_indices_from_scores, prune_structured
+from prunegate.core.pruning.sensitivity import allocate_ratios, format_allocation_table
 from prunegate.core.training import TrainConfig, seed_everything, split_accuracy, train_model
 
 __all__ = ["PruningOutcome", "StructuredRecipe", "check_structured_budget", "run_structured_pruning"]
@@ -33,6 +43,7 @@ __all__ = ["PruningOutcome", "StructuredRecipe", "check_structured_budget", "run
 logger = logging.getLogger(__name__)
 
 Split = tuple[torch.Tensor, torch.Tensor]
+_CEILING = 0.95  # no group loses more of its channels in uniform / global allocation
 
 
 @dataclass(frozen=True)
@@ -49,47 +60,94 @@ class StructuredRecipe:
     min_units: int
     finetune: TrainConfig
     latency_probe: LatencyProbe = field(default_factory=LatencyProbe)
+    round_to: int | None = None
 
 
 @dataclass
 class PruningOutcome:
-    """The pruned model, its spec, and what happened at each step (ratios, costs, accuracies)."""
+    """The pruned model, the original spec with the history that replays the cuts, and every step."""
 
     module: nn.Module
     spec: ModelSpec
     steps: list[dict[str, Any]]
     allocation_table: str = ""
+    history: PruningHistory = field(default_factory=list)
+    left_dense: list[str] = field(default_factory=list)
 
 
-def _cost_model(recipe: StructuredRecipe, spec: ModelSpec, train: Split):
-    return cost_model_for(
-        recipe.budget, spec, (train[0].shape[1],), min_units=recipe.min_units, probe=recipe.latency_probe
-    )
+def _example(spec: ModelSpec) -> torch.Tensor:
+    return torch.zeros(1, spec.in_features)
 
 
-def check_structured_budget(spec: ModelSpec, recipe: StructuredRecipe, in_features: int) -> float:
+def check_structured_budget(model: nn.Module, spec: ModelSpec, recipe: StructuredRecipe) -> float:
     """Dense cost of the budget, after checking the target can be met at all; raises ValueError if not."""
-    cost = cost_model_for(
-        recipe.budget, spec, (in_features,), min_units=recipe.min_units, probe=recipe.latency_probe
+    cost = module_cost(recipe.budget, spec.in_features, recipe.latency_probe)
+    example = _example(spec)
+    scores = get_criterion("magnitude_l1").weight_scores(model)  # the ceiling does not depend on scores
+    groups = channel_groups(model, example, scores)
+    if not groups:
+        raise ValueError(
+            f"nothing prunable: this {spec.kind} model has no channel group outside its classifier"
+        )
+    dense_cost = cost(model)
+    ceiling = max(recipe.scan_ratios) if recipe.allocation == "sensitivity" else _CEILING
+    widest = prune_channels(
+        model, example, scores, dict.fromkeys((g.name for g in groups), ceiling), min_units=recipe.min_units
     )
-    dense_cost = cost({})
-    target = dense_cost * (1.0 - recipe.reduction)
-    ceiling = max(recipe.scan_ratios) if recipe.allocation == "sensitivity" else 0.99
-    uniform_ratios(spec, cost, target, max_ratio=ceiling)  # raises when even the ceiling cannot meet it
+    if cost(widest.module) > dense_cost * (1.0 - recipe.reduction):
+        raise ValueError(
+            f"even removing {ceiling:g} of every group's channels costs {cost(widest.module):.4g}, above the "
+            f"target {dense_cost * (1.0 - recipe.reduction):.4g} (dense {dense_cost:.4g})"
+        )
     return dense_cost
 
 
-def _allocate(module, spec, recipe, cost, target, val, scores) -> tuple[dict[str, float], str]:
-    if recipe.allocation == "uniform":
-        ratios = uniform_ratios(spec, cost, target)
-        return ratios, format_allocation_table(ratios)
+def _prune_step(
+    module, spec, recipe, criterion, calibration, val, target
+) -> tuple[ChannelPruningResult, str]:
+    cost = module_cost(recipe.budget, spec.in_features, recipe.latency_probe)
+    example = _example(spec)
+    if recipe.allocation != "sensitivity":
+        result = prune_channels_to_budget(
+            module,
+            example,
+            criterion,
+            calibration,
+            cost,
+            target,
+            allocation=recipe.allocation,
+            round_to=recipe.round_to,
+            max_ratio=_CEILING,
+            min_units=recipe.min_units,
+        )
+        return result, format_allocation_table(result.ratios)
+    scores = criterion.weight_scores(module, calibration)
+    groups = channel_groups(module, example, scores)
+
+    def pruned_cost(ratios: dict[str, float]) -> float:
+        pruned = prune_channels(
+            module, example, scores, ratios, round_to=recipe.round_to, min_units=recipe.min_units
+        )
+        return cost(pruned.module)
+
     scan = sensitivity_scan(
-        module, spec, scores, lambda m: split_accuracy(m, val), recipe.scan_ratios, min_units=recipe.min_units
+        module,
+        example,
+        scores,
+        groups,
+        recipe.scan_ratios,
+        lambda m: split_accuracy(m, val),
+        min_units=recipe.min_units,
     )
     baseline = split_accuracy(module, val)
-    dense_costs = {layer: cost({}) - cost({layer: max(recipe.scan_ratios)}) for layer in scan}
-    ratios = allocate_ratios(scan, baseline, dense_costs, cost, target, recipe.scan_ratios)
-    return ratios, format_allocation_table(ratios, scan, baseline, dense_costs)
+    dense = cost(module)
+    group_costs = {name: dense - pruned_cost({name: max(recipe.scan_ratios)}) for name in scan}
+    ratios = allocate_ratios(scan, baseline, group_costs, pruned_cost, target, recipe.scan_ratios)
+    result = prune_channels(
+        module, example, scores, ratios, round_to=recipe.round_to, min_units=recipe.min_units
+    )
+    result.cost = cost(result.module)
+    return result, format_allocation_table(ratios, scan, baseline, group_costs)
 
 
 def run_structured_pruning(
@@ -109,8 +167,8 @@ def run_structured_pruning(
     """
     at_init = recipe.criterion == "snip"
     criterion = get_criterion(recipe.criterion)
-    dense_cost = check_structured_budget(spec, recipe, train[0].shape[1])
-    module, current_spec = model, spec
+    dense_cost = check_structured_budget(model, spec, recipe)
+    module = model
     if at_init:
         if from_scratch is None:
             raise ValueError("criterion 'snip' prunes at initialisation and needs the training recipe")
@@ -119,28 +177,31 @@ def run_structured_pruning(
         module.standardize.load_state_dict(model.standardize.state_dict())
     targets = [recipe.reduction] if at_init else get_schedule(recipe.schedule)(recipe.reduction, recipe.steps)
     epochs_per_step = recipe.finetune.epochs // len(targets)
-    history: list[dict[str, Any]] = []
-    table = ""
+    history: PruningHistory = []
+    steps: list[dict[str, Any]] = []
+    table, left_dense = "", []
     for step, reduction in enumerate(targets, start=1):
-        cost = _cost_model(recipe, current_spec, train)
         target = dense_cost * (1.0 - reduction)
-        scores = criterion.unit_scores(module, calibration)
-        ratios, table = _allocate(module, current_spec, recipe, cost, target, val, scores)
-        keep = keep_indices_from_scores(scores, ratios, recipe.min_units)
-        module, current_spec = prune_structured(module, current_spec, keep)
+        result, table = _prune_step(module, spec, recipe, criterion, calibration, val, target)
+        module, left_dense = result.module, result.left_dense
+        history.extend(result.history)
         before = split_accuracy(module, val)
         config = from_scratch if at_init else replace(recipe.finetune, epochs=epochs_per_step)
         train_model(module, train, val, config, description=f"prune step {step}/{len(targets)}")
-        history.append(
+        steps.append(
             {
                 "step": step,
                 "target_reduction": reduction,
-                "ratios": ratios,
-                "cost": _cost_model(recipe, current_spec, train)({}),
+                "ratios": result.ratios,
+                "cost": result.cost,
                 "target_cost": target,
                 "val_accuracy_before_finetune": before,
                 "val_accuracy_after_finetune": split_accuracy(module, val),
             }
         )
-        logger.info("structured step %d: %s", step, history[-1])
-    return PruningOutcome(module=module, spec=current_spec, steps=history, allocation_table=table)
+        logger.info("structured step %d: %s", step, steps[-1])
+    if left_dense:
+        logger.info("left dense (the pruning engine cannot cut these layers): %s", ", ".join(left_dense))
+    return PruningOutcome(
+        module=module, spec=spec, steps=steps, allocation_table=table, history=history, left_dense=left_dense
+    )

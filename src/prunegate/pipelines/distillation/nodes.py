@@ -11,19 +11,31 @@ import pandas as pd
 from prunegate.core.distillation import distill
 from prunegate.core.evaluation import artifact_sizes, measure_model
 from prunegate.core.models import ModelSpec, build_model
+from prunegate.core.pruning.history import PruningHistory, fresh_pruned_model
 from prunegate.core.serialization import ModelArtifact
 from prunegate.core.training import copy_standardization, seed_everything, train_model
-from prunegate.params import DistillationParams, IngestionParams, ProfilingParams, parse_params
+from prunegate.params import ConfigError, DistillationParams, IngestionParams, ProfilingParams, parse_params
 from prunegate.pipelines.validated_inputs import validated_splits_as_tensors
 
 logger = logging.getLogger(__name__)
 
 
-def _student_spec(config: DistillationParams, dense: ModelArtifact, pruned: ModelArtifact) -> ModelSpec:
-    """The pruned model's architecture, or the dense one with the configured hidden widths."""
+def _student_architecture(
+    config: DistillationParams, dense: ModelArtifact, pruned: ModelArtifact
+) -> tuple[ModelSpec, PruningHistory]:
+    """The pruned model's architecture (spec + pruning history), or the dense one with other hidden widths."""
     if config.student_architecture == "pruned":
-        return pruned.spec
-    return replace(dense.spec, hidden=tuple(config.student_hidden or ()))
+        return pruned.spec, pruned.pruning_history
+    if not hasattr(dense.spec, "hidden"):
+        raise ConfigError(
+            f"distillation.student_hidden: a {dense.spec.kind} model has no hidden widths to set; use "
+            "student_architecture: pruned"
+        )
+    return replace(dense.spec, hidden=tuple(config.student_hidden or ())), []
+
+
+def _fresh_student(spec: ModelSpec, history: PruningHistory):
+    return fresh_pruned_model(build_model(spec), spec.in_features, history)
 
 
 def distill_student(
@@ -48,11 +60,11 @@ def distill_student(
     profiling = parse_params(ProfilingParams, profiling_params, "profiling")
     data = validated_splits_as_tensors(train_table, val_table, test_table, validated_splits, ingestion)
     teacher = (dense_model if config.teacher == "dense" else pruned_model).build_module()
-    spec = _student_spec(config, dense_model, pruned_model)
+    spec, history = _student_architecture(config, dense_model, pruned_model)
     train_config = config.train_config(show_progress=False)
 
     seed_everything(config.seed)
-    student = build_model(spec)
+    student = _fresh_student(spec, history)
     distill(
         teacher,
         student,
@@ -67,7 +79,7 @@ def distill_student(
     report: dict[str, Any] = {"teacher": config.teacher, "student_spec": spec.__class__.__name__}
     if config.compare_with_scratch:
         seed_everything(config.seed)
-        scratch = build_model(spec)
+        scratch = _fresh_student(spec, history)
         copy_standardization(teacher, scratch)  # as distill() does for the distilled student
         train_model(scratch, data.train, data.val, train_config, description="student from scratch")
         scratch_metrics = measure_model(scratch, data.test, spec.num_classes, profiling.settings())
@@ -81,7 +93,7 @@ def distill_student(
         "distillation": config.model_dump(mode="json"),
         "metrics": dict(metrics),
     }
-    artifact = ModelArtifact.from_module(student, spec, metadata)
+    artifact = ModelArtifact.from_module(student, spec, metadata, history)
     metrics.update(artifact_sizes(artifact))
     logger.info("distilled student: test accuracy %.4f (%s)", metrics["accuracy"], report)
     return artifact, metrics, report

@@ -36,7 +36,7 @@ def cross_validate_recipe(
     data = validated_splits_as_tensors(train_table, val_table, test_table, validated_splits, ingestion)
     features = torch.cat([data.train[0], data.val[0]])
     targets = torch.cat([data.train[1], data.val[1]])
-    spec = training.model_spec(features.shape[1], len(data.encoding.classes), ingestion.image_shape)
+    spec = training.model_spec(features.shape[1], len(data.encoding.classes), ingestion.input_shape)
     recipe = replace(training.train_config(), show_progress=False)
 
     def build_and_train(train, val, fold):

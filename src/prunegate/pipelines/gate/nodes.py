@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -113,8 +114,4 @@ def ship_if_blessed(
             + "\n".join(failed)
             + "\nReport: data/08_reporting/gate_report.md"
         )
-    return ModelArtifact(
-        spec=candidate_model.spec,
-        state_dict=candidate_model.state_dict,
-        metadata={**candidate_model.metadata, "blessed": True},
-    )
+    return replace(candidate_model, metadata={**candidate_model.metadata, "blessed": True})

@@ -81,7 +81,7 @@ def package_model(
             "feature_names": feature_names,
             "class_names": shipped_model.metadata["class_names"],
             "feature_ranges": ranges,
-            "input_shape": shipped_model.metadata.get("image_shape") or [len(feature_names)],
+            "input_shape": shipped_model.metadata.get("input_shape") or [len(feature_names)],
             "runtime": choice.name,
             "git_commit": _git_commit(),
             "data_fingerprints": shipped_model.metadata.get("data_fingerprints"),

@@ -8,7 +8,6 @@ from typing import Any
 import pandas as pd
 
 from prunegate.core.evaluation import artifact_sizes, measure_model
-from prunegate.core.pruning.structured import prunable_unit_counts
 from prunegate.core.pruning.structured_recipe import check_structured_budget, run_structured_pruning
 from prunegate.core.pruning.unstructured import sparsity_of
 from prunegate.core.pruning.unstructured_recipe import run_unstructured_pruning
@@ -26,17 +25,17 @@ from prunegate.pipelines.validated_inputs import validated_splits_as_tensors
 logger = logging.getLogger(__name__)
 
 
-def _check_feasible(config: PruningParams, artifact: ModelArtifact, in_features: int) -> None:
+def _check_feasible(config: PruningParams, artifact: ModelArtifact) -> None:
     """Fail before any work when the model cannot be pruned as asked."""
     if config.granularity != "structured":
         return
+    recipe = config.structured_recipe(show_progress=False)
     try:
-        prunable_unit_counts(artifact.spec)
+        check_structured_budget(artifact.build_module(), artifact.spec, recipe)
     except ValueError as error:
-        raise ConfigError(f"pruning.granularity: structured pruning is impossible here: {error}") from None
-    try:
-        check_structured_budget(artifact.spec, config.structured_recipe(show_progress=False), in_features)
-    except ValueError as error:
+        if str(error).startswith("nothing prunable"):
+            message = f"pruning.granularity: structured pruning is impossible here: {error}"
+            raise ConfigError(message) from None
         raise ConfigError(
             f"pruning.reduction: {config.reduction} of {config.budget} cannot be met: {error}"
         ) from None
@@ -56,7 +55,7 @@ def prune_dense_model(
     """Prune the dense model as ``params:pruning`` says, fine-tune it, and measure it like the dense one.
 
     Returns:
-        The pruned artifact (spec + state dict; a structured one has the smaller widths), its metrics
+        The pruned artifact (spec + pruning history + state dict), its metrics
         (same keys as the dense model's) and a report of every step (ratios, costs, accuracies).
     """
     config = parse_params(PruningParams, pruning_params, "pruning")
@@ -64,7 +63,7 @@ def prune_dense_model(
     ingestion = parse_params(IngestionParams, ingestion_params, "ingestion")
     profiling = parse_params(ProfilingParams, profiling_params, "profiling")
     data = validated_splits_as_tensors(train_table, val_table, test_table, validated_splits, ingestion)
-    _check_feasible(config, dense_model, len(data.feature_names))
+    _check_feasible(config, dense_model)
 
     teacher = dense_model.build_module()
     calibration = (data.train[0][: config.calibration_rows], data.train[1][: config.calibration_rows])
@@ -81,6 +80,7 @@ def prune_dense_model(
             from_scratch=from_scratch,
         )
         module, spec, steps, table = outcome.module, outcome.spec, outcome.steps, outcome.allocation_table
+        history, left_dense = outcome.history, outcome.left_dense
     else:
         unstructured = run_unstructured_pruning(
             teacher,
@@ -92,6 +92,7 @@ def prune_dense_model(
             from_scratch=from_scratch,
         )
         module, spec, steps, table = unstructured.module, dense_model.spec, unstructured.steps, ""
+        history, left_dense = [], []
 
     metrics = measure_model(module, data.test, spec.num_classes, profiling.settings())
     metrics["sparsity"] = sparsity_of(module)["overall"]
@@ -101,9 +102,14 @@ def prune_dense_model(
         "pruning": config.model_dump(mode="json"),
         "metrics": dict(metrics),
     }
-    artifact = ModelArtifact.from_module(module, spec, metadata)
+    artifact = ModelArtifact.from_module(module, spec, metadata, history)
     metrics.update(artifact_sizes(artifact))
-    report = {"method": config.model_dump(mode="json"), "steps": steps, "allocation_table": table}
+    report = {
+        "method": config.model_dump(mode="json"),
+        "steps": steps,
+        "allocation_table": table,
+        "left_dense": left_dense,  # layers with parameters the structured pruning engine cannot cut
+    }
     logger.info("pruned model: test accuracy %.4f, %d MACs", metrics["accuracy"], metrics["macs"])
     if table:
         logger.info("per-layer allocation:\n%s", table)

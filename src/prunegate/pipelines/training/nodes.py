@@ -43,7 +43,7 @@ def train_dense_model(
     ingestion = parse_params(IngestionParams, ingestion_params, "ingestion")
     profiling = parse_params(ProfilingParams, profiling_params, "profiling")
     data = validated_splits_as_tensors(train_table, val_table, test_table, validated_splits, ingestion)
-    spec = config.model_spec(len(data.feature_names), len(data.encoding.classes), ingestion.image_shape)
+    spec = config.model_spec(len(data.feature_names), len(data.encoding.classes), ingestion.input_shape)
 
     seed_everything(config.seed)
     model = build_model(spec)
@@ -61,7 +61,7 @@ def train_dense_model(
         "class_names": data.encoding.class_names,
         "feature_names": data.feature_names,
         "target_column": ingestion.target_column,
-        "image_shape": ingestion.image_shape,
+        "input_shape": ingestion.input_shape,
         "seed": config.seed,
         "data_fingerprints": validated_splits["fingerprints"],
         "metrics": dict(metrics),

@@ -1,0 +1,36 @@
+"""dvc.yaml names only paths that exist, so no stage fails on a dependency that was moved or renamed."""
+
+import re
+
+import pytest
+import yaml
+from tests.conftest import PROJECT_ROOT
+
+STAGES = yaml.safe_load((PROJECT_ROOT / "dvc.yaml").read_text())["stages"]
+CODE_AND_CONFIG = ("src/", "conf/", "examples/", "bentofile.yaml", "champion")
+
+
+def _deps(stage: dict) -> list[str]:
+    return [dep for dep in stage.get("deps", []) if not re.search(r"\$\{", dep)]
+
+
+@pytest.mark.parametrize("name", sorted(STAGES))
+def test_every_code_and_config_dependency_exists(name):
+    missing = [
+        dep
+        for dep in _deps(STAGES[name])
+        if dep.startswith(CODE_AND_CONFIG) and not (PROJECT_ROOT / dep).exists()
+    ]
+    assert not missing, f"stage {name!r} depends on paths that do not exist: {missing}"
+
+
+def test_the_raw_data_is_a_dependency_never_an_output():
+    raw = "${raw_data.path}"
+    assert raw in STAGES["ingest"]["deps"]
+    assert raw in STAGES["validate"]["deps"]
+    outputs = [
+        next(iter(out)) if isinstance(out, dict) else out
+        for stage in STAGES.values()
+        for out in stage.get("outs", [])
+    ]
+    assert not any(out.startswith("data/01_raw") for out in outputs)
