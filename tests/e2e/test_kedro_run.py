@@ -83,3 +83,35 @@ def test_missing_raw_file_names_the_command_that_writes_it(project):
     result = run(["kedro", "run", "--pipelines", "ingestion"], project)
     assert result.returncode != 0
     assert "prunegate data init" in result.stdout + result.stderr
+
+
+def test_the_users_own_model_goes_through_the_chain_to_a_packaged_model(project):
+    """examples/models/signal_net.py (BatchNorm, a residual add, a concatenation) from YAML to the store."""
+    ingestion = project / "conf/base/parameters_ingestion.yml"
+    ingestion.write_text(ingestion.read_text().replace("input_shape: [1, 8, 8]", "input_shape: [1, 64]"))
+    training = project / "conf/base/parameters_training.yml"
+    training.write_text(
+        training.read_text()
+        .replace("  architecture: mlp", "  architecture: factory")
+        .replace("    factory: null", '    factory: "examples.models.signal_net:build"')
+        .replace("    kwargs: {}", "    kwargs: {width: 16, hidden: 32}")
+    )
+    # a few epochs of a tiny model: the gate only asks for better than chance (0.1) here; it has its own tests
+    gates = project / "conf/base/gates.yml"
+    gates.write_text(gates.read_text().replace("lower_bound: 0.5", "lower_bound: 0.15"))
+    result = run(["kedro", "run", "--to-nodes", "package_model", "--params", FAST_TRAINING], project)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+
+    dense = load_artifact(project / "data/06_models/dense.pt")
+    assert (dense.spec.kind, dense.spec.factory) == ("factory", "examples.models.signal_net:build")
+    pruned = load_artifact(project / "data/06_models/pruned.pt")
+    assert pruned.pruning_history, "structured pruning of the user's graph records its cuts"
+    assert pruned.build_module().body.stem[0].out_channels < 16
+    metrics = json.loads((project / "data/08_reporting/pruned_metrics.json").read_text())
+    assert (
+        metrics["macs"] * 5
+        < json.loads((project / "data/08_reporting/dense_metrics.json").read_text())["macs"]
+    )
+    packaging = json.loads((project / "data/08_reporting/packaging.json").read_text())
+    assert packaging["model_tag"].startswith("prunegate-model:")
+    assert all(row["matches"] for row in packaging["runtimes"] if row.get("runtime") == "onnx")

@@ -68,3 +68,26 @@ def test_a_corrupted_model_is_never_promoted_or_rolled_back_to(tmp_path):
 def test_unknown_model_is_refused(tmp_path):
     with pytest.raises(RegistryError, match="not in the store"):
         promote_version(tmp_path / "registry", "prunegate-model:doesnotexist", reason="x")
+
+
+@pytest.mark.parametrize("damage", ["flip", "truncate", "delete"])
+def test_a_tampered_onnx_file_in_the_store_is_refused_naming_it(tmp_path, damage):
+    from prunegate.serving.runtimes import export_onnx
+
+    torch.manual_seed(0)
+    spec = MLPSpec(in_features=4, num_classes=2, hidden=(3,))
+    artifact = ModelArtifact.from_module(build_model(spec), spec)
+    save_artifact(artifact, tmp_path / "model.pt")
+    onnx_file = export_onnx(artifact.build_module(), 4, tmp_path / "model.onnx")
+    tag = register_model(tmp_path / "model.pt", labels={}, metadata={}, extra_files=[onnx_file])
+    stored = model_path(tag).parent / "model.onnx"
+    data = bytearray(stored.read_bytes())
+    if damage == "flip":
+        data[len(data) // 2 : len(data) // 2 + 4] = b"\x00\x00\x80\x7f"
+        stored.write_bytes(bytes(data))
+    elif damage == "truncate":
+        stored.write_bytes(bytes(data[: len(data) // 2]))
+    else:
+        stored.unlink()
+    with pytest.raises(RegistryError, match=r"stored file model\.onnx(: checksum differs| is missing)"):
+        model_path(tag)

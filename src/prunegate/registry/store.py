@@ -15,6 +15,7 @@ its full metrics (``metrics.json``), so that a rollback can make it the git cham
 from __future__ import annotations
 
 import getpass
+import hashlib
 import json
 import os
 import shutil
@@ -45,6 +46,7 @@ __all__ = [
 MODEL_NAME = "prunegate-model"
 MODEL_FILE = "model.pt"
 METRICS_FILE = "metrics.json"
+FILE_DIGESTS = "file_sha256"  # metadata key: stored file name -> SHA-256, checked before use
 _POINTER = "pointer.json"
 _HISTORY = "history.jsonl"
 
@@ -79,22 +81,51 @@ def ensure_project_bentoml_home(project_root: Path | None = None) -> Path:
 def register_model(
     artifact_path: Path, *, labels: dict[str, str], metadata: dict[str, Any], extra_files=()
 ) -> str:
-    """Save a verified model file (and e.g. its ONNX export) as a new store version; returns the tag."""
+    """Save a verified model file (and e.g. its ONNX export) as a new store version; returns the tag.
+
+    The SHA-256 of every stored file (the model, the ONNX export, its metrics) is recorded with the
+    version, and :func:`model_path` checks them all: no file that can be served is trusted unchecked.
+    """
     artifact = load_artifact(artifact_path)  # refuse a corrupt file before it enters the store
     ensure_project_bentoml_home()
     import bentoml
 
+    sources = {MODEL_FILE: Path(artifact_path), **{Path(extra).name: Path(extra) for extra in extra_files}}
+    digests = {name: file_sha256(source) for name, source in sources.items()}
     with bentoml.models.create(
-        name=MODEL_NAME, labels=labels, metadata={**metadata, "checksum": artifact.checksum}
+        name=MODEL_NAME,
+        labels=labels,
+        metadata={**metadata, "checksum": artifact.checksum, FILE_DIGESTS: digests},
     ) as model:
-        shutil.copyfile(artifact_path, model.path_of(MODEL_FILE))
-        for source in extra_files:
-            shutil.copyfile(source, model.path_of(Path(source).name))
+        for name, source in sources.items():
+            shutil.copyfile(source, model.path_of(name))
     return str(model.tag)
 
 
+def file_sha256(path: Path) -> str:
+    """Hex SHA-256 of a file's bytes."""
+    digest = hashlib.sha256()
+    with Path(path).open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _verify_files(tag: str, folder: Path, digests: dict[str, str]) -> None:
+    for name, expected in sorted(digests.items()):
+        path = folder / name
+        if not path.is_file():
+            raise RegistryError(f"model {tag}: stored file {name} is missing")
+        if file_sha256(path) != expected:
+            message = f"model {tag}: stored file {name}: checksum differs from the registered one"
+            raise RegistryError(message)
+
+
 def model_path(tag: str) -> Path:
-    """The model file of a stored version, after checking its checksum against the store's record."""
+    """The model file of a stored version, after checking every stored file against the store's record.
+
+    Versions registered before file digests were recorded have only the model file's checksum checked.
+    """
     ensure_project_bentoml_home()
     import bentoml
 
@@ -103,6 +134,7 @@ def model_path(tag: str) -> Path:
     except bentoml.exceptions.NotFound as error:
         raise RegistryError(f"model {tag} is not in the store ({os.environ['BENTOML_HOME']})") from error
     path = Path(stored.path) / MODEL_FILE
+    _verify_files(tag, path.parent, stored.info.metadata.get(FILE_DIGESTS) or {})
     artifact = load_artifact(path)
     if artifact.checksum != stored.info.metadata.get("checksum"):
         raise RegistryError(f"model {tag}: file checksum differs from the one recorded at registration")
