@@ -114,3 +114,22 @@ def test_a_factory_with_the_wrong_output_fails_before_training_naming_it(
     training_params.update(architecture="factory", model={"factory": "torch.nn:Identity", "kwargs": {}})
     with pytest.raises(ValueError, match=r"'torch\.nn:Identity' must return N x num_classes"):
         train_dense_model(train, val, test, certificate, training_params, ingestion_params, profiling_params)
+
+
+def test_same_seed_gives_a_byte_identical_model_file(
+    tmp_path, splits, training_params, ingestion_params, profiling_params
+):
+    """No timing goes into the model file, so DVC's lock does not change when nothing did."""
+    from prunegate.core.serialization import save_artifact
+
+    train, val, test, certificate = splits
+    files = []
+    for attempt in range(2):
+        artifact, metrics, _ = train_dense_model(
+            train, val, test, certificate, training_params, ingestion_params, profiling_params
+        )
+        assert "latency_ms_p50_b1" in metrics
+        assert not any(key.startswith("latency_") for key in artifact.metadata["metrics"])
+        save_artifact(artifact, tmp_path / f"dense{attempt}.pt")
+        files.append((tmp_path / f"dense{attempt}.pt").read_bytes())
+    assert files[0] == files[1]

@@ -11,6 +11,7 @@ import tempfile
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import torch
 from torch import nn
@@ -20,7 +21,14 @@ from prunegate.core.profiling import profile_model
 from prunegate.core.serialization import ModelArtifact, save_artifact
 from prunegate.core.training import predict_logits
 
-__all__ = ["ProfileSettings", "artifact_sizes", "measure_model"]
+__all__ = [
+    "ProfileSettings",
+    "artifact_sizes",
+    "measure_model",
+    "reproducible_metrics",
+]
+
+_TIMING_PREFIX = "latency_"
 
 
 @dataclass(frozen=True)
@@ -31,6 +39,15 @@ class ProfileSettings:
     warmup: int = 10
     repeats: int = 50
     threads: int = 1
+
+
+def reproducible_metrics(metrics: dict[str, Any]) -> dict[str, Any]:
+    """``metrics`` without the timings (``latency_*``), which change from run to run.
+
+    What goes into a model file must be the same for the same seed and data, so that the file's bytes
+    (and DVC's lock file) do not change when nothing did; timings stay in the metrics files.
+    """
+    return {key: value for key, value in metrics.items() if not key.startswith(_TIMING_PREFIX)}
 
 
 def artifact_sizes(artifact: ModelArtifact) -> dict[str, int]:

@@ -46,7 +46,25 @@ def sklearn_digits() -> pd.DataFrame:
     return bunch.frame
 
 
-EMBEDDED_DATASETS: dict[str, Callable[[], pd.DataFrame]] = {"sklearn_digits": sklearn_digits}
+def _digits_affine_32() -> pd.DataFrame:
+    from prunegate.data.benchmark_sets import digits_affine_32
+
+    return digits_affine_32()
+
+
+def _signal_templates() -> pd.DataFrame:
+    from prunegate.data.benchmark_sets import signal_templates
+
+    return signal_templates()
+
+
+# Bundled datasets by name (``raw_data.embedded`` in conf/base/globals.yml); all generated offline. The
+# harder two (prunegate.data.benchmark_sets) need input_shape [1, 32, 32] and [1, 128] respectively.
+EMBEDDED_DATASETS: dict[str, Callable[[], pd.DataFrame]] = {
+    "sklearn_digits": sklearn_digits,
+    "digits_affine_32": _digits_affine_32,
+    "signal_templates": _signal_templates,
+}
 
 
 def _table_format(path: Path) -> str:

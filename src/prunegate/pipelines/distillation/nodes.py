@@ -9,7 +9,7 @@ from typing import Any
 import pandas as pd
 
 from prunegate.core.distillation import distill
-from prunegate.core.evaluation import artifact_sizes, measure_model
+from prunegate.core.evaluation import artifact_sizes, measure_model, reproducible_metrics
 from prunegate.core.models import ModelSpec, build_model
 from prunegate.core.pruning.history import PruningHistory, fresh_pruned_model
 from prunegate.core.serialization import ModelArtifact
@@ -91,7 +91,7 @@ def distill_student(
         **dense_model.metadata,
         "role": "distilled",
         "distillation": config.model_dump(mode="json"),
-        "metrics": dict(metrics),
+        "metrics": reproducible_metrics(metrics),
     }
     artifact = ModelArtifact.from_module(student, spec, metadata, history)
     metrics.update(artifact_sizes(artifact))

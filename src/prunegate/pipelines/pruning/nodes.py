@@ -7,7 +7,7 @@ from typing import Any
 
 import pandas as pd
 
-from prunegate.core.evaluation import artifact_sizes, measure_model
+from prunegate.core.evaluation import artifact_sizes, measure_model, reproducible_metrics
 from prunegate.core.pruning.structured_recipe import check_structured_budget, run_structured_pruning
 from prunegate.core.pruning.unstructured import sparsity_of
 from prunegate.core.pruning.unstructured_recipe import run_unstructured_pruning
@@ -100,7 +100,7 @@ def prune_dense_model(
         **dense_model.metadata,
         "role": "pruned",
         "pruning": config.model_dump(mode="json"),
-        "metrics": dict(metrics),
+        "metrics": reproducible_metrics(metrics),
     }
     artifact = ModelArtifact.from_module(module, spec, metadata, history)
     metrics.update(artifact_sizes(artifact))

@@ -7,7 +7,7 @@ from typing import Any
 
 import pandas as pd
 
-from prunegate.core.evaluation import artifact_sizes, measure_model
+from prunegate.core.evaluation import artifact_sizes, measure_model, reproducible_metrics
 from prunegate.core.models import build_model
 from prunegate.core.pruning.regularization import get_regularizer
 from prunegate.core.serialization import ModelArtifact
@@ -64,7 +64,7 @@ def train_dense_model(
         "input_shape": ingestion.input_shape,
         "seed": config.seed,
         "data_fingerprints": validated_splits["fingerprints"],
-        "metrics": dict(metrics),
+        "metrics": reproducible_metrics(metrics),
     }
     artifact = ModelArtifact.from_module(model, spec, metadata)
     metrics.update(artifact_sizes(artifact))
