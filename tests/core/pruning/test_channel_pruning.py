@@ -117,3 +117,14 @@ def test_a_budget_that_cannot_be_met_says_what_was_reached():
     _, model, _, example = _setup("mlp")
     with pytest.raises(ValueError, match="pruning budget cannot be met"):
         prune_channels_to_budget(model, example, get_criterion("magnitude_l1"), None, count_params, 10.0)
+
+
+def test_round_to_keeps_channel_counts_multiples_of_it_and_never_empties_a_group():
+    spec, model, _, example = _setup("resnet")
+    cost = lambda module: count_macs(module, (spec.in_features,))  # noqa: E731
+    result = prune_channels_to_budget(
+        model, example, get_criterion("magnitude_l2"), None, cost, cost(model) * 0.5, round_to=8
+    )
+    assert result.cost <= cost(model) * 0.5
+    widths = [layer.out_channels for layer in result.module.modules() if isinstance(layer, torch.nn.Conv2d)]
+    assert all(width % 8 == 0 and width > 0 for width in widths), widths

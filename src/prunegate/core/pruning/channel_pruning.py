@@ -142,9 +142,9 @@ def prune_channels(
         if not 0.0 <= ratio < 1.0:
             raise ValueError(f"channel pruning ratio of {name!r} must be in [0, 1), got {ratio!r}")
     left_dense = sorted(unprunable_layers(work))
+    keep = max(min_units, round_to or 1)  # rounding to a multiple must not round a group to nothing
     capped = {
-        name: cap_ratio(ratio, modules[name].weight.shape[0], 1.0, min_units)
-        for name, ratio in ratios.items()
+        name: cap_ratio(ratio, modules[name].weight.shape[0], 1.0, keep) for name, ratio in ratios.items()
     }
     selected = {modules[name]: ratio for name, ratio in capped.items() if ratio > 0.0}
     if not selected:
