@@ -18,7 +18,7 @@ export PATH := $(BIN):$(PATH)
 # pip warns about every missing folder of this machine's local package index: drop those lines only.
 PIP_FILTER := sed -u '/is ignored: it is neither a file nor a directory/d'
 
-.PHONY: install run test test-fast lint schema summary bench-speedup bench-dense bench-compression gate promote demo-regression \
+.PHONY: install run test test-fast lint schema sweep summary bench-speedup bench-dense bench-compression gate promote demo-regression \
 	serve rollback registry monitor simulate-drift bench-serving
 
 install: $(STAMP)
@@ -32,9 +32,10 @@ $(STAMP): pyproject.toml
 	@touch $@
 
 # The raw data is an input of the chain: written once (bundled default) when missing, never replaced.
+# `dvc repro package` reproduces the whole chain up to packaging; the pruning sweep is opt-in (make sweep).
 run: install
 	$(BIN)/prunegate data init
-	$(BIN)/dvc repro
+	$(BIN)/dvc repro package
 	$(BIN)/prunegate summary
 
 test: install
@@ -50,6 +51,11 @@ lint: install
 # Write a starting data schema from a trusted dataset: make schema DATA=path/to/trusted.csv TARGET=label
 schema: install
 	$(BIN)/prunegate infer-schema --data "$(DATA)" --target "$(TARGET)" --out conf/base/data_schema.yml
+
+# The pruning sweep (methods x budgets, table + plots), the `sweep` stage; not part of `make run`.
+sweep: install
+	$(BIN)/prunegate data init
+	$(BIN)/dvc repro sweep
 
 summary: install
 	$(BIN)/prunegate summary
