@@ -5,6 +5,7 @@ They carry a message written for the user; the CLI prints it without a traceback
 
 from __future__ import annotations
 
+from prunegate.core.models import FactoryModelError
 from prunegate.core.serialization import ModelArtifactError
 from prunegate.data.splitting import DataLeakageError
 from prunegate.data.tables import DataFileError
@@ -38,6 +39,7 @@ USER_ERRORS: tuple[type[Exception], ...] = (
     DataFileError,
     DataLeakageError,
     DataValidationError,
+    FactoryModelError,
     ModelArtifactError,
     NotBlessedError,
     UnvalidatedDataError,

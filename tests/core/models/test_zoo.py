@@ -92,3 +92,17 @@ def test_factory_kwargs_must_be_json():
 def test_factory_in_shape_must_hold_the_features():
     with pytest.raises(FactoryModelError, match=r"in_shape \[1, 40\] holds 40 values, but the data has 48"):
         FactorySpec("examples.models.signal_net:build", in_features=48, num_classes=2, in_shape=(1, 40))
+
+
+def test_a_broken_factory_is_a_user_error_shown_without_a_traceback():
+    from prunegate.errors import find_user_error
+
+    try:
+        try:
+            build_model(FactorySpec("examples.models.nope:build", in_features=4, num_classes=2))
+        except FactoryModelError as error:
+            raise RuntimeError("kedro wraps node errors") from error
+    except RuntimeError as wrapped:
+        found = find_user_error(wrapped)
+    assert isinstance(found, FactoryModelError)
+    assert "cannot import 'examples.models.nope'" in str(found)
