@@ -56,7 +56,9 @@ def test_a_new_pointer_is_served_at_the_next_check(stored, tmp_path, digits):
     assert holder.check_for_update(force=True) is False  # unchanged pointer: nothing to do
 
 
-@pytest.mark.parametrize(("broken", "reason"), [("c", "model.pt: checksum differs"), ("d", "checksum differs")])
+@pytest.mark.parametrize(
+    ("broken", "reason"), [("c", "model.pt: checksum differs"), ("d", "checksum differs")]
+)
 def test_a_broken_champion_is_refused_and_the_current_model_keeps_serving(
     stored, tmp_path, caplog, digits, broken, reason
 ):
