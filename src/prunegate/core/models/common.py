@@ -7,7 +7,15 @@ from math import prod
 import torch
 from torch import nn
 
-__all__ = ["Standardize", "check_dropout", "check_positive", "check_shape", "check_stages", "shape_size"]
+__all__ = [
+    "ShapedInput",
+    "Standardize",
+    "check_dropout",
+    "check_positive",
+    "check_shape",
+    "check_stages",
+    "shape_size",
+]
 
 
 def check_positive(name: str, value: int) -> None:
@@ -56,3 +64,13 @@ class Standardize(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return (x.flatten(1) - self.input_mean) / self.input_std
+
+
+class ShapedInput:
+    """For specs with an ``in_shape``: the number of flat feature values one row holds."""
+
+    in_shape: tuple[int, ...]
+
+    @property
+    def in_features(self) -> int:
+        return shape_size(self.in_shape)

@@ -15,18 +15,18 @@ import torch
 from torch import nn
 
 from prunegate.core.models.common import (
+    ShapedInput,
     Standardize,
     check_dropout,
     check_positive,
     check_shape,
-    shape_size,
 )
 
 __all__ = ["GRUClassifier", "GRUSpec"]
 
 
 @dataclass(frozen=True)
-class GRUSpec:
+class GRUSpec(ShapedInput):
     """``in_shape = (channels, length)``: ``length`` steps of ``channels`` features."""
 
     in_shape: tuple[int, int]
@@ -46,10 +46,6 @@ class GRUSpec:
         for index, width in enumerate(self.head):
             check_positive(f"head[{index}]", width)
         check_dropout(self.dropout)
-
-    @property
-    def in_features(self) -> int:
-        return shape_size(self.in_shape)
 
 
 class GRUClassifier(nn.Module):

@@ -15,19 +15,19 @@ import torch
 from torch import nn
 
 from prunegate.core.models.common import (
+    ShapedInput,
     Standardize,
     check_dropout,
     check_positive,
     check_shape,
     check_stages,
-    shape_size,
 )
 
 __all__ = ["MobileNet", "MobileNetSpec"]
 
 
 @dataclass(frozen=True)
-class MobileNetSpec:
+class MobileNetSpec(ShapedInput):
     """``in_shape = (channels, height, width)``; stage ``i`` has ``blocks[i]`` blocks of ``widths[i]``."""
 
     in_shape: tuple[int, int, int]
@@ -46,10 +46,6 @@ class MobileNetSpec:
         check_positive("expansion", self.expansion)
         check_stages(self.widths, self.blocks)
         check_dropout(self.dropout)
-
-    @property
-    def in_features(self) -> int:
-        return shape_size(self.in_shape)
 
 
 class InvertedResidual(nn.Module):

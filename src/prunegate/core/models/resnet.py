@@ -21,19 +21,19 @@ import torch
 from torch import nn
 
 from prunegate.core.models.common import (
+    ShapedInput,
     Standardize,
     check_dropout,
     check_positive,
     check_shape,
     check_stages,
-    shape_size,
 )
 
 __all__ = ["ResNet", "ResNet1DSpec", "ResNetSpec"]
 
 
 @dataclass(frozen=True)
-class ResNetSpec:
+class ResNetSpec(ShapedInput):
     """A 2-D ResNet for ``in_shape = (channels, height, width)``."""
 
     in_shape: tuple[int, int, int]
@@ -49,13 +49,9 @@ class ResNetSpec:
         check_stages(self.widths, self.blocks)
         check_dropout(self.dropout)
 
-    @property
-    def in_features(self) -> int:
-        return shape_size(self.in_shape)
-
 
 @dataclass(frozen=True)
-class ResNet1DSpec:
+class ResNet1DSpec(ShapedInput):
     """A 1-D ResNet for ``in_shape = (channels, length)``; ``kernel_size`` of the block convolutions."""
 
     in_shape: tuple[int, int]
@@ -74,10 +70,6 @@ class ResNet1DSpec:
         if self.kernel_size % 2 == 0:
             raise ValueError(f"kernel_size must be odd (same padding), got {self.kernel_size}")
         check_dropout(self.dropout)
-
-    @property
-    def in_features(self) -> int:
-        return shape_size(self.in_shape)
 
 
 class _Ops:

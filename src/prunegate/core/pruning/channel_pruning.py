@@ -26,9 +26,7 @@ from __future__ import annotations
 
 import copy
 import logging
-import warnings
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import torch_pruning as tp
@@ -37,7 +35,7 @@ from torch import Tensor, nn
 from prunegate.core.pruning.allocation import ChannelGroup, cap_ratio, get_allocation
 from prunegate.core.pruning.criteria import Calibration, ImportanceCriterion
 from prunegate.core.pruning.group_importance import CriterionImportance
-from prunegate.core.pruning.history import ENGINE_NOTICES, PruningHistory
+from prunegate.core.pruning.history import PruningHistory, quiet_engine
 
 __all__ = [
     "ChannelPruningResult",
@@ -56,14 +54,6 @@ _ROOT_TYPES = [nn.modules.conv._ConvNd, nn.Linear]
 _ENGINE_TYPES = (nn.modules.conv._ConvNd, nn.Linear, nn.modules.batchnorm._BatchNorm, nn.LayerNorm)
 _BISECTION_STEPS = 14
 _TOP_UP_ROUNDS = 4
-
-
-@contextmanager
-def _quiet_engine() -> Iterator[None]:
-    with warnings.catch_warnings():
-        for notice in ENGINE_NOTICES:
-            warnings.filterwarnings("ignore", notice)
-        yield
 
 
 @dataclass
@@ -102,7 +92,7 @@ def channel_groups(
     importance = CriterionImportance(_by_module(model, scores_by_name))
     names = {module: name for name, module in model.named_modules()}
     was_training = model.training
-    with _quiet_engine():
+    with quiet_engine():
         graph = tp.DependencyGraph().build_dependency(model.eval(), example_inputs=example_input)
         groups = list(graph.get_all_groups(ignored_layers=_ignored(model), root_module_types=_ROOT_TYPES))
     model.train(was_training)
@@ -149,7 +139,7 @@ def prune_channels(
     selected = {modules[name]: ratio for name, ratio in capped.items() if ratio > 0.0}
     if not selected:
         return ChannelPruningResult(module=work, history=[], ratios=dict(ratios), left_dense=left_dense)
-    with _quiet_engine():
+    with quiet_engine():
         pruner = tp.pruner.MetaPruner(
             work,
             example_input,

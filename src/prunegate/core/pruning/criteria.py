@@ -79,6 +79,23 @@ def _unit_scores_per_weight(model: nn.Module, units: dict[str, Tensor]) -> dict[
     }
 
 
+def _forward_recording_layers(model: nn.Module, inputs: Tensor) -> tuple[Tensor, dict[str, Tensor]]:
+    """One forward pass in eval mode; returns the logits and every prunable layer's output (hooks removed)."""
+    layers = prunable_layers(model)
+    outputs: dict[str, Tensor] = {}
+    handles = [
+        layer.register_forward_hook(lambda _m, _i, output, name=name: outputs.__setitem__(name, output))
+        for name, layer in layers.items()
+    ]
+    try:
+        with _eval_mode(model):
+            logits = model(inputs)
+    finally:
+        for handle in handles:
+            handle.remove()
+    return logits, {name: outputs[name] for name in layers}  # in the layers' order
+
+
 def _weights(model: nn.Module) -> dict[str, Tensor]:
     return {name: layer.weight.detach() for name, layer in prunable_layers(model).items()}
 
@@ -273,24 +290,12 @@ class ActivationMean(ImportanceCriterion):
 
     def unit_scores(self, model: nn.Module, calibration: Calibration | None = None) -> dict[str, Tensor]:
         inputs, _ = _require_calibration(self.name, calibration)
-        layers = prunable_layers(model)
-        means: dict[str, Tensor] = {}
-
-        def record(name: str) -> Any:
-            def hook(_module: nn.Module, _inputs: Any, output: Tensor) -> None:
-                activation = torch.relu(output.detach())
-                means[name] = activation.mean(dim=[0, *range(2, activation.dim())])
-
-            return hook
-
-        handles = [layer.register_forward_hook(record(name)) for name, layer in layers.items()]
-        try:
-            with torch.no_grad(), _eval_mode(model):
-                model(inputs)
-        finally:
-            for handle in handles:
-                handle.remove()
-        return {name: means[name] for name in layers}
+        with torch.no_grad():
+            _, outputs = _forward_recording_layers(model, inputs)
+        return {
+            name: torch.relu(output).mean(dim=[0, *range(2, output.dim())])
+            for name, output in outputs.items()
+        }
 
     def weight_scores(self, model: nn.Module, calibration: Calibration | None = None) -> dict[str, Tensor]:
         return _unit_scores_per_weight(model, self.unit_scores(model, calibration))
@@ -314,24 +319,9 @@ class LayerwiseRelevance(ImportanceCriterion):
 
     def unit_scores(self, model: nn.Module, calibration: Calibration | None = None) -> dict[str, Tensor]:
         inputs, targets = _require_calibration(self.name, calibration)
-        layers = prunable_layers(model)
-        outputs: dict[str, Tensor] = {}
-
-        def record(name: str) -> Any:
-            def hook(_module: nn.Module, _inputs: Any, output: Tensor) -> None:
-                outputs[name] = output
-
-            return hook
-
-        handles = [layer.register_forward_hook(record(name)) for name, layer in layers.items()]
-        try:
-            with _eval_mode(model):
-                logits = model(inputs)
-        finally:
-            for handle in handles:
-                handle.remove()
+        logits, outputs = _forward_recording_layers(model, inputs)
         true_class = logits.gather(1, targets.view(-1, 1)).sum()
-        names = list(layers)
+        names = list(outputs)
         gradients = torch.autograd.grad(true_class, [outputs[name] for name in names])
         scores = {}
         for name, gradient in zip(names, gradients, strict=True):

@@ -8,13 +8,14 @@ module of exactly the pruned shapes, into which the saved state dict loads with 
 from __future__ import annotations
 
 import warnings
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 import torch
 from torch import Tensor, nn
 
-__all__ = ["ENGINE_NOTICES", "PruningHistory", "check_history", "fresh_pruned_model", "replay_pruning"]
+__all__ = ["PruningHistory", "check_history", "fresh_pruned_model", "quiet_engine", "replay_pruning"]
 
 PruningHistory = list[list[Any]]
 # Torch-Pruning warns about tracing details it handles (unwrapped recurrent parameters, recursion depth).
@@ -39,6 +40,15 @@ def check_history(history: Any) -> PruningHistory:
     return [[step[0], step[1], list(step[2])] for step in history]
 
 
+@contextmanager
+def quiet_engine() -> Iterator[None]:
+    """Silence the Torch-Pruning notices listed in :data:`ENGINE_NOTICES` (and nothing else)."""
+    with warnings.catch_warnings():
+        for notice in ENGINE_NOTICES:
+            warnings.filterwarnings("ignore", notice)
+        yield
+
+
 def replay_pruning(model: nn.Module, example_input: Tensor, history: Sequence[Sequence[Any]]) -> nn.Module:
     """Apply a recorded pruning ``history`` to a freshly built ``model`` (in place; returned)."""
     if not history:
@@ -46,9 +56,7 @@ def replay_pruning(model: nn.Module, example_input: Tensor, history: Sequence[Se
     import torch_pruning as tp  # only pruned models need the engine
 
     model.eval()  # tracing runs a forward pass: BatchNorm must not update its statistics
-    with warnings.catch_warnings():
-        for notice in ENGINE_NOTICES:
-            warnings.filterwarnings("ignore", notice)
+    with quiet_engine():
         graph = tp.DependencyGraph().build_dependency(model, example_inputs=example_input)
         graph.load_pruning_history([list(step) for step in history])
     return model
