@@ -15,6 +15,7 @@ from prunegate.core.profiling import (
     count_nonzero_params,
     count_params,
     measure_latency,
+    measure_latency_paired,
     profile_model,
     serialized_size_bytes,
 )
@@ -102,6 +103,36 @@ def test_latency_rejects_bad_arguments() -> None:
         measure_latency(model, (5,), batch_size=1, warmup=0, repeats=0)
     with pytest.raises(ValueError, match="batch_size must be >= 1"):
         measure_latency(model, (5,), batch_size=0, warmup=0, repeats=1)
+
+
+class _CallLog(torch.nn.Module):
+    """Wraps a model and records its name on every forward call, in one log shared by several wrappers."""
+
+    def __init__(self, name: str, inner: torch.nn.Module, log: list[str]) -> None:
+        super().__init__()
+        self.name, self.inner, self.log = name, inner, log
+
+    def forward(self, inputs: torch.Tensor) -> torch.Tensor:
+        self.log.append(self.name)
+        return self.inner(inputs)
+
+
+def test_paired_latency_interleaves_rotates_and_ranks_models() -> None:
+    log: list[str] = []
+    small = _CallLog("small", build_model(MLPSpec(in_features=64, num_classes=3, hidden=(4,))), log)
+    large = _CallLog("large", build_model(MLPSpec(in_features=64, num_classes=3, hidden=(2048, 2048))), log)
+    large.train()
+    threads_before = torch.get_num_threads()
+
+    latency = measure_latency_paired({"small": small, "large": large}, (64,), 64, warmup=1, repeats=9)
+
+    assert log[:2] == ["small", "large"]  # warm-up, then 9 rounds whose order rotates
+    rounds = [tuple(log[index : index + 2]) for index in range(2, len(log), 2)]
+    assert rounds == [("small", "large"), ("large", "small")] * 4 + [("small", "large")]
+    assert latency["large"]["p50_ms"] > latency["small"]["p50_ms"] > 0
+    assert large.training and torch.get_num_threads() == threads_before
+    with pytest.raises(ValueError, match="at least one model"):
+        measure_latency_paired({}, (64,), 1)
 
 
 def test_serialized_size_of_artifact_and_path_agree(tmp_path) -> None:

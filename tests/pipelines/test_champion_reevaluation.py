@@ -16,6 +16,7 @@ from prunegate.core.quantization import quantized_artifact
 from prunegate.core.serialization import ModelArtifact, ModelArtifactError, save_artifact
 from prunegate.errors import ChampionMismatchError, find_user_error
 from prunegate.gate import TEST_SPLIT_FINGERPRINT
+from prunegate.gate.baseline import PAIRED_CANDIDATE_TIMINGS
 from prunegate.pipelines.evaluation import create_pipeline as evaluation_pipeline
 from prunegate.pipelines.evaluation.champion_node import evaluate_champion
 from prunegate.pipelines.evaluation.nodes import evaluate_models
@@ -47,8 +48,9 @@ def this_run(splits, small_dense_model):
     return report, candidate
 
 
-def _evaluate_champion(champion, splits):
-    return evaluate_champion(champion, *splits, PARAMS, shipped_params("ingestion"), PROFILING)
+def _evaluate_champion(champion, splits, candidate=None):
+    candidate = candidate if candidate is not None else champion
+    return evaluate_champion(champion, candidate, *splits, PARAMS, shipped_params("ingestion"), PROFILING)
 
 
 def _with_accuracy(metrics, delta):
@@ -68,7 +70,7 @@ def test_without_a_champion_model_nothing_is_measured(splits):
 def test_the_champion_is_measured_exactly_like_the_candidate(splits, small_dense_model, this_run):
     _, candidate = this_run
     champion = _evaluate_champion(small_dense_model[0], splits)
-    assert set(champion) == set(candidate)
+    assert set(champion) == set(candidate) | {PAIRED_CANDIDATE_TIMINGS}
     assert champion["model"] == "champion"
     assert champion[TEST_SPLIT_FINGERPRINT] == candidate[TEST_SPLIT_FINGERPRINT]
     assert champion[TEST_SPLIT_FINGERPRINT] == splits[3]["fingerprints"]["test"]
@@ -78,9 +80,34 @@ def test_the_champion_is_measured_exactly_like_the_candidate(splits, small_dense
 
 def test_an_int8_champion_is_measured_like_an_int8_candidate(splits, small_dense_model, this_run):
     champion = _evaluate_champion(quantized_artifact(small_dense_model[0]), splits)
-    assert set(champion) == set(this_run[1])
+    assert set(champion) == set(this_run[1]) | {PAIRED_CANDIDATE_TIMINGS}
     assert champion["macs"] == this_run[1]["macs"]  # counted on the float twin, as for the candidate
     assert champion["accuracy"] == pytest.approx(this_run[1]["accuracy"], abs=0.05)
+
+
+def test_the_candidate_is_timed_with_the_champion_and_the_gate_uses_those_timings(
+    splits, small_dense_model, this_run
+):
+    """Latency compared from one interleaved pass: a candidate timed slower elsewhere is not blamed."""
+    report, candidate = this_run
+    champion = _evaluate_champion(small_dense_model[0], splits)
+    paired = champion[PAIRED_CANDIDATE_TIMINGS]
+    timing_keys = {key for key in candidate if key.startswith("latency_ms_")}
+    assert set(paired) == timing_keys
+    assert all(paired[key] > 0 and champion[key] > 0 for key in timing_keys)
+    slow_elsewhere = {**candidate, **{key: candidate[key] * 100 for key in timing_keys}}
+    gates = {
+        "compression": [],
+        "regression": [{"metric": "latency_ms_p50_b1", "direction": "lower", "max_worsening_rel": 10.0}],
+    }
+    blessing, report_text = gate_candidate(slow_elsewhere, report, None, champion, gates, _no_plots)
+    row = _regression(blessing)["rows"][0]
+    assert row["candidate"] == paired["latency_ms_p50_b1"]
+    assert blessing["blessed"]
+    assert "timed interleaved" in report_text
+    without_pairing = {key: value for key, value in champion.items() if key != PAIRED_CANDIDATE_TIMINGS}
+    blessing, _ = gate_candidate(slow_elsewhere, report, None, without_pairing, gates, _no_plots)
+    assert not blessing["blessed"]
 
 
 def test_the_champion_is_measured_on_the_split_it_is_given(splits, small_dense_model, this_run):
@@ -209,6 +236,7 @@ def test_the_pipelines_pass_the_reevaluated_champion_to_the_gate(
         catalog = DataCatalog(
             {
                 "champion_model": _catalog_dataset("champion_model", model_path).get("champion_model"),
+                "candidate_model": MemoryDataset(small_dense_model[0]),
                 "champion_metrics_current": _catalog_dataset("champion_metrics_current", current_path).get(
                     "champion_metrics_current"
                 ),

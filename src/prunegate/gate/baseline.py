@@ -7,16 +7,21 @@ split, on this machine, now. Only without that file does the gate fall back to `
 measured when the champion was promoted, possibly on another test split (the data changed, e.g. a retrain
 on labelled feedback re-splits it) and on another machine (latency). Every metrics dict carries its test
 split's fingerprint, so such a fallback is flagged in the report instead of silently judged.
+
+Timings are the exception to "measured the same way": the re-evaluated champion carries the candidate's
+latencies timed interleaved with its own (:data:`PAIRED_CANDIDATE_TIMINGS`), and the regression gate uses
+those for the candidate, because two passes timed seconds apart on a shared machine are not comparable.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
 __all__ = [
     "BASELINE_DESCRIPTIONS",
+    "PAIRED_CANDIDATE_TIMINGS",
     "TEST_SPLIT_FINGERPRINT",
     "RegressionBaseline",
     "choose_regression_baseline",
@@ -24,6 +29,9 @@ __all__ = [
 
 TEST_SPLIT_FINGERPRINT = "test_split_fingerprint"
 """Metrics key: the fingerprint of the test split the metrics were measured on (from validation)."""
+
+PAIRED_CANDIDATE_TIMINGS = "candidate_timings_paired"
+"""Key of the re-evaluated champion's metrics: the candidate's ``latency_*`` timed interleaved with it."""
 
 BaselineSource = Literal["reevaluated", "committed", "none"]
 BASELINE_DESCRIPTIONS: dict[str, str] = {
@@ -46,6 +54,8 @@ class RegressionBaseline:
         notes: Other facts worth knowing (e.g. the committed metrics carry no fingerprint).
         baseline_fingerprint: Test split fingerprint of the baseline's metrics (None if unknown).
         candidate_fingerprint: The same for the candidate's.
+        candidate_timings: The candidate's timings measured interleaved with the baseline's; they replace
+            the candidate's own in the comparison (empty when there are none).
     """
 
     metrics: Mapping[str, Any] | None
@@ -54,6 +64,11 @@ class RegressionBaseline:
     notes: tuple[str, ...] = ()
     baseline_fingerprint: str | None = None
     candidate_fingerprint: str | None = None
+    candidate_timings: Mapping[str, float] = field(default_factory=dict)
+
+    def candidate_metrics(self, candidate: Mapping[str, Any]) -> dict[str, Any]:
+        """``candidate`` as compared with this baseline: with the paired timings where there are any."""
+        return {**candidate, **self.candidate_timings}
 
     @property
     def description(self) -> str:
@@ -69,6 +84,7 @@ class RegressionBaseline:
             "notes": list(self.notes),
             "baseline_test_split": self.baseline_fingerprint,
             "candidate_test_split": self.candidate_fingerprint,
+            "timings_paired": bool(self.candidate_timings),
         }
 
 
@@ -94,11 +110,16 @@ def choose_regression_baseline(
     if reevaluated:
         reevaluated_fp = _fingerprint(reevaluated)
         if reevaluated_fp == candidate_fp:
+            paired = reevaluated.get(PAIRED_CANDIDATE_TIMINGS) or {}
             return RegressionBaseline(
                 reevaluated,
                 "reevaluated",
+                notes=("latencies of the candidate and the champion timed interleaved, in one pass",)
+                if paired
+                else (),
                 baseline_fingerprint=reevaluated_fp,
                 candidate_fingerprint=candidate_fp,
+                candidate_timings=dict(paired),
             )
         stale.append(
             f"the re-evaluated champion metrics are from another test split ({_short(reevaluated_fp)}, "

@@ -6,7 +6,9 @@ data as the candidate, rather than against numbers recorded earlier. The committ
 (a retrain on labelled feedback re-splits the data) and on another machine (latency), so comparing with
 it can fail a candidate that is as good as the champion, or pass a worse one. Here the committed
 champion model goes through exactly the measurement the candidate gets (:func:`measure_artifact`, same
-split, robustness, slices and latency, in the same run).
+split, robustness, slices and latency, in the same run). The two models' latencies are then timed again
+interleaved (:func:`~prunegate.core.profiling.measure_latency_paired`), and the gate compares those: two
+passes timed seconds apart on a shared machine differ by more than any latency threshold worth having.
 """
 
 from __future__ import annotations
@@ -16,10 +18,13 @@ from typing import Any
 
 import pandas as pd
 
+from prunegate.core.profiling import measure_latency_paired
+from prunegate.core.quantization import build_module_for
 from prunegate.core.serialization import ModelArtifact
 from prunegate.data.features import PreparedSplits
 from prunegate.errors import ChampionMismatchError
-from prunegate.pipelines.evaluation.measure import measure_artifact, prepare_test_split
+from prunegate.gate.baseline import PAIRED_CANDIDATE_TIMINGS
+from prunegate.pipelines.evaluation.measure import TestSplit, measure_artifact, prepare_test_split
 
 __all__ = ["CHAMPION_NAME", "evaluate_champion"]
 
@@ -31,6 +36,7 @@ _SHOWN_DIFFERENCES = 3
 
 def evaluate_champion(
     champion_model: ModelArtifact | None,
+    candidate_model: ModelArtifact,
     train_table: pd.DataFrame,
     val_table: pd.DataFrame,
     test_table: pd.DataFrame,
@@ -47,8 +53,9 @@ def evaluate_champion(
 
     Returns:
         ``{"model": "champion", ...}`` with the candidate's keys (including the test split fingerprint),
-        or ``{}`` when ``champion_model`` is None (no champion yet, or promoted before model files were
-        kept).
+        its ``latency_*`` timed interleaved with ``candidate_model``, whose own timings from that
+        measurement are under :data:`PAIRED_CANDIDATE_TIMINGS`; or ``{}`` when ``champion_model`` is
+        None (no champion yet, or promoted before model files were kept).
 
     Raises:
         ChampionMismatchError: the champion was trained on other feature columns or classes than this
@@ -68,12 +75,37 @@ def evaluate_champion(
     )
     _check_same_task(champion_model, split.data)
     metrics, _ = measure_artifact(champion_model, split)
+    champion_timings, candidate_timings = _paired_timings(champion_model, candidate_model, split)
+    metrics.update(champion_timings)
+    metrics[PAIRED_CANDIDATE_TIMINGS] = candidate_timings
     logger.info(
         "champion re-evaluated on this run's test split: accuracy %.4f, ece %.4f",
         metrics["accuracy"],
         metrics["ece"],
     )
     return {"model": CHAMPION_NAME, **metrics}
+
+
+def _paired_timings(
+    champion: ModelArtifact, candidate: ModelArtifact, split: TestSplit
+) -> tuple[dict[str, float], dict[str, float]]:
+    """``latency_ms_p50_b{batch}`` / ``latency_ms_p95_b{batch}`` of both models, timed interleaved."""
+    models = {"champion": build_module_for(champion), "candidate": build_module_for(candidate)}
+    settings = split.profiling
+    timings: dict[str, dict[str, float]] = {name: {} for name in models}
+    for batch in settings.latency_batches:
+        measured = measure_latency_paired(
+            models,
+            (split.data.test[0].shape[1],),
+            batch,
+            warmup=settings.warmup,
+            repeats=settings.repeats,
+            threads=settings.threads,
+        )
+        for name, latency in measured.items():
+            timings[name][f"latency_ms_p50_b{batch}"] = latency["p50_ms"]
+            timings[name][f"latency_ms_p95_b{batch}"] = latency["p95_ms"]
+    return timings["champion"], timings["candidate"]
 
 
 def _check_same_task(champion: ModelArtifact, data: PreparedSplits) -> None:

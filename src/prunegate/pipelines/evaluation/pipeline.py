@@ -39,6 +39,7 @@ def create_pipeline(**kwargs) -> Pipeline:
                 evaluate_champion,
                 inputs=[
                     "champion_model",
+                    "candidate_model",
                     "train_table",
                     "val_table",
                     "test_table",

@@ -73,7 +73,9 @@ def gate_candidate(
         compare_to_baseline(
             candidate_metrics, evaluation_metrics["dense"], config.compression, "compression"
         ),
-        compare_to_baseline(candidate_metrics, baseline.metrics, config.regression, "regression"),
+        compare_to_baseline(
+            baseline.candidate_metrics(candidate_metrics), baseline.metrics, config.regression, "regression"
+        ),
     ]
     blessing = bless(results, candidate)
     blessing["gates"]["compression"]["baseline"] = dict(COMPRESSION_BASELINE)
