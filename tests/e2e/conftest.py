@@ -68,5 +68,6 @@ def run(command: list[str], cwd: Path, timeout: int = 600) -> subprocess.Complet
         "DO_NOT_TRACK": "1",
         "DVC_NO_ANALYTICS": "1",
         "COLUMNS": "200",
+        "BENTOML_HOME": str(Path(cwd) / "bentoml_home"),  # the copy's store, never the checkout's
     }
     return subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout)

@@ -115,3 +115,8 @@ def test_the_users_own_model_goes_through_the_chain_to_a_packaged_model(project)
     packaging = json.loads((project / "data/08_reporting/packaging.json").read_text())
     assert packaging["model_tag"].startswith("prunegate-model:")
     assert all(row["matches"] for row in packaging["runtimes"] if row.get("runtime") == "onnx")
+    # the stored version carries the user's code, so a Bento or container can rebuild the model
+    version = packaging["model_tag"].partition(":")[2]
+    stored = project / "bentoml_home/models/prunegate-model" / version
+    code = stored / "code/examples/models/signal_net.py"
+    assert code.read_bytes() == (project / "examples/models/signal_net.py").read_bytes()

@@ -1,8 +1,14 @@
+import re
+import shutil
+import sys
+from pathlib import Path
+
+import bentoml
 import pytest
 import torch
 
 from prunegate.core.models import MLPSpec, build_model
-from prunegate.core.serialization import ModelArtifact, ModelArtifactError, save_artifact
+from prunegate.core.serialization import ModelArtifact, ModelArtifactError, load_artifact, save_artifact
 from prunegate.registry.store import (
     RegistryError,
     history,
@@ -90,4 +96,61 @@ def test_a_tampered_onnx_file_in_the_store_is_refused_naming_it(tmp_path, damage
     else:
         stored.unlink()
     with pytest.raises(RegistryError, match=r"stored file model\.onnx(: checksum differs| is missing)"):
+        model_path(tag)
+
+
+_USER_MODEL = """
+from torch import nn
+
+
+def build(num_classes, width=3):
+    return nn.Sequential(nn.Linear(4, width), nn.ReLU(), nn.Linear(width, num_classes))
+"""
+
+
+def _register_user_model(tmp_path, monkeypatch, package: str) -> str:
+    """A factory model from a package in a 'repository' that is gone when the stored version is loaded."""
+    from prunegate.core.models import FactorySpec
+    from prunegate.core.models.factory import factory_source_files
+
+    repository = tmp_path / "repository"
+    (repository / package / "nets").mkdir(parents=True)
+    (repository / package / "__init__.py").write_text("")
+    (repository / package / "nets" / "__init__.py").write_text("")
+    (repository / package / "nets" / "tiny.py").write_text(_USER_MODEL)
+    monkeypatch.syspath_prepend(str(repository))
+    spec = FactorySpec(
+        factory=f"{package}.nets.tiny:build", in_features=4, num_classes=2, kwargs={"width": 5}
+    )
+    code = factory_source_files(spec)
+    assert sorted(code) == [
+        f"{package}/__init__.py",
+        f"{package}/nets/__init__.py",
+        f"{package}/nets/tiny.py",
+    ]
+    path = tmp_path / "user_model.pt"
+    save_artifact(ModelArtifact.from_module(build_model(spec), spec), path)
+    tag = register_model(path, labels={"model": "test"}, metadata={}, code_files=code)
+    for name in [name for name in sys.modules if name.split(".")[0] == package]:
+        del sys.modules[name]
+    shutil.rmtree(repository)
+    return tag
+
+
+def test_a_user_model_is_rebuilt_from_the_code_stored_with_it(tmp_path, monkeypatch):
+    monkeypatch.setattr(sys, "path", list(sys.path))
+    tag = _register_user_model(tmp_path, monkeypatch, "stored_code_pkg_a")
+    model = load_artifact(model_path(tag)).build_module()
+    assert model(torch.zeros(3, 4)).shape == (3, 2)
+    assert "stored_code_pkg_a" in sys.modules
+
+
+def test_tampered_model_code_in_the_store_is_refused_naming_it(tmp_path, monkeypatch):
+    monkeypatch.setattr(sys, "path", list(sys.path))
+    tag = _register_user_model(tmp_path, monkeypatch, "stored_code_pkg_b")
+    stored = Path(bentoml.models.get(tag).path) / "code" / "stored_code_pkg_b" / "nets" / "tiny.py"
+    stored.write_text(stored.read_text() + "\nimport os  # injected\n")
+    with pytest.raises(
+        RegistryError, match=re.escape("stored file code/stored_code_pkg_b/nets/tiny.py: checksum differs")
+    ):
         model_path(tag)

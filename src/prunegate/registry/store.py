@@ -19,6 +19,7 @@ import hashlib
 import json
 import os
 import shutil
+import sys
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -46,6 +47,7 @@ __all__ = [
 MODEL_NAME = "prunegate-model"
 MODEL_FILE = "model.pt"
 METRICS_FILE = "metrics.json"
+CODE_DIR = "code"  # a factory model's own Python package, stored with it
 FILE_DIGESTS = "file_sha256"  # metadata key: stored file name -> SHA-256, checked before use
 _POINTER = "pointer.json"
 _HISTORY = "history.jsonl"
@@ -79,18 +81,27 @@ def ensure_project_bentoml_home(project_root: Path | None = None) -> Path:
 
 
 def register_model(
-    artifact_path: Path, *, labels: dict[str, str], metadata: dict[str, Any], extra_files=()
+    artifact_path: Path,
+    *,
+    labels: dict[str, str],
+    metadata: dict[str, Any],
+    extra_files=(),
+    code_files: dict[str, Path] | None = None,
 ) -> str:
     """Save a verified model file (and e.g. its ONNX export) as a new store version; returns the tag.
 
-    The SHA-256 of every stored file (the model, the ONNX export, its metrics) is recorded with the
-    version, and :func:`model_path` checks them all: no file that can be served is trusted unchecked.
+    ``code_files`` (``{import path: file}``, the user's model package for a factory model) are stored
+    under ``code/`` and put on ``sys.path`` when the version is loaded, so the version rebuilds its
+    model wherever it is served (a Bento has no copy of the user's repository). The SHA-256 of every
+    stored file (the model, the ONNX export, its metrics, the code) is recorded with the version, and
+    :func:`model_path` checks them all: no file that can be served or run is trusted unchecked.
     """
     artifact = load_artifact(artifact_path)  # refuse a corrupt file before it enters the store
     ensure_project_bentoml_home()
     import bentoml
 
     sources = {MODEL_FILE: Path(artifact_path), **{Path(extra).name: Path(extra) for extra in extra_files}}
+    sources.update({f"{CODE_DIR}/{name}": Path(path) for name, path in (code_files or {}).items()})
     digests = {name: file_sha256(source) for name, source in sources.items()}
     with bentoml.models.create(
         name=MODEL_NAME,
@@ -98,7 +109,9 @@ def register_model(
         metadata={**metadata, "checksum": artifact.checksum, FILE_DIGESTS: digests},
     ) as model:
         for name, source in sources.items():
-            shutil.copyfile(source, model.path_of(name))
+            target = Path(model.path_of(name))
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(source, target)
     return str(model.tag)
 
 
@@ -135,6 +148,9 @@ def model_path(tag: str) -> Path:
         raise RegistryError(f"model {tag} is not in the store ({os.environ['BENTOML_HOME']})") from error
     path = Path(stored.path) / MODEL_FILE
     _verify_files(tag, path.parent, stored.info.metadata.get(FILE_DIGESTS) or {})
+    code = path.parent / CODE_DIR
+    if code.is_dir() and str(code) not in sys.path:  # verified above: rebuilt from its own code
+        sys.path.insert(0, str(code))
     artifact = load_artifact(path)
     if artifact.checksum != stored.info.metadata.get("checksum"):
         raise RegistryError(f"model {tag}: file checksum differs from the one recorded at registration")

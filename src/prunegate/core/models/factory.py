@@ -26,10 +26,19 @@ from torch import nn
 
 from prunegate.core.models.common import Standardize, check_positive, shape_size
 
-__all__ = ["FactoryModel", "FactoryModelError", "FactorySpec", "build_factory_model", "check_factory_model"]
+__all__ = [
+    "FactoryModel",
+    "FactoryModelError",
+    "FactorySpec",
+    "build_factory_model",
+    "check_factory_model",
+    "factory_source_files",
+]
 
 _OUTPUT_TYPES = (nn.Linear, nn.modules.conv._ConvNd)
 _DUMMY_BATCH = 2
+_MAX_SOURCE_FILES = 200  # a model's code packaged with it: a small package, not a repository
+_MAX_SOURCE_BYTES = 5_000_000
 
 
 class FactoryModelError(ValueError):
@@ -64,6 +73,42 @@ class FactorySpec:
             json.dumps(self.kwargs)
         except TypeError as error:
             raise FactoryModelError(f"kwargs of {self.factory!r} must be JSON values: {error}") from error
+
+
+def factory_source_files(spec: FactorySpec) -> dict[str, Path]:
+    """The Python files that define the factory: ``{path relative to the import root: file}``.
+
+    The whole top-level package of the factory's module (every ``.py`` file under it), or the module
+    alone when it is not in a package, so that a packaged model carries the code that rebuilds it
+    (a Bento or a container has no copy of the user's repository). Raises :class:`FactoryModelError`
+    when the module cannot be found or its package is implausibly large.
+    """
+    module_name = spec.factory.partition(":")[0]
+    _import_factory(spec.factory)  # the same lookup as when the model is built
+    module = sys.modules[module_name]
+    origin = Path(getattr(module, "__file__", "") or "")
+    if not origin.is_file():
+        raise FactoryModelError(f"model factory {spec.factory!r}: {module_name!r} has no source file")
+    depth = module_name.count(".")
+    if origin.name == "__init__.py":
+        depth += 1
+    import_root = origin.parents[depth]
+    if depth == 0:
+        return {origin.name: origin}
+    package = import_root / module_name.split(".")[0]
+    files = {
+        str(path.relative_to(import_root)): path
+        for path in sorted(package.rglob("*.py"))
+        if "__pycache__" not in path.parts
+    }
+    size = sum(path.stat().st_size for path in files.values())
+    if len(files) > _MAX_SOURCE_FILES or size > _MAX_SOURCE_BYTES:
+        raise FactoryModelError(
+            f"model factory {spec.factory!r}: its package {package} holds {len(files)} Python files "
+            f"({size} bytes), more than the {_MAX_SOURCE_FILES} files / {_MAX_SOURCE_BYTES} bytes packaged "
+            "with a model; put the model's code in a small package of its own"
+        )
+    return files
 
 
 def _import_factory(reference: str) -> Any:

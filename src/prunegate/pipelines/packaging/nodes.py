@@ -12,6 +12,8 @@ from typing import Any
 
 import numpy as np
 
+from prunegate.core.models import FactorySpec
+from prunegate.core.models.factory import factory_source_files
 from prunegate.core.serialization import ModelArtifact, save_artifact
 from prunegate.errors import NotBlessedError
 from prunegate.params import PackagingParams, parse_params
@@ -30,6 +32,15 @@ def _git_commit() -> str | None:
 def _feature_ranges(data_schema: dict[str, Any], feature_names: list[str]) -> dict[str, list[float]]:
     columns = data_schema["feature_columns"]
     return {name: [float(columns[name]["min"]), float(columns[name]["max"])] for name in feature_names}
+
+
+def _model_code(model: ModelArtifact) -> dict[str, Path]:
+    """A factory model's own Python package, stored with it (the zoo's code is part of prunegate)."""
+    if not isinstance(model.spec, FactorySpec):
+        return {}
+    files = factory_source_files(model.spec)
+    logger.info("packaging the model's code with it: %s", ", ".join(files))
+    return files
 
 
 def package_model(
@@ -96,6 +107,7 @@ def package_model(
             labels={"model": candidate_metrics["model"], "runtime": choice.name},
             metadata=metadata,
             extra_files=extra,
+            code_files=_model_code(shipped_model),
         )
     bento = _build_bento(config, tag) if config.build_bento else None
     logger.info("packaged %s (runtime %s), bento %s", tag, choice.name, bento)
