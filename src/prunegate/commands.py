@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 import logging
 import sys
 from pathlib import Path
@@ -40,11 +39,18 @@ def _data_init(args: argparse.Namespace) -> int:
 def _promote(args: argparse.Namespace) -> int:
     from prunegate.registry import PromotionError, promote
     from prunegate.registry.store import RegistryError, promote_version
+    from prunegate.reporting.measured import read_measured_json
 
     packaging = Path(args.reporting_dir) / "packaging.json"
     if not args.metrics_only and not packaging.is_file():
         logging.getLogger("prunegate").error(
             "%s is missing: run `make run` (it packages blessed models)", packaging
+        )
+        return 1
+    tag = None if args.metrics_only else read_measured_json(packaging).get("model_tag")
+    if not args.metrics_only and not tag:  # checked before anything is written
+        logging.getLogger("prunegate").error(
+            "%s names no model tag (its measured/ part is missing): run `make run` again", packaging
         )
         return 1
     try:
@@ -55,8 +61,7 @@ def _promote(args: argparse.Namespace) -> int:
             reason=args.reason,
             by=args.by,
         )
-        if not args.metrics_only:
-            tag = json.loads(packaging.read_text())["model_tag"]
+        if tag:
             promote_version(Path(args.registry_dir), tag, reason=args.reason, by=args.by)
             record["serving"] = tag
     except (PromotionError, RegistryError) as error:

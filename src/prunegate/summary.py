@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
+
+from prunegate.reporting.measured import read_measured_json
 
 __all__ = ["MODEL_ROLES", "render_summary"]
 
@@ -28,7 +29,7 @@ _BASELINE = "dense"
 
 
 def _read_json(path: Path) -> dict[str, Any] | None:
-    return json.loads(path.read_text()) if path.is_file() else None
+    return read_measured_json(path)  # with the timings and store tags kept in measured/
 
 
 def _cell(metrics: dict[str, Any], key: str, fmt: str) -> str:

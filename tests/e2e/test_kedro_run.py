@@ -6,6 +6,7 @@ import pytest
 from tests.e2e.conftest import run
 
 from prunegate.core.serialization import load_artifact
+from prunegate.reporting.measured import read_measured_json
 
 pytestmark = pytest.mark.slow
 
@@ -112,7 +113,7 @@ def test_the_users_own_model_goes_through_the_chain_to_a_packaged_model(project)
         metrics["macs"] * 5
         < json.loads((project / "data/08_reporting/dense_metrics.json").read_text())["macs"]
     )
-    packaging = json.loads((project / "data/08_reporting/packaging.json").read_text())
+    packaging = read_measured_json(project / "data/08_reporting/packaging.json")
     assert packaging["model_tag"].startswith("prunegate-model:")
     assert all(row["matches"] for row in packaging["runtimes"] if row.get("runtime") == "onnx")
     # the stored version carries the user's code, so a Bento or container can rebuild the model

@@ -22,6 +22,7 @@ from typing import Any
 
 from prunegate.core.serialization import ModelArtifact, ModelArtifactError, load_artifact, save_artifact
 from prunegate.registry.store import METRICS_FILE, model_metadata, model_path
+from prunegate.reporting.measured import read_measured_json
 
 __all__ = ["MODEL_FILE", "SCALAR_METRICS_FALLBACK", "PromotionError", "promote", "restore_champion"]
 
@@ -39,7 +40,7 @@ class PromotionError(RuntimeError):
 def _read_json(path: Path) -> Any:
     if not path.is_file():
         raise PromotionError(f"{path} is missing: run `make run` (or `make gate`) first")
-    return json.loads(path.read_text())
+    return read_measured_json(path)  # with the timings kept in measured/
 
 
 def _git_commit(cwd: Path) -> str | None:

@@ -1,0 +1,53 @@
+"""Run-specific values (timings, store tags) are kept out of the files DVC hashes, and merged back on load."""
+
+import json
+
+import pytest
+from kedro.io import DatasetError
+
+from prunegate.datasets import MeasuredJSONDataset
+from prunegate.reporting.measured import measured_path, merge_measured, read_measured_json, split_measured
+
+METRICS = {
+    "model": "pruned",
+    "accuracy": 0.98,
+    "latency_ms_p50_b1": 0.12,
+    "slices": {"class=1": {"accuracy": 1.0, "latency_ms_p50_b1": 9.0}},
+    "per_class": [{"latency_ms": 1}],  # inside lists nothing is moved
+}
+
+
+def test_split_moves_prefixed_keys_at_every_depth_and_merge_restores_them():
+    reproducible, measured = split_measured(METRICS, ["latency_"])
+    assert reproducible == {
+        "model": "pruned",
+        "accuracy": 0.98,
+        "slices": {"class=1": {"accuracy": 1.0}},
+        "per_class": [{"latency_ms": 1}],
+    }
+    assert measured == {"latency_ms_p50_b1": 0.12, "slices": {"class=1": {"latency_ms_p50_b1": 9.0}}}
+    assert merge_measured(reproducible, measured) == METRICS
+
+
+def test_the_dataset_writes_a_timing_free_file_and_loads_the_whole_report(tmp_path):
+    path = tmp_path / "pruned_metrics.json"
+    dataset = MeasuredJSONDataset(str(path), measured_keys=["latency_"])
+    dataset.save(METRICS)
+    assert "latency_ms_p50" not in path.read_text()
+    assert json.loads(measured_path(path).read_text())["latency_ms_p50_b1"] == 0.12
+    assert dataset.load() == METRICS
+    first = path.read_bytes()
+    dataset.save({**METRICS, "latency_ms_p50_b1": 0.5})  # another run, other timings
+    assert path.read_bytes() == first
+    dataset.save({"model": "dense"})  # no timings now: the earlier ones do not linger
+    assert dataset.load() == {"model": "dense"}
+
+
+def test_a_missing_report_is_an_error_unless_optional(tmp_path):
+    path = tmp_path / "champion_metrics_current.json"
+    assert MeasuredJSONDataset(str(path), optional=True).load() is None
+    with pytest.raises(DatasetError, match=r"champion_metrics_current\.json"):
+        MeasuredJSONDataset(str(path)).load()
+    path.write_text("{not json")
+    with pytest.raises(ValueError, match="is not valid JSON"):
+        read_measured_json(path)
