@@ -18,7 +18,7 @@ export PATH := $(BIN):$(PATH)
 # pip warns about every missing folder of this machine's local package index: drop those lines only.
 PIP_FILTER := sed -u '/is ignored: it is neither a file nor a directory/d'
 
-.PHONY: install run test test-e2e test-all lint schema sweep summary bench-speedup bench-zoo bench-dense bench-compression gate promote demo-regression \
+.PHONY: install run test test-e2e test-all lint data-use schema sweep summary bench-speedup bench-zoo bench-dense bench-compression gate promote demo-regression \
 	serve rollback registry monitor simulate-drift bench-serving
 
 install: $(STAMP)
@@ -52,6 +52,11 @@ test-all: install
 lint: install
 	$(BIN)/ruff check src tests
 	$(BIN)/ruff format --check src tests
+
+# Make your CSV / Parquet file the project's raw data (checked, DVC-tracked, settings derived from it):
+# make data-use DATA=path/to/yours.csv TARGET=label  (more options: .venv/bin/prunegate data use --help)
+data-use: install
+	$(BIN)/prunegate data use "$(DATA)" --target "$(TARGET)"
 
 # Write a starting data schema from a trusted dataset: make schema DATA=path/to/trusted.csv TARGET=label
 schema: install

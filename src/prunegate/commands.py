@@ -36,6 +36,23 @@ def _data_init(args: argparse.Namespace) -> int:
     return 0
 
 
+def _data_use(args: argparse.Namespace) -> int:
+    from prunegate.data.use_data import use_own_data
+
+    lines = use_own_data(
+        Path(args.project_dir),
+        Path(args.path),
+        args.target,
+        separator=args.sep,
+        ignore=args.ignore.split(",") if args.ignore else None,
+        input_shape=[int(size) for size in args.input_shape.split(",")] if args.input_shape else None,
+        architecture=args.architecture,
+        range_margin=args.range_margin,
+    )
+    sys.stdout.write("\n".join(lines) + "\n")
+    return 0
+
+
 def _promote(args: argparse.Namespace) -> int:
     from prunegate.registry import PromotionError, promote
     from prunegate.registry.store import RegistryError, promote_version
@@ -154,6 +171,23 @@ def _parser() -> argparse.ArgumentParser:
     )
     data_init.add_argument("--project-dir", default=".")
     data_init.set_defaults(handler=_data_init)
+    data_use = data_commands.add_parser(
+        "use",
+        help="make your CSV or Parquet file the project's raw data (checked, DVC-tracked, settings derived)",
+    )
+    data_use.add_argument("path", help="your CSV or Parquet file")
+    data_use.add_argument("--target", required=True, help="the label column")
+    data_use.add_argument("--sep", default=None, help="CSV separator (default ','); e.g. ';' or '\\t'")
+    data_use.add_argument("--ignore", default=None, help="comma-separated columns that are not features")
+    data_use.add_argument(
+        "--input-shape", default=None, help="how one row is shaped: C,L (signals) or C,H,W (images)"
+    )
+    data_use.add_argument("--architecture", default=None, help="set training.architecture (e.g. resnet1d)")
+    data_use.add_argument(
+        "--range-margin", type=float, default=0.1, help="schema ranges: observed range +- this fraction"
+    )
+    data_use.add_argument("--project-dir", default=".")
+    data_use.set_defaults(handler=_data_use)
 
     promote = commands.add_parser("promote", help="make the blessed candidate of the last run the champion")
     promote.add_argument("--reason", required=True, help="why (recorded in champion/history.jsonl)")

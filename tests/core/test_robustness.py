@@ -133,3 +133,22 @@ def test_negative_sizes_and_bad_range_raise(linear_model, test_split):
         fgsm_accuracy(linear_model, *test_split, [-0.1])
     with pytest.raises(ValueError, match="low < high"):
         fgsm_accuracy(linear_model, *test_split, [0.1], feature_range=(1.0, 0.0))
+
+
+def test_per_feature_units_and_ranges(linear_model, test_split):
+    """One sigma / epsilon in units of each feature's spread; clamps per feature."""
+    features, targets = test_split
+    scale = torch.tensor([2.0, 0.5, 0.0, 1.0])  # a constant feature (scale 0) is never perturbed
+    adversarial = fgsm_perturb(linear_model, features, targets, 0.4, scale=scale)
+    change = (adversarial - features).abs().max(dim=0).values
+    assert torch.allclose(change, 0.4 * scale)
+    low, high = features.min(dim=0).values, features.max(dim=0).values
+    clamped = fgsm_perturb(
+        linear_model, features, targets, LARGE_EPSILON, feature_range=(low, high), scale=scale
+    )
+    assert bool((clamped >= low).all() and (clamped <= high).all())
+    assert noise_accuracy(linear_model, features, targets, [5.0], seed=NOISE_SEED, scale=torch.zeros(4)) == {
+        "accuracy_noise_5": _clean_accuracy(linear_model, test_split)
+    }
+    with pytest.raises(ValueError, match="every feature's low must be <= its high"):
+        fgsm_accuracy(linear_model, features, targets, [0.1], feature_range=(high, low))

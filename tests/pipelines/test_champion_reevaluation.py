@@ -190,10 +190,13 @@ def test_only_plots_whose_files_exist_are_linked(this_run, tmp_path, monkeypatch
     # the default looks in data/08_reporting of the working directory (the project root under kedro)
     monkeypatch.chdir(tmp_path)
     (tmp_path / "data/08_reporting").mkdir(parents=True)
+    (tmp_path / "data/08_reporting/candidate_reliability.png").write_bytes(b"png")
+    # the sweep's plots come from a stage the gate does not depend on: never linked, even when present
     (tmp_path / "data/08_reporting/sweep_accuracy_vs_macs.png").write_bytes(b"png")
     _, markdown = gate_candidate(candidate, report, None, None, ACCURACY_ONLY)
-    assert "- [accuracy vs MACs](sweep_accuracy_vs_macs.png)" in markdown
+    assert "- [reliability diagram](candidate_reliability.png)" in markdown
     assert "candidate_confusion.png" not in markdown
+    assert "sweep_accuracy_vs_macs.png" not in markdown
 
 
 def _catalog_dataset(name, filepath):

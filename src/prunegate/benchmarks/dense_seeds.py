@@ -20,6 +20,7 @@ from typing import Any
 from prunegate.benchmarks.common import load_parameters, load_validated_splits, mean_std, write_json
 from prunegate.core.robustness import noise_accuracy
 from prunegate.params import EvaluationParams, IngestionParams, parse_params
+from prunegate.pipelines.evaluation.measure import evaluation_settings
 from prunegate.pipelines.training.nodes import train_dense_model
 from prunegate.pipelines.validated_inputs import validated_splits_as_tensors
 
@@ -73,7 +74,9 @@ def main(argv: list[str] | None = None) -> int:
     base_training = load_parameters(args.project, "training")
     evaluation = parse_params(EvaluationParams, load_parameters(args.project, "evaluation"), "evaluation")
     ingestion = parse_params(IngestionParams, ingestion_params, "ingestion")
-    features, targets = validated_splits_as_tensors(train, val, test, certificate, ingestion).test
+    data = validated_splits_as_tensors(train, val, test, certificate, ingestion)
+    features, targets = data.test
+    settings = evaluation_settings(evaluation, data)
     noise = _noise_columns(evaluation)
     ratios = args.min_std_ratio or [base_training["min_std_ratio"]]
     rows = []
@@ -90,7 +93,8 @@ def main(argv: list[str] | None = None) -> int:
                 targets,
                 evaluation.noise_sigmas,
                 seed=evaluation.seed,
-                feature_range=tuple(evaluation.feature_range) if evaluation.feature_range else None,
+                feature_range=settings.feature_range,
+                scale=settings.feature_scale,
             )
             seconds = time.perf_counter() - started
             rows.append({"min_std_ratio": ratio, "seed": seed, **metrics, **noisy, "train_seconds": seconds})

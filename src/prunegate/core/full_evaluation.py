@@ -23,7 +23,7 @@ from prunegate.core.metrics import (
     macro_precision_recall,
     per_class_metrics,
 )
-from prunegate.core.robustness import fgsm_accuracy, noise_accuracy
+from prunegate.core.robustness import FeatureRange, FeatureScale, fgsm_accuracy, noise_accuracy
 from prunegate.core.slices import slice_metrics
 from prunegate.core.training import predict_logits
 
@@ -36,16 +36,20 @@ class EvaluationSettings:
 
     Attributes:
         ece_bins: equal-width confidence bins of the ECE (Guo et al., 2017, use 15).
-        noise_sigmas: Gaussian input-noise standard deviations, raw feature units.
-        fgsm_epsilons: FGSM perturbation sizes (Goodfellow et al., 2015), raw feature units.
-        feature_range: ``(low, high)`` perturbed features are clamped to, or ``None``.
+        noise_sigmas: Gaussian input-noise standard deviations, in units of ``feature_scale``.
+        fgsm_epsilons: FGSM perturbation sizes (Goodfellow et al., 2015), in units of ``feature_scale``.
+        feature_range: ``(low, high)`` perturbed features are clamped to (numbers, or per-feature
+            tensors), or ``None``.
+        feature_scale: per-feature unit of the noise sigmas and FGSM epsilons (e.g. each feature's
+            standard deviation), or ``None`` for raw feature units.
         seed: seed of the input noise.
     """
 
     ece_bins: int
     noise_sigmas: tuple[float, ...] = ()
     fgsm_epsilons: tuple[float, ...] = ()
-    feature_range: tuple[float, float] | None = None
+    feature_range: FeatureRange = None
+    feature_scale: FeatureScale = None
     seed: int = 0
 
 
@@ -108,6 +112,7 @@ def evaluate_classifier(
             settings.noise_sigmas,
             seed=settings.seed,
             feature_range=settings.feature_range,
+            scale=settings.feature_scale,
         )
     )
     metrics.update(
@@ -117,6 +122,7 @@ def evaluate_classifier(
             targets,
             settings.fgsm_epsilons,
             feature_range=settings.feature_range,
+            scale=settings.feature_scale,
             gradient_model=gradient_module,
         )
     )

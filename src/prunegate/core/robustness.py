@@ -16,11 +16,14 @@ from torch.nn import functional as F
 from prunegate.core.metrics import accuracy
 from prunegate.core.training import predict_logits
 
-__all__ = ["fgsm_accuracy", "fgsm_perturb", "noise_accuracy"]
+__all__ = ["FeatureRange", "FeatureScale", "fgsm_accuracy", "fgsm_perturb", "noise_accuracy"]
 
 DEFAULT_BATCH_SIZE = 1024
 
-FeatureRange = tuple[float, float] | None
+FeatureRange = tuple[float, float] | tuple[torch.Tensor, torch.Tensor] | None
+"""Where perturbed inputs are clamped: one ``(low, high)`` for every feature, or per-feature tensors."""
+FeatureScale = torch.Tensor | None
+"""Per-feature unit of a perturbation (e.g. each feature's standard deviation); None: raw units."""
 
 
 def _check_non_negative(name: str, values: Sequence[float]) -> None:
@@ -33,9 +36,18 @@ def _clamp(features: torch.Tensor, feature_range: FeatureRange) -> torch.Tensor:
     if feature_range is None:
         return features
     low, high = feature_range
+    if isinstance(low, torch.Tensor) or isinstance(high, torch.Tensor):
+        low, high = torch.as_tensor(low, dtype=features.dtype), torch.as_tensor(high, dtype=features.dtype)
+        if bool((low > high).any()):
+            raise ValueError("feature_range: every feature's low must be <= its high")
+        return torch.maximum(torch.minimum(features, high), low)
     if not low < high:
         raise ValueError(f"feature_range must be (low, high) with low < high, got {feature_range!r}")
     return features.clamp(min=low, max=high)
+
+
+def _scaled(perturbation: torch.Tensor, scale: FeatureScale) -> torch.Tensor:
+    return perturbation if scale is None else perturbation * scale.to(perturbation.dtype)
 
 
 def noise_accuracy(
@@ -46,9 +58,10 @@ def noise_accuracy(
     *,
     seed: int,
     feature_range: FeatureRange = None,
+    scale: FeatureScale = None,
     batch_size: int = DEFAULT_BATCH_SIZE,
 ) -> dict[str, float]:
-    """Accuracy on ``features + sigma * z`` with ``z ~ N(0, I)``, for every ``sigma``.
+    """Accuracy on ``features + sigma * scale * z`` with ``z ~ N(0, I)``, for every ``sigma``.
 
     One standard-normal draw from a private generator seeded with ``seed`` is scaled by every sigma
     (common random numbers), so the results do not depend on the order of ``sigmas`` and the global
@@ -58,9 +71,11 @@ def noise_accuracy(
         model: classifier taking raw features; evaluated in eval mode, its mode is restored.
         features: ``N x D`` raw features.
         targets: ``N`` integer class indices.
-        sigmas: noise standard deviations in raw feature units (>= 0).
+        sigmas: noise standard deviations in units of ``scale`` (>= 0).
         seed: seed of the noise generator.
         feature_range: optional ``(low, high)`` the noisy features are clamped to.
+        scale: per-feature unit of sigma (``D`` values, e.g. each feature's standard deviation, so
+            features on different scales are perturbed alike); None: raw feature units.
         batch_size: rows per forward pass.
 
     Returns:
@@ -68,7 +83,7 @@ def noise_accuracy(
     """
     _check_non_negative("sigmas", sigmas)
     generator = torch.Generator().manual_seed(seed)
-    noise = torch.randn(features.shape, generator=generator, dtype=features.dtype)
+    noise = _scaled(torch.randn(features.shape, generator=generator, dtype=features.dtype), scale)
     results: dict[str, float] = {}
     for sigma in sigmas:
         noisy = _clamp(features + sigma * noise, feature_range)
@@ -109,23 +124,25 @@ def fgsm_perturb(
     epsilon: float,
     *,
     feature_range: FeatureRange = None,
+    scale: FeatureScale = None,
     batch_size: int = DEFAULT_BATCH_SIZE,
 ) -> torch.Tensor:
-    """Fast gradient sign method (Goodfellow, Shlens & Szegedy, 2015): ``x + eps * sign(grad_x CE)``.
+    """Fast gradient sign method (Goodfellow, Shlens & Szegedy, 2015): ``x + eps * scale * sign(grad_x CE)``.
 
     Args:
         model: differentiable classifier taking raw features (eval mode during the attack).
         features: ``N x D`` raw features.
         targets: ``N`` integer class indices (the attack increases their loss).
-        epsilon: L-infinity perturbation size in raw feature units (>= 0).
+        epsilon: L-infinity perturbation size in units of ``scale`` (>= 0).
         feature_range: optional ``(low, high)`` the adversarial features are clamped to.
+        scale: per-feature unit of epsilon; None: raw feature units.
         batch_size: rows per forward/backward pass.
 
     Returns:
         The adversarial features (detached).
     """
     _check_non_negative("epsilon", [epsilon])
-    signs = _input_gradient_sign(model, features, targets, batch_size)
+    signs = _scaled(_input_gradient_sign(model, features, targets, batch_size), scale)
     return _clamp(features.detach() + epsilon * signs, feature_range)
 
 
@@ -136,6 +153,7 @@ def fgsm_accuracy(
     epsilons: Sequence[float],
     *,
     feature_range: FeatureRange = None,
+    scale: FeatureScale = None,
     gradient_model: nn.Module | None = None,
     batch_size: int = DEFAULT_BATCH_SIZE,
 ) -> dict[str, float]:
@@ -149,8 +167,9 @@ def fgsm_accuracy(
         model: the classifier being attacked and evaluated.
         features: ``N x D`` raw features.
         targets: ``N`` integer class indices.
-        epsilons: perturbation sizes in raw feature units (>= 0).
+        epsilons: perturbation sizes in units of ``scale`` (>= 0).
         feature_range: optional ``(low, high)`` the adversarial features are clamped to.
+        scale: per-feature unit of epsilon; None: raw feature units.
         gradient_model: the model whose gradient crafts the attack; defaults to ``model``. Pass the float
             model when ``model`` is not differentiable w.r.t. its input (dynamic int8): a transfer attack.
         batch_size: rows per forward/backward pass.
@@ -165,7 +184,7 @@ def fgsm_accuracy(
     if not epsilons:
         return {}
     attacker = model if gradient_model is None else gradient_model
-    signs = _input_gradient_sign(attacker, features, targets, batch_size)
+    signs = _scaled(_input_gradient_sign(attacker, features, targets, batch_size), scale)
     results: dict[str, float] = {}
     for epsilon in epsilons:
         adversarial = _clamp(features.detach() + epsilon * signs, feature_range)

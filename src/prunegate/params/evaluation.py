@@ -28,10 +28,20 @@ class EvaluationParams(StrictParams):
     ece_bins: PositiveInt
     noise_sigmas: list[float] = Field(min_length=1)
     fgsm_epsilons: list[float] = Field(min_length=1)
-    feature_range: list[float] | None = Field(default=None, min_length=2, max_length=2)
+    perturbation_units: Literal["raw", "feature_std"] = "raw"
+    feature_range: list[float] | Literal["data"] | None = None
     slice_columns: list[str] = Field(default_factory=list)
     cross_validation: CrossValidationParams
     seed: int = Field(ge=0)
+
+    @field_validator("feature_range")
+    @classmethod
+    def _low_high(cls, value: list[float] | str | None) -> list[float] | str | None:
+        if isinstance(value, list) and (len(value) != 2 or not value[0] < value[1]):
+            raise ValueError(
+                "must be [low, high] with low < high, 'data' (each feature's observed range) or null"
+            )
+        return value
 
     @field_validator("noise_sigmas", "fgsm_epsilons")
     @classmethod

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
+import torch
 
 from prunegate.core.evaluation import ProfileSettings, artifact_sizes, measure_model
 from prunegate.core.full_evaluation import EvaluationResult, EvaluationSettings, evaluate_classifier
@@ -21,7 +22,7 @@ from prunegate.gate.baseline import TEST_SPLIT_FINGERPRINT
 from prunegate.params import ConfigError, EvaluationParams, IngestionParams, ProfilingParams, parse_params
 from prunegate.pipelines.validated_inputs import validated_splits_as_tensors
 
-__all__ = ["TestSplit", "measure_artifact", "prepare_test_split"]
+__all__ = ["TestSplit", "evaluation_settings", "measure_artifact", "prepare_test_split"]
 
 
 @dataclass(frozen=True)
@@ -71,7 +72,7 @@ def prepare_test_split(
         config=config,
         data=data,
         slices=_slice_columns(config, test_table, data.feature_names),
-        settings=_settings(config),
+        settings=evaluation_settings(config, data),
         profiling=profiling,
         fingerprint=validated_splits["fingerprints"]["test"],
     )
@@ -110,12 +111,28 @@ def measure_artifact(artifact: ModelArtifact, split: TestSplit) -> tuple[dict[st
     return metrics, result
 
 
-def _settings(config: EvaluationParams) -> EvaluationSettings:
+def evaluation_settings(config: EvaluationParams, data: PreparedSplits) -> EvaluationSettings:
+    """The robustness units and clamp range: raw, or per feature from this run's validated data.
+
+    ``perturbation_units: feature_std`` makes every sigma and epsilon a multiple of each feature's
+    standard deviation on the training split (a constant feature is not perturbed), so one setting means
+    the same on pixels in 0..16 and on a column in thousands. ``feature_range: data`` clamps each feature
+    to the range it takes in the splits (features only, no labels), so clean inputs are never clamped.
+    """
+    features = torch.cat([data.train[0], data.val[0], data.test[0]])
+    if config.feature_range == "data":
+        feature_range = (features.min(dim=0).values, features.max(dim=0).values)
+    else:
+        feature_range = tuple(config.feature_range) if config.feature_range else None
+    scale = None
+    if config.perturbation_units == "feature_std":
+        scale = data.train[0].std(dim=0, unbiased=False)
     return EvaluationSettings(
         ece_bins=config.ece_bins,
         noise_sigmas=tuple(config.noise_sigmas),
         fgsm_epsilons=tuple(config.fgsm_epsilons),
-        feature_range=tuple(config.feature_range) if config.feature_range else None,
+        feature_range=feature_range,
+        feature_scale=scale,
         seed=config.seed,
     )
 
