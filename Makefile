@@ -54,9 +54,12 @@ lint: install
 	$(BIN)/ruff format --check src tests
 
 # Make your CSV / Parquet file the project's raw data (checked, DVC-tracked, settings derived from it):
-# make data-use DATA=path/to/yours.csv TARGET=label  (more options: .venv/bin/prunegate data use --help)
+# make data-use DATA=path/to/yours.csv TARGET=label [ARGS="--sep ';' --input-shape 1,140"]
+# (every option: .venv/bin/prunegate data use --help)
 data-use: install
-	$(BIN)/prunegate data use "$(DATA)" --target "$(TARGET)"
+	@if [ -z "$(DATA)" ] || [ -z "$(TARGET)" ]; then \
+		echo "usage: make data-use DATA=path/to/yours.csv TARGET=label_column [ARGS=\"--sep ';'\"]" >&2; exit 2; fi
+	$(BIN)/prunegate data use "$(DATA)" --target "$(TARGET)" $(ARGS)
 
 # Write a starting data schema from a trusted dataset: make schema DATA=path/to/trusted.csv TARGET=label
 schema: install

@@ -1,6 +1,8 @@
 """dvc.yaml names only paths that exist, so no stage fails on a dependency that was moved or renamed."""
 
 import re
+import shutil
+import subprocess
 
 import pytest
 import yaml
@@ -34,3 +36,22 @@ def test_the_raw_data_is_a_dependency_never_an_output():
         for out in stage.get("outs", [])
     ]
     assert not any(out.startswith("data/01_raw") for out in outputs)
+
+
+def test_every_stage_runs_the_projects_kedro_with_or_without_an_active_venv(tmp_path):
+    stages = yaml.safe_load((PROJECT_ROOT / "dvc.yaml").read_text())["stages"]
+    assert all(stage["cmd"].startswith("scripts/kedro run --pipelines ") for stage in stages.values())
+    project = tmp_path / "project"
+    (project / "scripts").mkdir(parents=True)
+    shutil.copy2(PROJECT_ROOT / "scripts/kedro", project / "scripts/kedro")
+    bare = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path)}  # no venv active, no kedro on PATH
+    missing = subprocess.run(["scripts/kedro", "run"], cwd=project, env=bare, capture_output=True, text=True)
+    assert missing.returncode == 127 and "run `make install`" in missing.stderr
+    fake = project / ".venv/bin/kedro"
+    fake.parent.mkdir(parents=True)
+    fake.write_text('#!/bin/sh\necho "args=$* path=$PATH"\n')
+    fake.chmod(0o755)
+    found = subprocess.run(
+        ["scripts/kedro", "run", "-p", "x"], cwd=project, env=bare, capture_output=True, text=True
+    )
+    assert found.stdout.strip() == f"args=run -p x path={project}/.venv/bin:/usr/bin:/bin"

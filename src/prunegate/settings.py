@@ -1,8 +1,9 @@
 """Kedro project settings."""
 
 from prunegate.hooks import ValidateParametersHook
+from prunegate.plain_logs import RichLogsOnTerminalHook
 
-HOOKS = (ValidateParametersHook(),)
+HOOKS = (RichLogsOnTerminalHook(), ValidateParametersHook())
 
 CONFIG_LOADER_ARGS = {
     "base_env": "base",

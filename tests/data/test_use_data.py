@@ -92,7 +92,9 @@ def test_a_semicolon_signal_file_becomes_the_raw_data_with_derived_settings(proj
     [
         (None, {"target": "lable"}, r"no column 'lable' to predict.*did you mean 'label'"),
         ("semicolons", {}, r"the separator looks like ';'.*pass --sep ';'"),
-        ("text column", {}, r"feature columns 'site' are not numeric.*--ignore site"),
+        ("text column", {}, r"feature columns 'site id' are not numeric.*--ignore 'site id'"),
+        (None, {"target": ""}, r"--target is empty"),
+        (None, {"separator": ";;"}, r"give one character"),
         ("one class", {}, r"holds one class only"),
         (None, {"input_shape": [1, 30]}, r"holds 30 values, but the file has 32 feature columns"),
         ("only text", {}, r"no numeric feature columns: found"),
@@ -103,7 +105,7 @@ def test_a_bad_file_gets_one_clear_message_and_changes_nothing(
 ):
     frame = signals.copy()
     if change == "text column":
-        frame["site"] = "lab-a"
+        frame["site id"] = "lab-a"
     elif change == "one class":
         frame["label"] = 3
     elif change == "only text":
@@ -116,6 +118,14 @@ def test_a_bad_file_gets_one_clear_message_and_changes_nothing(
     assert _config(project) == before
     assert not (project / "data/01_raw/mine.csv").exists()
     assert (project / "data/01_raw/digits.csv.dvc").is_file()
+
+
+def test_a_tab_separated_file_with_sep_as_typed_in_a_shell(project, signals, tmp_path):
+    source = tmp_path / "signals.tsv"
+    signals.to_csv(source, sep="\t", index=False)
+    lines = use_own_data(project, source, "label", separator="\\t")  # the two characters \ and t
+    assert any(line.startswith("raw data: data/01_raw/signals.csv") for line in lines)
+    assert any(line.startswith("commit: conf/base/, data/01_raw/signals.csv.dvc") for line in lines)
 
 
 def test_a_champion_of_other_features_is_retired_and_the_command_prints_its_choices(

@@ -22,6 +22,7 @@ COPIED = [
     "examples",
     "champion",
     "bentofile.yaml",
+    "scripts",
 ]
 
 

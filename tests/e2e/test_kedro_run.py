@@ -20,6 +20,11 @@ def test_kedro_run_trains_a_model_on_digits(project):
     result = run(["kedro", "run", "--params", FAST_TRAINING], project)
     assert result.returncode == 0, result.stdout + result.stderr
     assert (project / "data/01_raw/digits.csv").is_file()
+    # not a terminal: one plain line per message, no progress-bar frames, no wrapping at 80 columns
+    log = result.stdout + result.stderr
+    assert "\r" not in log
+    assert max(len(line) for line in log.splitlines()) < 600
+    assert any(" INFO prunegate.core.training: train dense: best epoch " in line for line in log.splitlines())
     metrics = json.loads((project / "data/08_reporting/dense_metrics.json").read_text())
     assert metrics["accuracy"] > 0.9
     artifact = load_artifact(project / "data/06_models/dense.pt")

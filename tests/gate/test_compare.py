@@ -186,6 +186,7 @@ def test_no_baseline_passes_change_checks_but_enforces_bounds():
     result = compare_to_baseline({"accuracy": 0.95, "macs": 10}, None, checks, gate="regression")
     assert not result.baseline_available
     assert [row.passed for row in result.rows] == [True, True, False, True]
+    assert [row.skipped for row in result.rows] == [True, True, False, False]  # bounds were checked
     assert result.rows[0].reason == NO_BASELINE_REASON
     assert result.rows[0].baseline is None and result.rows[0].delta is None
     assert "below the lower bound 0.97" in result.rows[2].reason

@@ -73,7 +73,8 @@ def test_no_champion_note_and_plots():
     assert "✅ BLESSED" in report
     assert "No baseline (no champion yet)" in report
     assert report.count("No baseline (no champion yet)") == 1
-    assert "| ✓ | `accuracy` | all | — | 0.948 | — | drop ≤ 0.005 |" in report
+    assert "| – | `accuracy` | all | — | 0.948 | — | drop ≤ 0.005 |" in report  # skipped, not passed
+    assert "skipped for want of a baseline" in report
     assert "### Plots" in report
     assert "- [confusion matrix](plots/confusion.png)" in report
     assert report.index("### Plots") > report.index("### regression")

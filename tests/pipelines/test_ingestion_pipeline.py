@@ -2,7 +2,9 @@ import pandas as pd
 import pytest
 from kedro.io import DataCatalog, MemoryDataset
 from kedro.runner import SequentialRunner
+from tests.conftest import shipped_params
 
+from prunegate.params import ConfigError
 from prunegate.pipelines.ingestion import create_pipeline
 from prunegate.pipelines.ingestion.nodes import append_feedback, split_raw_table
 
@@ -39,3 +41,11 @@ def test_feedback_rows_are_appended_to_the_raw_table(digits):
     assert append_feedback(digits, pd.DataFrame()) is digits
     with pytest.raises(ValueError, match="lack the columns"):
         append_feedback(digits, feedback.drop(columns="target"))
+
+
+def test_a_target_column_that_is_not_in_the_file_is_named_with_the_closest_columns(digits):
+    renamed = digits.rename(columns={"target": "Target"})
+    with pytest.raises(
+        ConfigError, match=r"ingestion.target_column: 'target' is not a column.*did you mean 'Target'"
+    ):
+        split_raw_table(renamed, shipped_params("ingestion"))

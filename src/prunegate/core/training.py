@@ -16,6 +16,7 @@ from __future__ import annotations
 import logging
 import math
 import random
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -166,7 +167,9 @@ def train_model(
     history: list[dict[str, float]] = []
     stopped_early = False
 
-    progress = tqdm(range(config.epochs), desc=description, disable=not config.show_progress, leave=False)
+    # a progress bar only on a terminal: elsewhere (CI, a piped log) its frames pile up in the log
+    shown = config.show_progress and sys.stderr.isatty()
+    progress = tqdm(range(config.epochs), desc=description, disable=not shown, leave=False)
     for epoch in progress:
         lr = cosine_learning_rate(epoch, config.learning_rate, config.epochs, config.warmup_epochs)
         for group in optimizer.param_groups:

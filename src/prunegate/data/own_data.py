@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import difflib
 import math
+import shlex
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -45,9 +46,13 @@ def _shown(names: list[str]) -> str:
 
 def read_own_table(source: Path, separator: str | None = None) -> pd.DataFrame:
     """Read a CSV (with ``separator``, default ``,``) or Parquet file; a wrong separator is named."""
+    if separator is not None and separator.startswith("\\"):  # --sep '\t' as typed in a shell
+        separator = separator.encode().decode("unicode_escape")
+    if separator is not None and len(separator) != 1:
+        raise DataFileError(f"--sep {separator!r}: give one character, e.g. ';' or '\\t'")
     if separator not in (None, ","):
-        if source.suffix.lower() != ".csv":
-            raise DataFileError(f"{source}: --sep applies to CSV files only")
+        if source.suffix.lower() not in (".csv", ".tsv", ".txt"):
+            raise DataFileError(f"{source}: --sep applies to delimited text files (.csv, .tsv, .txt) only")
         try:
             frame = pd.read_csv(source, sep=separator)
         except (OSError, ValueError) as error:
@@ -111,7 +116,7 @@ def _check_features(frame: pd.DataFrame, source: Path, features: list[str]) -> N
         example = frame[text[0]].dropna().astype(str).head(1).tolist()
         raise DataFileError(
             f"{source}: feature columns {_shown(text)} are not numeric (e.g. {text[0]!r} holds {example}); "
-            "encode them as numbers, or leave them out with --ignore " + ",".join(text)
+            "encode them as numbers, or leave them out with --ignore " + shlex.quote(",".join(text))
         )
     empty = [name for name in features if frame[name].isna().all()]
     if empty:

@@ -219,8 +219,10 @@ def use_own_data(
         raise DataFileError(
             f"--range-margin {range_margin}: give a fraction of each feature's span, e.g. 0.1"
         )
-    if not source.is_file():
-        raise DataFileError(f"{source}: no such file")
+    if not target:
+        raise DataFileError("--target is empty: name the label column (make data-use ... TARGET=<column>)")
+    if not source.is_file() or not str(source).strip(". "):
+        raise DataFileError(f"{str(source) or '(no path)'}: no such file (give your CSV or Parquet file)")
     if not (project_root / ".dvc").is_dir():
         raise DataFileError(f"{project_root.resolve()} has no .dvc folder: run this in the project root")
     previous = read_raw_data_source(project_root)
@@ -252,7 +254,7 @@ def use_own_data(
             lambda d: d["training"].__setitem__("architecture", architecture),
         )
     retired = _retire_champion(project_root, table)
-    return _report(
+    lines = _report(
         table,
         relative,
         previous.path,
@@ -263,6 +265,23 @@ def use_own_data(
         retired,
         architecture,
     )
+    return lines[:-1] + _afterwards(project_root, relative, previous.path, retired) + lines[-1:]
+
+
+def _afterwards(project_root: Path, relative: Path, previous: str, retired: str | None) -> list[str]:
+    """What to commit, and what is still served."""
+    changed = ["conf/base/", f"{relative}.dvc"]
+    if previous != str(relative):
+        changed.append(f"{previous}.dvc (removed)")
+    if retired:
+        changed.append("champion/ (retired files)")
+    lines = [f"commit: {', '.join(changed)}; after `make run`, dvc.lock too"]
+    if (project_root / "registry" / "pointer.json").is_file():
+        lines.append(
+            "serving: the registry still serves the model of the previous data until a model of this data is "
+            "blessed and promoted (`make run`, then `make promote REASON=...`)"
+        )
+    return lines
 
 
 def _report(

@@ -23,6 +23,7 @@ _COPIED = (
     ".dvc",
     "bentofile.yaml",
     ".gitignore",
+    "scripts",
 )
 _IGNORED = shutil.ignore_patterns("__pycache__", "*.egg-info", "cache", "tmp", "config.local", "local")
 

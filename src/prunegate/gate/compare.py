@@ -55,6 +55,7 @@ class CheckRow:
     threshold: str
     passed: bool
     reason: str = ""
+    skipped: bool = False  # only change thresholds, and no baseline to change from: nothing was checked
 
     def to_dict(self) -> dict[str, Any]:
         """The row as a JSON-safe dict."""
@@ -170,7 +171,9 @@ def _evaluate(
     baseline: Mapping[str, Any] | None,
     gate: str,
 ) -> CheckRow:
-    def row(cand: Number | None, base: Number | None, failures: list[str], note: str = "") -> CheckRow:
+    def row(
+        cand: Number | None, base: Number | None, failures: list[str], note: str = "", skipped: bool = False
+    ) -> CheckRow:
         delta = cand - base if cand is not None and base is not None else None
         return CheckRow(
             gate=gate,
@@ -183,6 +186,7 @@ def _evaluate(
             threshold=describe_threshold(check),
             passed=not failures,
             reason="; ".join(failures) or note,
+            skipped=skipped,
         )
 
     if slice_name == ALL_SLICES:
@@ -200,7 +204,8 @@ def _evaluate(
     if not check.has_change_threshold:
         return row(cand, base, failures)
     if base is None:
-        return row(cand, base, failures, note=NO_BASELINE_REASON)
+        unbounded = check.lower_bound is None and check.upper_bound is None
+        return row(cand, base, failures, note=NO_BASELINE_REASON, skipped=unbounded)
     return row(cand, base, failures + _change_failures(check, cand, base))
 
 

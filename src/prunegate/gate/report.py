@@ -19,6 +19,7 @@ __all__ = ["REPORT_MARKER", "format_number", "render_gate_report"]
 REPORT_MARKER = "<!-- prunegate-gate-report -->"
 PASS_MARK = "✓"
 FAIL_MARK = "✗"
+SKIP_MARK = "–"  # nothing checked: only change thresholds, and no baseline yet
 _DECIMALS = 4
 _SMALLEST_FIXED = 10.0**-_DECIMALS  # below this, fixed decimals would show 0: use significant digits
 _MISSING = "—"
@@ -47,11 +48,13 @@ def render_gate_report(
     gates: Mapping[str, Any] = blessing.get("gates", {})
     rows = [row for gate in gates.values() for row in gate["rows"]]
     failed = sum(not row["passed"] for row in rows)
+    skipped = sum(bool(row.get("skipped")) for row in rows)
     lines = [
         REPORT_MARKER,
         f"## {title}: {verdict} `{blessing['candidate']}`",
         "",
-        f"{len(rows) - failed} of {len(rows)} checks passed across {len(gates)} gate(s).",
+        f"{len(rows) - failed} of {len(rows)} checks passed across {len(gates)} gate(s)"
+        + (f", {skipped} of them skipped for want of a baseline." if skipped else "."),
     ]
     for name, gate in gates.items():
         lines += ["", *_gate_section(name, gate)]
@@ -93,7 +96,10 @@ def _gate_section(name: str, gate: Mapping[str, Any]) -> list[str]:
     status = (
         f"❌ {len(failing)} of {len(rows)} checks failed" if failing else f"✅ all {len(rows)} checks passed"
     )
-    lines = [f"### {name}: {status}", "", *_baseline_lines(gate.get("baseline")), _HEADER, _ALIGN]
+    lines = [f"### {name}: {status}", "", *_baseline_lines(gate.get("baseline"))]
+    for warning in gate.get("too_few_rows", []):
+        lines += [f"> ⚠️ **Too few test rows:** {warning}.", ""]
+    lines += [_HEADER, _ALIGN]
     ordered = failing + [row for row in rows if row["passed"]]
     lines += [_table_row(row) for row in ordered]
     if failing:
@@ -102,8 +108,8 @@ def _gate_section(name: str, gate: Mapping[str, Any]) -> list[str]:
     if not gate.get("baseline_available", True):
         lines += [
             "",
-            "> ℹ️ No baseline (no champion yet): change thresholds were skipped (blessed by default); "
-            "value bounds still apply.",
+            f"> ℹ️ No baseline (no champion yet): change thresholds were skipped ({SKIP_MARK}: nothing "
+            "checked); value bounds still apply.",
         ]
     return lines
 
@@ -122,7 +128,7 @@ def _baseline_lines(baseline: Mapping[str, Any] | None) -> list[str]:
 
 def _table_row(row: Mapping[str, Any]) -> str:
     cells = [
-        PASS_MARK if row["passed"] else FAIL_MARK,
+        (SKIP_MARK if row.get("skipped") else PASS_MARK) if row["passed"] else FAIL_MARK,
         f"`{row['metric']}`",
         _slice_label(row),
         format_number(row.get("baseline")),

@@ -78,10 +78,17 @@ def validate_tables(tables: Mapping[str, pd.DataFrame], schema: DataSchema) -> d
         key = (present, bounds)
         if key not in suites:
             suites[key] = _column_suite(gx, schema, set(present), bounds, suite_name=f"columns_{len(suites)}")
-        validation = batch_definition.get_batch(batch_parameters={"dataframe": df}).validate(
+        numeric, not_numbers = _parse_numbers(df, schema)
+        validation = batch_definition.get_batch(batch_parameters={"dataframe": numeric}).validate(
             suites[key], result_format=RESULT_FORMAT
         )
-        failures = [failure_from_result(name, r) for r in validation.results if not r.success]
+        failures = [
+            failure_from_result(name, r)
+            for r in validation.results
+            if not r.success and r.expectation_config.kwargs.get("column") not in not_numbers
+        ]
+        failures += [_not_numbers_failure(name, column, values) for column, values in not_numbers.items()]
+        failures += _duplicate_failures(name, df, schema)
         failures.sort(key=lambda failure: failure["column"] is not None)  # table-level failures first
         report[name] = {
             "success": False,  # set once the per-class checks are in
@@ -95,6 +102,72 @@ def validate_tables(tables: Mapping[str, pd.DataFrame], schema: DataSchema) -> d
     success = all(entry["success"] for entry in report.values())
     logger.info("Data validation of %s: %s", ", ".join(report), "passed" if success else "FAILED")
     return {"success": success, "tables": report}
+
+
+NOT_NUMBERS = "values_are_numbers"
+"""Name of prunegate's own check that every value of a feature column is a number (not a GX expectation)."""
+
+
+def _parse_numbers(df: pd.DataFrame, schema: DataSchema) -> tuple[pd.DataFrame, dict[str, list[Any]]]:
+    """``df`` with text feature columns parsed as numbers, and the values that are not numbers.
+
+    A CSV column with one stray word (``oops``) is read as text, every value a string; checking its
+    types would name ``'0.0'`` and ``'16.0'`` as offenders and never ``'oops'``. Parsing first names
+    exactly the values that are not numbers; GX's own checks of such a column are not reported (they
+    would count those values again as nulls or wrong types).
+    """
+    import pandas as pd
+
+    parsed_df, not_numbers = df, {}
+    for column in schema.feature_columns:
+        if column not in df.columns or df[column].dtype != object:
+            continue
+        parsed = pd.to_numeric(df[column], errors="coerce")
+        rejected = df[column][parsed.isna() & df[column].notna()]
+        if parsed_df is df:
+            parsed_df = df.copy()
+        parsed_df[column] = parsed
+        if len(rejected):
+            not_numbers[column] = rejected.tolist()
+    return parsed_df, not_numbers
+
+
+DUPLICATE_ROWS = "duplicate_row_share"
+"""Name of prunegate's own check of the share of rows that repeat an earlier row exactly."""
+
+
+def _duplicate_failures(table: str, df: pd.DataFrame, schema: DataSchema) -> list[dict[str, Any]]:
+    limit = schema.max_duplicate_share
+    columns = [column for column in schema.expected_columns if column in df.columns]
+    if limit is None or df.empty or not columns:
+        return []
+    repeated = df.duplicated(subset=columns)
+    share = float(repeated.mean())
+    if share <= limit:
+        return []
+    return [
+        {
+            "table": table,
+            "expectation": DUPLICATE_ROWS,
+            "column": None,
+            "observed": round(share, 4),
+            "offending_values": [int(index) for index in df.index[repeated][:MAX_OFFENDING_VALUES]],
+            "message": f"{int(repeated.sum())} rows ({share:.1%}) repeat an earlier row exactly, more than "
+            f"max_duplicate_share {limit:.1%} (offending values: row labels)",
+        }
+    ]
+
+
+def _not_numbers_failure(table: str, column: str, values: list[Any]) -> dict[str, Any]:
+    distinct = list(dict.fromkeys(str(value) for value in values))
+    return {
+        "table": table,
+        "expectation": NOT_NUMBERS,
+        "column": column,
+        "observed": len(values),
+        "offending_values": distinct[:MAX_OFFENDING_VALUES],
+        "message": f"{len(values)} values are not numbers",
+    }
 
 
 def _ephemeral_batch_definition() -> tuple[Any, Any]:

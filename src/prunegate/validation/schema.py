@@ -33,6 +33,9 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
+MIN_DUPLICATE_SHARE = 0.01
+"""Inferred ``max_duplicate_share``: twice the observed share of duplicate rows, and at least this."""
+
 DEFAULT_MIN_ROWS_PER_SPLIT = 10
 """Lower row bound of each split (train/val/test) when a schema does not set one."""
 
@@ -105,6 +108,8 @@ class DataSchema(_StrictModel):
         min_rows_per_class: Minimum rows of each label in every table.
         class_share: Bounds on each label's share of the rows of every table.
         allow_extra_columns: Whether columns beyond the features and the target are allowed.
+        max_duplicate_share: Largest share of rows of a table that may repeat an earlier row exactly
+            (features and label); None: not checked. A file with every row twice fails it.
     """
 
     target_column: str = Field(min_length=1)
@@ -115,6 +120,7 @@ class DataSchema(_StrictModel):
     min_rows_per_class: int = Field(ge=1)
     class_share: ShareBounds
     allow_extra_columns: bool = False
+    max_duplicate_share: Share | None = None
 
     @field_validator("labels")
     @classmethod
@@ -249,6 +255,7 @@ def infer_schema(
         raise ValueError(f"target column {target_column!r} has no labels")
     labels = sorted((_python_label(label) for label in counts.index), key=lambda v: (isinstance(v, str), v))
     shares = counts / len(df)
+    duplicates = float(df.duplicated(subset=[*feature_columns, target_column]).mean())
     schema = DataSchema(
         target_column=target_column,
         feature_columns=ranges,
@@ -261,6 +268,9 @@ def infer_schema(
             max=min(1.0, _round(float(shares.max()) * (1.0 + class_share_slack), share_decimals, math.ceil)),
         ),
         allow_extra_columns=allow_extra_columns,
+        max_duplicate_share=min(
+            1.0, _round(max(2 * duplicates, MIN_DUPLICATE_SHARE), share_decimals, math.ceil)
+        ),
     )
     logger.info("Inferred a data schema: %d features, %d labels, %d rows", len(ranges), len(labels), len(df))
     return schema

@@ -17,6 +17,7 @@ from prunegate.gate import (
     parse_gate_config,
     render_gate_report,
 )
+from prunegate.gate.resolution import unresolvable_checks
 
 logger = logging.getLogger(__name__)
 
@@ -81,6 +82,8 @@ def gate_candidate(
     blessing = bless(results, candidate)
     blessing["gates"]["compression"]["baseline"] = dict(COMPRESSION_BASELINE)
     blessing["gates"]["regression"]["baseline"] = baseline.to_dict()
+    for name, checks in (("compression", config.compression), ("regression", config.regression)):
+        blessing["gates"][name]["too_few_rows"] = unresolvable_checks(checks, candidate_metrics)
     if champion_metrics is not None:
         blessing["champion"] = champion_metrics.get("model")
     for warning in baseline.warnings:

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import difflib
 import logging
 from typing import Any
 
 import pandas as pd
 
 from prunegate.data.splitting import split_table
-from prunegate.params import IngestionParams, parse_params
+from prunegate.params import ConfigError, IngestionParams, parse_params
 
 logger = logging.getLogger(__name__)
+
+_SHOWN_COLUMNS = 8
 
 
 def append_feedback(raw_table: pd.DataFrame, feedback_table: pd.DataFrame) -> pd.DataFrame:
@@ -29,6 +32,21 @@ def append_feedback(raw_table: pd.DataFrame, feedback_table: pd.DataFrame) -> pd
     return pd.concat([raw_table, feedback_table[list(raw_table.columns)]], ignore_index=True)
 
 
+def _check_target_column(raw_table: pd.DataFrame, target: str) -> None:
+    """A target column that is not in the file is a configuration mistake: say so, with close names."""
+    if target in raw_table.columns:
+        return
+    columns = [str(column) for column in raw_table.columns]
+    close = difflib.get_close_matches(target, columns, n=3, cutoff=0.5)
+    shown = ", ".join(repr(column) for column in columns[:_SHOWN_COLUMNS])
+    more = f" and {len(columns) - _SHOWN_COLUMNS} more" if len(columns) > _SHOWN_COLUMNS else ""
+    hint = f"; did you mean {', '.join(map(repr, close))}?" if close else ""
+    raise ConfigError(
+        f"ingestion.target_column: {target!r} is not a column of the raw data (its {len(columns)} columns: "
+        f"{shown}{more}){hint} Set it in conf/base/parameters_ingestion.yml, or use `prunegate data use`"
+    )
+
+
 def split_raw_table(
     raw_table: pd.DataFrame, params: dict[str, Any]
 ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, dict[str, Any]]:
@@ -42,6 +60,7 @@ def split_raw_table(
         The train, val and test tables (all columns kept) and the leakage report.
     """
     config = parse_params(IngestionParams, params, "ingestion")
+    _check_target_column(raw_table, config.target_column)
     result = split_table(
         raw_table,
         target_column=config.target_column,
