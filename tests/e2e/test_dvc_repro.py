@@ -1,5 +1,6 @@
 """`dvc repro` runs the chain once, then nothing; a training param change re-runs only `train`."""
 
+import json
 import shutil
 
 import pytest
@@ -71,6 +72,19 @@ def test_repro_is_incremental(project):
 
     metrics = run(["dvc", "metrics", "show", "--json"], project)
     assert "accuracy" in metrics.stdout
+
+    # metrics and plots of another revision load from the cache: diff against the committed run
+    assert run(["git", "add", "-A"], project).returncode == 0
+    git = ["git", "-c", "user.email=ci@example.com", "-c", "user.name=ci", "commit", "-qm", "first run"]
+    assert run(git, project).returncode == 0
+    params.write_text(params.read_text().replace("learning_rate: 0.002", "learning_rate: 0.001"))
+    assert run(["dvc", "repro", "evaluate"], project).returncode == 0
+    diff = run(["dvc", "metrics", "diff", "HEAD", "--all", "--json"], project)
+    assert diff.returncode == 0 and "failed to load" not in diff.stdout + diff.stderr, diff.stderr
+    changed = json.loads(diff.stdout)["data/08_reporting/headline_metrics.json"]
+    assert "dense.accuracy" in changed and len(changed) < 60  # a headline, not hundreds of columns
+    plots = run(["dvc", "plots", "diff", "HEAD", "--json"], project)
+    assert plots.returncode == 0 and "failed to load" not in plots.stdout + plots.stderr, plots.stderr
 
     # the default remote is a local folder: push, lose the model and the cache, pull it back
     remote = project.parent / "remote"

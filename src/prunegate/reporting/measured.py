@@ -4,8 +4,7 @@ DVC records the hash of every stage output in ``dvc.lock``. A report that holds 
 freshly generated store tag changes on every run, so a fresh clone's ``make run`` would rewrite
 ``dvc.lock`` although nothing that matters changed, and a reviewer could not tell a real change from
 noise. Such a report is split on save: keys that start with one of the given prefixes (at any depth of
-nested objects) go to ``<folder>/measured/<name>``, which no stage declares (``dvc.yaml`` lists those files
-under its top-level ``metrics`` so ``dvc metrics show`` still shows them); everything else goes to the
+nested objects) go to ``<folder>/measured/<name>``, which no stage declares; everything else goes to the
 report's own path, the stage's output. :func:`read_measured_json` merges the two back.
 """
 

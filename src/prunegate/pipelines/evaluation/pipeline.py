@@ -4,6 +4,7 @@ from kedro.pipeline import Pipeline, node, pipeline
 
 from prunegate.pipelines.evaluation.champion_node import evaluate_champion
 from prunegate.pipelines.evaluation.cross_validation_node import cross_validate_recipe
+from prunegate.pipelines.evaluation.headline import headline_metrics
 from prunegate.pipelines.evaluation.nodes import evaluate_models
 
 
@@ -34,6 +35,12 @@ def create_pipeline(**kwargs) -> Pipeline:
                     "candidate_reliability_png",
                 ],
                 name="evaluate_models",
+            ),
+            node(
+                headline_metrics,
+                inputs="evaluation_metrics",
+                outputs="headline_metrics",
+                name="headline_metrics",
             ),
             node(
                 evaluate_champion,
