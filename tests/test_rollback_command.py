@@ -83,3 +83,26 @@ def test_monitor_prints_what_happened_to_the_git_champion(monkeypatch, capsys, u
     monkeypatch.setattr("prunegate.monitoring.command.monitor", lambda project, registry, act: result)
     assert main(["monitor", "--act"]) == code
     assert f"git champion: {outcome['git_champion']}" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("damage", ["truncate", "flip"])
+def test_a_promote_of_a_corrupt_store_copy_changes_nothing_and_says_why(tmp_path, capsys, caplog, damage):
+    """All or nothing: the store copy is verified before champion/ or the registry is written."""
+    reporting, champion, registry = tmp_path / "reporting", tmp_path / "champion", tmp_path / "registry"
+    tag = _blessed_run(reporting, 1, "a", 0.97)
+    stored = model_path(tag)
+    data = stored.read_bytes()
+    stored.write_bytes(data[: len(data) // 2] if damage == "truncate" else data[:-100] + bytes(100))
+    argv = [
+        "promote",
+        "--reason",
+        "r",
+        "--reporting-dir",
+        str(reporting),
+        "--model",
+        str(reporting / "shipped.pt"),
+    ]
+    assert main([*argv, "--champion-dir", str(champion), "--registry-dir", str(registry)]) == 1
+    assert not champion.exists() or not any(champion.iterdir())
+    assert not (registry / "pointer.json").exists()
+    assert "checksum differs" in caplog.text and "Traceback" not in caplog.text + capsys.readouterr().err

@@ -54,8 +54,9 @@ def _data_use(args: argparse.Namespace) -> int:
 
 
 def _promote(args: argparse.Namespace) -> int:
+    from prunegate.core.serialization import ModelArtifactError
     from prunegate.registry import PromotionError, promote
-    from prunegate.registry.store import RegistryError, promote_version
+    from prunegate.registry.store import RegistryError, model_path, promote_version
     from prunegate.reporting.measured import read_measured_json
 
     packaging = Path(args.reporting_dir) / "packaging.json"
@@ -71,6 +72,8 @@ def _promote(args: argparse.Namespace) -> int:
         )
         return 1
     try:
+        if tag:
+            model_path(tag)  # the store's copy verified (every file's digest) before anything is written
         record = promote(
             Path(args.reporting_dir),
             Path(args.model),
@@ -81,7 +84,7 @@ def _promote(args: argparse.Namespace) -> int:
         if tag:
             promote_version(Path(args.registry_dir), tag, reason=args.reason, by=args.by)
             record["serving"] = tag
-    except (PromotionError, RegistryError) as error:
+    except (PromotionError, RegistryError, ModelArtifactError) as error:
         logging.getLogger("prunegate").error("%s", error)
         return 1
     serving = f"; serving {record['serving']}" if "serving" in record else ""

@@ -50,7 +50,10 @@ def test_truncated_file_is_refused_clearly(tmp_path, artifact):
     path = tmp_path / "model.pt"
     save_artifact(artifact, path)
     path.write_bytes(path.read_bytes()[:200])
-    with pytest.raises(ModelArtifactError, match="unreadable or corrupt"):
+    with pytest.raises(ModelArtifactError, match=r"\(200 bytes\) is unreadable or corrupt \(truncated.*: \S"):
+        load_artifact(path)  # a reason after the colon, never a blank
+    path.write_bytes(b"")
+    with pytest.raises(ModelArtifactError, match=r"is empty \(0 bytes\)"):
         load_artifact(path)
 
 

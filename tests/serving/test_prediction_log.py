@@ -3,7 +3,7 @@
 import json
 import threading
 import time
-from datetime import datetime
+from datetime import UTC, datetime
 
 import numpy as np
 import pytest
@@ -114,3 +114,19 @@ def test_logging_costs_little_on_the_request_path(tmp_path, rows):
     logger.close()
     assert per_call_ms < 1.0  # formatting and writing happen in the background thread
     assert len(_lines(tmp_path / "predictions")) == calls * rows
+
+
+def test_a_half_written_line_from_a_killed_writer_does_not_swallow_the_next_prediction(tmp_path):
+    logger = PredictionLogger(tmp_path, flush_interval_s=60)
+    folder = tmp_path / "predictions"
+    folder.mkdir(parents=True, exist_ok=True)
+    partial = folder / f"{datetime.now(tz=UTC).date().isoformat()}.jsonl"
+    partial.write_bytes(b'{"request_id": "whole"}\n{"request_id": "cut in the midd')
+    try:
+        _log_one(logger, "next")
+        logger.flush()
+    finally:
+        logger.close()
+    lines = partial.read_text().splitlines()
+    assert lines[1] == '{"request_id": "cut in the midd'  # left as it was, on a line of its own
+    assert json.loads(lines[2])["request_id"] == "next"

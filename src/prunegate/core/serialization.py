@@ -139,10 +139,17 @@ def load_artifact(path: str | os.PathLike[str]) -> ModelArtifact:
     source = Path(path)
     if not source.is_file():
         raise ModelArtifactError(f"model file {source} does not exist")
+    size = source.stat().st_size
+    if size == 0:
+        raise ModelArtifactError(f"model file {source} is empty (0 bytes): it was never fully written")
     try:
         payload = torch.load(source, map_location="cpu", weights_only=True)
     except Exception as error:  # torch raises several types for truncated/garbled files
-        raise ModelArtifactError(f"model file {source} is unreadable or corrupt: {error}") from error
+        reason = str(error).strip() or type(error).__name__
+        raise ModelArtifactError(
+            f"model file {source} ({size} bytes) is unreadable or corrupt (truncated or not a prunegate "
+            f"model file): {reason}"
+        ) from error
     if not isinstance(payload, dict) or payload.get("format_version") not in _READABLE_VERSIONS:
         found = payload.get("format_version") if isinstance(payload, dict) else type(payload).__name__
         raise ModelArtifactError(

@@ -19,6 +19,7 @@ BentoML workers) do not interleave mid-line on a local file system.
 from __future__ import annotations
 
 import logging
+import os
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -191,14 +192,29 @@ class PredictionLogger:
             if self._handle is not None:
                 self._handle.close()
             path = self.monitoring_dir / PREDICTIONS_DIR / f"{date}.jsonl"
-            self._handle = path.open("ab", buffering=0)
+            self._handle = _open_on_a_fresh_line(path)
             self._handle_date = date
         return self._handle
 
     def _feedback_file(self) -> IO[bytes]:
         if self._feedback_handle is None:
-            self._feedback_handle = (self.monitoring_dir / FEEDBACK_FILE).open("ab", buffering=0)
+            self._feedback_handle = _open_on_a_fresh_line(self.monitoring_dir / FEEDBACK_FILE)
         return self._feedback_handle
+
+
+def _open_on_a_fresh_line(path: Path) -> IO[bytes]:
+    """``path`` opened for unbuffered appends, after ending a half-written last line (a killed writer).
+
+    Otherwise the next write would be glued to the partial line and the reader would drop both: the
+    partial line stays unreadable, but everything served from now on is kept.
+    """
+    handle = path.open("ab", buffering=0)
+    if handle.tell() > 0:
+        with path.open("rb") as reader:
+            reader.seek(-1, os.SEEK_END)
+            if reader.read(1) != b"\n":
+                handle.write(b"\n")
+    return handle
 
 
 def _text(lines: list[bytes]) -> bytes:
