@@ -149,7 +149,7 @@ def _monitor(args: argparse.Namespace) -> int:
         lines.append(f"git champion: {outcome['git_champion']}")
     lines.append("report: data/08_reporting/drift_report.html, data/08_reporting/monitoring_summary.json")
     sys.stdout.write("\n".join(lines) + "\n")
-    return 1 if outcome.get("git_champion_updated") is False else 0
+    return 1 if outcome.get("git_champion_updated") is False or outcome.get("failed") else 0
 
 
 def _parser() -> argparse.ArgumentParser:

@@ -137,3 +137,22 @@ def test_a_retrain_the_gate_rejects_leaves_the_workspace_as_it_was(registry, tmp
     assert not feedback.exists()
     assert (project / "data/05_model_input/train.parquet").read_text() == "the drift reference"
     assert history(registry)[-1]["decision"] == "retrain"
+
+
+@pytest.mark.parametrize("rows", [None, "empty"])
+def test_a_retrain_without_labelled_rows_is_skipped_with_a_reason_and_fails(
+    registry, tmp_path, monkeypatch, rows
+):
+    ran = []
+    monkeypatch.setattr("prunegate.monitoring.actions._run", lambda command, cwd: ran.append(command))
+    empty = feedback_as_raw_rows(_window(["cat", "dog"]), ["a", "b"], "y", ["cat", "dog"], [3, 7]).iloc[0:0]
+    feedback = tmp_path / "data/01_raw/feedback/feedback.parquet"
+    outcome = act_on_decision(
+        {"decision": "retrain", "reasons": ["drift"]},
+        None if rows is None else empty,
+        project=tmp_path,
+        registry_dir=registry,
+        feedback_path=feedback,
+    )
+    assert outcome["action"].startswith("retrain skipped: no labelled feedback")
+    assert outcome["failed"] and not ran and not feedback.exists()

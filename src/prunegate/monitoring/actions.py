@@ -123,6 +123,13 @@ def act_on_decision(
         pointer = rollback(registry_dir, reason=reason, by="monitor")
         outcome.update(action="rolled back", serving=pointer.champion)
         outcome.update(_restore_git_champion(champion_dir or project / "champion", pointer.champion, reason))
+    elif decision == "retrain" and (feedback_rows is None or feedback_rows.empty):
+        # the policy: no retrain without labels; the same data would give the same model
+        outcome.update(
+            action="retrain skipped: no labelled feedback in the window (label served predictions with "
+            "POST /feedback, then monitor again)",
+            failed=True,
+        )
     elif decision == "retrain":
         feedback_before = feedback_path.read_bytes() if feedback_path.is_file() else None
         with tempfile.TemporaryDirectory(prefix="prunegate-retrain-") as scratch:
@@ -138,7 +145,9 @@ def act_on_decision(
                     feedback_path.write_bytes(feedback_before)
         if chain.returncode != 0:
             outcome.update(
-                action="retrained, NOT BLESSED: champion and workspace kept", feedback_rows_added=added
+                action="retrained, NOT BLESSED: champion and workspace kept",
+                feedback_rows_added=added,
+                failed=True,
             )
             logger.warning("retrained model not blessed:\n%s", chain.stderr[-2000:])
         else:
@@ -148,7 +157,7 @@ def act_on_decision(
             )
             done = promoted.returncode == 0
             action = "retrained, blessed and promoted" if done else "retrained; promotion failed"
-            outcome.update(action=action, feedback_rows_added=added)
+            outcome.update(action=action, feedback_rows_added=added, failed=not done)
     else:
         outcome.update(action="nothing")
     updated = "git_champion_updated"
