@@ -75,8 +75,9 @@ def test_repro_is_incremental(project):
 
     # metrics and plots of another revision load from the cache: diff against the committed run
     assert run(["git", "add", "-A"], project).returncode == 0
-    git = ["git", "-c", "user.email=ci@example.com", "-c", "user.name=ci", "commit", "-qm", "first run"]
-    assert run(git, project).returncode == 0
+    for key, value in (("user.email", "ci@example.com"), ("user.name", "ci")):  # dvc exp commits too
+        assert run(["git", "config", key, value], project).returncode == 0
+    assert run(["git", "commit", "-qm", "first run"], project).returncode == 0
     params.write_text(params.read_text().replace("learning_rate: 0.002", "learning_rate: 0.001"))
     assert run(["dvc", "repro", "evaluate"], project).returncode == 0
     diff = run(["dvc", "metrics", "diff", "HEAD", "--all", "--json"], project)
@@ -85,6 +86,23 @@ def test_repro_is_incremental(project):
     assert "dense.accuracy" in changed and len(changed) < 60  # a headline, not hundreds of columns
     plots = run(["dvc", "plots", "diff", "HEAD", "--json"], project)
     assert plots.returncode == 0 and "failed to load" not in plots.stdout + plots.stderr, plots.stderr
+
+    # an experiment with one parameter set on the command line, and the table of what changed
+    params.write_text(params.read_text().replace("learning_rate: 0.001", "learning_rate: 0.002"))
+    exp = [
+        "dvc",
+        "exp",
+        "run",
+        "-S",
+        "conf/base/parameters_training.yml:training.learning_rate=0.0015",
+        "evaluate",
+    ]
+    experiment = run(exp, project)
+    assert experiment.returncode == 0, experiment.stdout[-2000:] + experiment.stderr[-2000:]
+    shown = run(["dvc", "exp", "show", "--only-changed", "--csv", "--no-pager"], project)
+    assert shown.returncode == 0, shown.stderr
+    header = shown.stdout.splitlines()[0].split(",")
+    assert "training.learning_rate" in header and "dense.accuracy" in header and len(header) < 80
 
     # the default remote is a local folder: push, lose the model and the cache, pull it back
     remote = project.parent / "remote"
