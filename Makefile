@@ -18,7 +18,7 @@ export PATH := $(BIN):$(PATH)
 # pip warns about every missing folder of this machine's local package index: drop those lines only.
 PIP_FILTER := sed -u '/is ignored: it is neither a file nor a directory/d'
 
-.PHONY: install run test test-e2e test-all lint data-use schema sweep summary bench-speedup bench-zoo bench-dense bench-compression gate promote demo-regression \
+.PHONY: install run test test-e2e test-all lint data-use schema plots sweep summary bench-speedup bench-zoo bench-dense bench-compression gate promote demo-regression \
 	serve rollback registry monitor simulate-drift bench-serving
 
 install: $(STAMP)
@@ -69,6 +69,10 @@ schema: install
 sweep: install
 	$(BIN)/prunegate data init
 	$(BIN)/dvc repro sweep
+
+# The DVC plots as one offline HTML page (data/08_reporting/plots.html); make plots REV=main compares.
+plots: install
+	$(BIN)/prunegate plots $(if $(REV),--diff $(REV))
 
 summary: install
 	$(BIN)/prunegate summary

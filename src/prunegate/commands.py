@@ -29,6 +29,14 @@ def _infer_schema(args: argparse.Namespace) -> int:
     return 0
 
 
+def _plots(args: argparse.Namespace) -> int:
+    from prunegate.reporting.dvc_plots import write_plots_page
+
+    out = write_plots_page(Path.cwd(), Path(args.out), args.diff or [])
+    sys.stdout.write(f"plots: {out} (renders offline)\n")
+    return 0
+
+
 def _data_init(args: argparse.Namespace) -> int:
     from prunegate.data.raw_source import ensure_raw_data
 
@@ -160,6 +168,11 @@ def _parser() -> argparse.ArgumentParser:
     summary.add_argument("--reporting-dir", default="data/08_reporting")
     summary.set_defaults(handler=_summary)
 
+    plots = commands.add_parser("plots", help="the DVC plots as one HTML page that renders offline")
+    plots.add_argument("--diff", nargs="*", metavar="REV", help="compare with these git revisions, e.g. main")
+    plots.add_argument("--out", default="data/08_reporting/plots.html")
+    plots.set_defaults(handler=_plots)
+
     schema = commands.add_parser("infer-schema", help="write a starting data schema from a trusted table")
     schema.add_argument("--data", required=True, help="trusted CSV or Parquet file")
     schema.add_argument("--target", required=True, help="name of the label column")
@@ -225,7 +238,7 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
         return args.handler(args)
-    except (ValueError, OSError) as error:
+    except (ValueError, OSError, RuntimeError) as error:
         logging.getLogger("prunegate").error("%s", error)
         return 2
 

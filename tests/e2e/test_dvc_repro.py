@@ -86,6 +86,10 @@ def test_repro_is_incremental(project):
     assert "dense.accuracy" in changed and len(changed) < 60  # a headline, not hundreds of columns
     plots = run(["dvc", "plots", "diff", "HEAD", "--json"], project)
     assert plots.returncode == 0 and "failed to load" not in plots.stdout + plots.stderr, plots.stderr
+    page = run(["prunegate", "plots", "--diff", "HEAD"], project)
+    assert page.returncode == 0, page.stderr
+    html = (project / "data/08_reporting/plots.html").read_text()
+    assert html.count("<svg") >= 4 and "<script" not in html and "Not shown" not in html  # offline, complete
 
     # an experiment with one parameter set on the command line, and the table of what changed
     params.write_text(params.read_text().replace("learning_rate: 0.001", "learning_rate: 0.002"))
