@@ -189,6 +189,21 @@ def test_each_bad_request_is_a_4xx_naming_the_field_and_logs_no_traceback(server
     assert "Traceback" not in server.log_text()
 
 
+def test_bodies_the_json_routes_cannot_take_are_refused_before_parsing(server, rows):
+    body = {"rows": [rows[0].tolist()]}
+    for route in ("/predict", "/infer", "/feedback"):
+        form = server.client.post(route, files={"rows": ("rows.json", json.dumps(body))})
+        assert form.status_code == 415 and "application/json" in form.json()["detail"], (route, form.text)
+        urlencoded = server.client.post(route, data={"rows": "1,2"})
+        assert urlencoded.status_code == 415, (route, urlencoded.text)
+    huge = b'{"rows": [' + b"[0.0]," * 1_000_000 + b"[0.0]]}"  # 6 MB, over the 4 MiB default
+    too_big = server.client.post("/predict", content=huge, headers=JSON)
+    assert too_big.status_code == 413 and "serving.max_body_bytes" in too_big.json()["detail"]
+    assert server.client.post("/predict", json=body).status_code == 200  # JSON still served
+    time.sleep(POLL_S * 3)
+    assert "Traceback" not in server.log_text()
+
+
 def test_feedback_is_accepted_written_and_unknown_labels_are_refused(server, rows):
     body = server.client.post("/predict", json={"rows": [rows[3].tolist(), rows[4].tolist()]}).json()
     request_id = body["request_id"]

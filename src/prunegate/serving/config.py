@@ -67,6 +67,7 @@ class ServingConfig(BaseModel):
     direct_below_ms: PositiveFloat | PositiveInt
     access_log: bool
     metrics: bool
+    max_body_bytes: PositiveInt
     runtime: Literal["eager", "torchscript", "onnx"] | None = None
 
     def calls_directly(self, row_latency_ms: float) -> bool:

@@ -75,6 +75,7 @@ from prunegate.serving.model_holder import (
     load_store_model,
 )
 from prunegate.serving.prediction_log import PredictionLogger
+from prunegate.serving.request_guard import RequestGuard
 from prunegate.serving.responses import prediction_response, row_ids_for
 from prunegate.serving.schemas import (
     FeedbackRequest,
@@ -301,6 +302,10 @@ class PrunegateService:
             dispatch="direct" if _calls_directly(model) else "batched",
             row_latency_ms=round(model.row_latency_ms, 4),
         )
+
+
+JSON_ROUTES = ("/predict", "/infer", "/feedback")
+PrunegateService.add_asgi_middleware(RequestGuard, routes=JSON_ROUTES, max_body_bytes=CONFIG.max_body_bytes)
 
 
 def _calls_directly(model: LoadedModel) -> bool:
