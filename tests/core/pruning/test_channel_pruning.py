@@ -7,7 +7,12 @@ from tests.core.models.zoo_specs import NUM_CLASSES, ZOO
 from prunegate.core.models import MLPSpec, build_model
 from prunegate.core.profiling import count_macs, count_params
 from prunegate.core.pruning.allocation import ChannelGroup, global_allocation, uniform_allocation
-from prunegate.core.pruning.channel_pruning import channel_groups, prune_channels, prune_channels_to_budget
+from prunegate.core.pruning.channel_pruning import (
+    channel_groups,
+    prune_channels,
+    prune_channels_to_budget,
+    rounds_group,
+)
 from prunegate.core.pruning.criteria import CRITERIA, get_criterion
 from prunegate.core.serialization import ModelArtifact, load_artifact, save_artifact
 
@@ -126,5 +131,19 @@ def test_round_to_keeps_channel_counts_multiples_of_it_and_never_empties_a_group
         model, example, get_criterion("magnitude_l2"), None, cost, cost(model) * 0.5, round_to=8
     )
     assert result.cost <= cost(model) * 0.5
-    widths = [layer.out_channels for layer in result.module.modules() if isinstance(layer, torch.nn.Conv2d)]
-    assert all(width % 8 == 0 and width > 0 for width in widths), widths
+    before = [layer.out_channels for layer in model.modules() if isinstance(layer, torch.nn.Conv2d)]
+    after = [layer.out_channels for layer in result.module.modules() if isinstance(layer, torch.nn.Conv2d)]
+    wide = [width for width, original in zip(after, before, strict=True) if rounds_group(original, 8)]
+    assert wide and all(width % 8 == 0 and width > 0 for width in wide), (before, after)
+    assert all(width > 0 for width in after)
+
+
+def test_round_to_leaves_narrow_groups_unrounded_so_a_tight_budget_stays_reachable():
+    """16 channels rounded to 8 could only be 8 or 16: a 5x MAC budget would be out of reach."""
+    spec, model, _, example = _setup("resnet")
+    cost = lambda module: count_macs(module, (spec.in_features,))  # noqa: E731
+    result = prune_channels_to_budget(
+        model, example, get_criterion("magnitude_l2"), None, cost, cost(model) * 0.2, round_to=8
+    )
+    assert result.cost <= cost(model) * 0.2
+    assert not rounds_group(16, 8) and rounds_group(32, 8)

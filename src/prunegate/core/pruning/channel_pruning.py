@@ -38,10 +38,12 @@ from prunegate.core.pruning.group_importance import CriterionImportance
 from prunegate.core.pruning.history import PruningHistory, quiet_engine
 
 __all__ = [
+    "ROUND_MIN_MULTIPLES",
     "ChannelPruningResult",
     "channel_groups",
     "prune_channels",
     "prune_channels_to_budget",
+    "rounds_group",
     "sensitivity_scan",
     "unprunable_layers",
 ]
@@ -54,6 +56,7 @@ _ROOT_TYPES = [nn.modules.conv._ConvNd, nn.Linear]
 _ENGINE_TYPES = (nn.modules.conv._ConvNd, nn.Linear, nn.modules.batchnorm._BatchNorm, nn.LayerNorm)
 _BISECTION_STEPS = 14
 _TOP_UP_ROUNDS = 4
+ROUND_MIN_MULTIPLES = 4  # a group is rounded to multiples of round_to only with at least 4 of them
 
 
 @dataclass
@@ -120,7 +123,8 @@ def prune_channels(
         scores_by_name: weight scores per layer name of ``model`` (a criterion's ``weight_scores``); the
             lowest-scoring channels of each group are removed.
         ratios: root layer name of a group (see :func:`channel_groups`) -> fraction of channels to remove.
-        round_to: keep channel counts that are multiples of this (CPU kernels like multiples of 8).
+        round_to: wide groups (see :func:`rounds_group`) keep channel counts that are multiples of this
+            (CPU kernels like multiples of 8); Torch-Pruning is given the exact counts.
         min_units: every group keeps at least this many channels (ratios are lowered to keep them).
     """
     work = copy.deepcopy(model).eval()
@@ -132,9 +136,9 @@ def prune_channels(
         if not 0.0 <= ratio < 1.0:
             raise ValueError(f"channel pruning ratio of {name!r} must be in [0, 1), got {ratio!r}")
     left_dense = sorted(unprunable_layers(work))
-    keep = max(min_units, round_to or 1)  # rounding to a multiple must not round a group to nothing
     capped = {
-        name: cap_ratio(ratio, modules[name].weight.shape[0], 1.0, keep) for name, ratio in ratios.items()
+        name: _rounded_ratio(ratio, modules[name].weight.shape[0], round_to, min_units)
+        for name, ratio in ratios.items()
     }
     selected = {modules[name]: ratio for name, ratio in capped.items() if ratio > 0.0}
     if not selected:
@@ -148,11 +152,36 @@ def prune_channels(
             pruning_ratio_dict=selected,
             ignored_layers=_ignored(work),
             root_module_types=_ROOT_TYPES,
-            round_to=round_to,
         )
         pruner.step()
     history = [[name, bool(out), [int(i) for i in cut]] for name, out, cut in pruner.pruning_history()]
     return ChannelPruningResult(module=work, history=history, ratios=dict(ratios), left_dense=left_dense)
+
+
+def rounds_group(size: int, round_to: int | None) -> bool:
+    """Whether a group of ``size`` channels keeps a multiple of ``round_to``: only wide groups do.
+
+    Rounding pays off in the wide layers, where the CPU kernels are vectorised over channels (measured:
+    ``make bench-speedup``); in a narrow one (fewer than ``ROUND_MIN_MULTIPLES * round_to`` channels) it
+    would leave only one or two possible widths, and a MAC budget could become unreachable (16 channels
+    rounded to 8 can only be 8 or 16).
+    """
+    return bool(round_to) and size >= ROUND_MIN_MULTIPLES * round_to
+
+
+def _rounded_ratio(ratio: float, size: int, round_to: int | None, min_units: int) -> float:
+    """The ratio that makes Torch-Pruning keep the intended count: its own ``int(size * (1 - ratio))``,
+    rounded down to a multiple of ``round_to`` in a wide group, and at least ``min_units`` (or one
+    multiple) channels."""
+    kept = int(size * (1.0 - min(max(ratio, 0.0), 1.0)))
+    floor = min_units
+    if rounds_group(size, round_to):
+        kept -= kept % round_to
+        floor = max(min_units, round_to)
+    kept = min(size, max(kept, floor))
+    if kept >= size:
+        return 0.0
+    return cap_ratio(1.0 - (kept + 0.5) / size, size, 1.0, floor)  # TP keeps int(size * (1 - r)) == kept
 
 
 def _top_up(
@@ -160,7 +189,7 @@ def _top_up(
     groups: Sequence[ChannelGroup],
     target_cost: float,
     attempt: Callable[[dict[str, float]], ChannelPruningResult],
-    step: int,
+    round_to: int | None,
 ) -> ChannelPruningResult:
     """Give channels back, widest group first, while the cost stays within the target.
 
@@ -173,6 +202,7 @@ def _top_up(
         for _ in range(_TOP_UP_ROUNDS):
             if ratios.get(group.name, 0.0) <= 0.0:
                 break
+            step = round_to if rounds_group(group.size, round_to) else 1
             trial = {**ratios, group.name: max(0.0, ratios[group.name] - step / group.size)}
             result = attempt(trial)
             if result.cost > target_cost:
@@ -230,7 +260,7 @@ def prune_channels_to_budget(
             best, high = result, middle
         else:
             low = middle
-    best = _top_up(best, groups, target_cost, attempt_ratios, step=round_to or 1)
+    best = _top_up(best, groups, target_cost, attempt_ratios, round_to)
     logger.info(
         "channel pruning (%s): cost %.4g for target %.4g%s",
         allocation,
