@@ -11,7 +11,7 @@ from tests.serving.conftest import held_out_rows, register, variant
 
 from prunegate.core.serialization import save_artifact
 from prunegate.registry.store import promote_version
-from prunegate.serving.model_holder import ModelHolder, NoChampionError, load_model_file
+from prunegate.serving.model_holder import ModelHolder, ModelLoadError, NoChampionError, load_model_file
 
 LONG_INTERVAL_S = 3600.0  # checks only happen when forced
 SHORT_INTERVAL_S = 0.05
@@ -133,3 +133,22 @@ def test_the_one_row_latency_is_measured_when_a_model_is_loaded(mlp_artifact, tm
     )
     slow = load_model_file(tmp_path / "model.pt").row_latency_ms
     assert 0 < fast < delay_s * 1000 <= slow
+
+
+def test_a_broken_champion_at_startup_serves_the_previous_one_or_fails_at_once(stored, tmp_path, caplog):
+    """No loop of failed startups with the port open: the previous champion serves, or a clear error."""
+    registry = tmp_path / "registry"
+    _point_to(registry, stored["a"], stored["c"])
+    with caplog.at_level(logging.ERROR, logger="prunegate.serving.model_holder"):
+        holder = ModelHolder.from_registry(registry, reload_interval_s=LONG_INTERVAL_S)
+    assert holder.current.tag == stored["a"]
+    (record,) = [r for r in caplog.records if r.levelno == logging.ERROR]
+    assert f"the champion {stored['c']} cannot be loaded" in record.getMessage()
+    assert f"serving the previous champion {stored['a']} instead" in record.getMessage()
+    caplog.clear()
+    assert holder.check_for_update(force=True) is False and not caplog.records  # not retried in a loop
+    _point_to(registry, stored["c"])
+    with pytest.raises(
+        ModelLoadError, match=r"cannot be loaded \(RegistryError: .*checksum differs.*no previous"
+    ):
+        ModelHolder.from_registry(registry, reload_interval_s=LONG_INTERVAL_S)

@@ -206,18 +206,50 @@ class ModelHolder:
     ) -> ModelHolder:
         """Serve the registry's champion and follow the pointer.
 
+        A champion that cannot be loaded (corrupt, tampered, missing from the store) is not retried in a
+        loop of failed startups: the previous champion serves instead, with an error in the log, until
+        the pointer changes (a rollback or a new promotion).
+
         Raises:
             NoChampionError: the pointer file is missing or names no champion.
+            ModelLoadError: neither the champion nor a previous champion can be loaded (the message says
+                why, and what to do).
         """
-        champion = read_pointer(Path(registry_dir)).champion
+        pointer = read_pointer(Path(registry_dir))
+        champion = pointer.champion
         if champion is None:
             raise NoChampionError(
                 f"no champion in {Path(registry_dir) / POINTER_FILE}: promote a model first "
                 "(`prunegate promote ...`), or serve a file with PRUNEGATE_MODEL_PATH=path/to/model.pt"
             )
-        return cls(
-            loader(champion), registry_dir=registry_dir, reload_interval_s=reload_interval_s, loader=loader
-        )
+        try:
+            initial, failed = loader(champion), None
+        except Exception as error:  # the store says why: checksum, missing file, runtime smoke test
+            reason = f"{type(error).__name__}: {error}"
+            if pointer.previous is None:
+                raise ModelLoadError(
+                    f"the champion {champion} cannot be loaded ({reason}) and there is no previous champion: "
+                    "promote a verified model (`make run`, `make promote`)"
+                ) from error
+            try:
+                initial, failed = loader(pointer.previous), champion
+            except Exception as previous_error:
+                raise ModelLoadError(
+                    f"neither the champion {champion} ({reason}) nor the previous champion "
+                    f"{pointer.previous} ({type(previous_error).__name__}: {previous_error}) can be loaded: "
+                    "promote a verified model"
+                ) from error
+            logger.error(
+                "the champion %s cannot be loaded (%s): serving the previous champion %s instead; "
+                "`make rollback` makes that official, or promote a verified model",
+                champion,
+                reason,
+                pointer.previous,
+            )
+        holder = cls(initial, registry_dir=registry_dir, reload_interval_s=reload_interval_s, loader=loader)
+        if failed is not None:
+            holder._failed.add((failed, holder._seen))  # not retried until the pointer file changes
+        return holder
 
     @classmethod
     def fixed(cls, model: LoadedModel) -> ModelHolder:
