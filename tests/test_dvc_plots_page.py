@@ -16,9 +16,18 @@ SPEC = {
 def test_each_plot_becomes_an_inline_svg_and_missing_ones_are_listed():
     plots = {
         "data": {"training loss": [{"type": "vega", "revisions": ["main", "workspace"], "content": SPEC}]},
-        "errors": [{"name": "sweep", "rev": "main", "msg": "No storage files available"}],
+        "errors": [
+            {"name": "sweep", "rev": "main", "msg": "No storage files available"},
+            {
+                "name": "vs MACs",
+                "rev": "workspace",
+                "source": "data/08_reporting/sweep_table.csv",
+                "msg": "missing",
+            },
+        ],
     }
     page = render_plots_page(plots, "prunegate plots")
     assert page.count("<svg") == 1 and "<script" not in page
     assert "<h2>training loss</h2><p>main, workspace</p>" in page
     assert "<li>sweep (main): No storage files available</li>" in page
+    assert "vs MACs (workspace): missing (the pruning sweep is opt-in: run <code>make sweep</code>)" in page

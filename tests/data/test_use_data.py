@@ -124,6 +124,12 @@ def test_a_tab_separated_file_with_sep_as_typed_in_a_shell(project, signals, tmp
     source = tmp_path / "signals.tsv"
     signals.to_csv(source, sep="\t", index=False)
     lines = use_own_data(project, source, "label", separator="\\t")  # the two characters \ and t
+    without_sep = tmp_path / "again.tsv"
+    shutil.copyfile(source, without_sep)
+    assert any(
+        line.startswith("raw data: data/01_raw/again.csv")
+        for line in use_own_data(project, without_sep, "label")
+    )
     assert any(line.startswith("raw data: data/01_raw/signals.csv") for line in lines)
     assert any(line.startswith("commit: conf/base/, data/01_raw/signals.csv.dvc") for line in lines)
 

@@ -46,6 +46,8 @@ def _shown(names: list[str]) -> str:
 
 def read_own_table(source: Path, separator: str | None = None) -> pd.DataFrame:
     """Read a CSV (with ``separator``, default ``,``) or Parquet file; a wrong separator is named."""
+    if separator is None and source.suffix.lower() == ".tsv":
+        separator = "\t"  # a .tsv file is tab-separated unless --sep says otherwise
     if separator is not None and separator.startswith("\\"):  # --sep '\t' as typed in a shell
         separator = separator.encode().decode("unicode_escape")
     if separator is not None and len(separator) != 1:

@@ -78,8 +78,13 @@ def _edit_yaml(path: Path, edit) -> None:
     os.replace(temp, path)
 
 
+def _rewritten(source: Path, separator: str | None) -> bool:
+    """Whether the project's copy is rewritten comma-separated (another separator, or a .tsv file)."""
+    return separator not in (None, ",") or source.suffix.lower() == ".tsv"
+
+
 def _destination(project_root: Path, source: Path, separator: str | None) -> Path:
-    name = f"{source.stem}.csv" if separator not in (None, ",") else source.name
+    name = f"{source.stem}.csv" if _rewritten(source, separator) else source.name
     return RAW_DIR / name
 
 
@@ -94,7 +99,7 @@ def _place_raw_file(project_root: Path, source: Path, table: OwnTable, separator
             f"{relative} already exists and is another file: rename yours, or remove {relative} (and its "
             ".dvc file) first"
         )
-    if separator not in (None, ","):
+    if _rewritten(source, separator):
         write_table(table.frame, target)
     else:
         target.parent.mkdir(parents=True, exist_ok=True)

@@ -55,7 +55,7 @@ def render_plots_page(plots: dict[str, Any], title: str) -> str:
             )
     errors = [
         f"<li>{html.escape(str(e.get('name', '')))} ({html.escape(str(e.get('rev', '')))}): "
-        f"{html.escape(str(e.get('msg', e.get('type', ''))))}</li>"
+        f"{html.escape(str(e.get('msg', e.get('type', ''))))}{_hint(e)}</li>"
         for e in plots.get("errors") or []
     ]
     missing = f"<h2>Not shown</h2><ul>{''.join(errors)}</ul>" if errors else ""
@@ -63,6 +63,12 @@ def render_plots_page(plots: dict[str, Any], title: str) -> str:
         f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>{html.escape(title)}</title></head>"
         f"<body><h1>{html.escape(title)}</h1>{''.join(sections)}{missing}</body></html>\n"
     )
+
+
+def _hint(error: dict[str, Any]) -> str:
+    """What to run when a plot's file is missing: the sweep's plots exist only after ``make sweep``."""
+    source = str(error.get("source", "")) + str(error.get("msg", ""))
+    return " (the pruning sweep is opt-in: run <code>make sweep</code>)" if "sweep_" in source else ""
 
 
 def write_plots_page(project: Path, out: Path, revisions: list[str]) -> Path:
