@@ -73,8 +73,8 @@ class BenchConfig:
     rows: int | None = None  # subsample of the set (smoke runs)
 
 
-def _tensors(frame, features: list[str], shape: tuple[int, ...]) -> Split:
-    del shape  # the zoo models take flat rows and reshape them themselves
+def _tensors(frame, features: list[str]) -> Split:
+    """Flat rows: the zoo models reshape them to their ``in_shape`` themselves."""
     x = torch.tensor(frame[features].to_numpy(), dtype=torch.float32)
     return x, torch.tensor(frame["target"].to_numpy(), dtype=torch.long)
 
@@ -97,7 +97,7 @@ def _splits(config: BenchConfig, seed: int) -> tuple[Split, Split, Split, ModelS
     kind, options = _SETS[config.dataset]
     shape = (1, len(features)) if kind == "resnet1d" else (1, 32, 32)
     spec = ARCHITECTURES[kind][0](in_shape=shape, num_classes=int(frame["target"].nunique()), **options)
-    splits = [_tensors(table, features, shape) for table in (result.train, result.val, result.test)]
+    splits = [_tensors(table, features) for table in (result.train, result.val, result.test)]
     return splits[0], splits[1], splits[2], spec
 
 

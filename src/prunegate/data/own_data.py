@@ -18,7 +18,7 @@ import pandas as pd
 
 from prunegate.data.tables import DataFileError, read_table
 
-__all__ = ["OwnTable", "check_own_table", "read_own_table"]
+__all__ = ["OwnTable", "check_own_table", "columns_hint", "read_own_table"]
 
 _SEPARATORS = (";", "\t", "|", ",")
 _SHOWN = 8
@@ -42,6 +42,13 @@ class OwnTable:
 def _shown(names: list[str]) -> str:
     more = f" and {len(names) - _SHOWN} more" if len(names) > _SHOWN else ""
     return ", ".join(repr(name) for name in names[:_SHOWN]) + more
+
+
+def columns_hint(wanted: str, columns: list[str]) -> str:
+    """``its N columns are 'a', 'b', ... and K more; did you mean 'x'?``: for a column that is not there."""
+    close = difflib.get_close_matches(wanted, columns, n=3, cutoff=0.5)
+    hint = f"; did you mean {_shown(close)}?" if close else ""
+    return f"its {len(columns)} columns are {_shown(columns)}{hint}"
 
 
 def read_own_table(source: Path, separator: str | None = None) -> pd.DataFrame:
@@ -77,12 +84,7 @@ def read_own_table(source: Path, separator: str | None = None) -> pd.DataFrame:
 def _check_target(frame: pd.DataFrame, source: Path, target: str) -> None:
     columns = [str(column) for column in frame.columns]
     if target not in columns:
-        close = difflib.get_close_matches(target, columns, n=3, cutoff=0.5)
-        hint = f"; did you mean {_shown(close)}?" if close else ""
-        raise DataFileError(
-            f"{source}: no column {target!r} to predict; its {len(columns)} columns are "
-            f"{_shown(columns)}{hint}"
-        )
+        raise DataFileError(f"{source}: no column {target!r} to predict; {columns_hint(target, columns)}")
     labels = frame[target]
     if labels.isna().any():
         raise DataFileError(f"{source}: target column {target!r} has {int(labels.isna().sum())} empty labels")

@@ -24,8 +24,6 @@ import logging
 import math
 import os
 import shutil
-import subprocess
-import sys
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -33,6 +31,7 @@ from typing import Any
 from prunegate.data.own_data import OwnTable, check_own_table, read_own_table
 from prunegate.data.raw_source import GLOBALS_FILE, read_raw_data_source
 from prunegate.data.tables import DataFileError, write_table
+from prunegate.dvc_cli import DvcCommandError, run_dvc
 from prunegate.validation.schema import ColumnRange, dump_schema, infer_schema
 
 __all__ = ["FGSM_EPSILONS", "NOISE_SIGMAS", "use_own_data"]
@@ -83,14 +82,14 @@ def _rewritten(source: Path, separator: str | None) -> bool:
     return separator not in (None, ",") or source.suffix.lower() == ".tsv"
 
 
-def _destination(project_root: Path, source: Path, separator: str | None) -> Path:
+def _destination(source: Path, separator: str | None) -> Path:
     name = f"{source.stem}.csv" if _rewritten(source, separator) else source.name
     return RAW_DIR / name
 
 
 def _place_raw_file(project_root: Path, source: Path, table: OwnTable, separator: str | None) -> Path:
     """The user's file at ``data/01_raw/<name>``; an existing different file there is never replaced."""
-    relative = _destination(project_root, source, separator)
+    relative = _destination(source, separator)
     target = project_root / relative
     if target.resolve() == source.resolve():
         return relative
@@ -108,12 +107,10 @@ def _place_raw_file(project_root: Path, source: Path, table: OwnTable, separator
 
 
 def _dvc(project_root: Path, *arguments: str) -> None:
-    env = {**os.environ, "DVC_NO_ANALYTICS": "1"}
-    result = subprocess.run(
-        [sys.executable, "-m", "dvc", *arguments], cwd=project_root, env=env, capture_output=True, text=True
-    )
-    if result.returncode != 0:
-        raise DataFileError(f"`dvc {' '.join(arguments)}` failed: {(result.stderr or result.stdout).strip()}")
+    try:
+        run_dvc(project_root, *arguments)
+    except DvcCommandError as error:
+        raise DataFileError(str(error)) from error
 
 
 def _schema(table: OwnTable, margin: float) -> tuple[Any, list[str]]:

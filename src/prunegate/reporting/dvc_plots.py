@@ -11,11 +11,10 @@ from __future__ import annotations
 import html
 import json
 import logging
-import os
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
+
+from prunegate.dvc_cli import DvcCommandError, run_dvc
 
 __all__ = ["render_plots_page", "write_plots_page"]
 
@@ -24,19 +23,10 @@ logger = logging.getLogger(__name__)
 
 def _dvc_plots_json(project: Path, revisions: list[str]) -> dict[str, Any]:
     command = ["plots", "diff", *revisions] if revisions else ["plots", "show"]
-    env = {**os.environ, "DVC_NO_ANALYTICS": "1"}
-    result = subprocess.run(
-        [sys.executable, "-m", "dvc", *command, "--json"],
-        cwd=project,
-        env=env,
-        capture_output=True,
-        text=True,
-    )
-    if result.returncode != 0 or not result.stdout.strip():
-        raise RuntimeError(
-            f"`dvc {' '.join(command)} --json` failed: {(result.stderr or result.stdout).strip()}"
-        )
-    return json.loads(result.stdout)
+    output = run_dvc(project, *command, "--json")
+    if not output.strip():
+        raise DvcCommandError(f"`dvc {' '.join(command)} --json` printed nothing")
+    return json.loads(output)
 
 
 def render_plots_page(plots: dict[str, Any], title: str) -> str:

@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-import difflib
 import logging
 from typing import Any
 
 import pandas as pd
 
+from prunegate.data.own_data import columns_hint
 from prunegate.data.splitting import split_table
 from prunegate.params import ConfigError, IngestionParams, parse_params
 
 logger = logging.getLogger(__name__)
-
-_SHOWN_COLUMNS = 8
 
 
 def append_feedback(raw_table: pd.DataFrame, feedback_table: pd.DataFrame) -> pd.DataFrame:
@@ -34,17 +32,12 @@ def append_feedback(raw_table: pd.DataFrame, feedback_table: pd.DataFrame) -> pd
 
 def _check_target_column(raw_table: pd.DataFrame, target: str) -> None:
     """A target column that is not in the file is a configuration mistake: say so, with close names."""
-    if target in raw_table.columns:
-        return
-    columns = [str(column) for column in raw_table.columns]
-    close = difflib.get_close_matches(target, columns, n=3, cutoff=0.5)
-    shown = ", ".join(repr(column) for column in columns[:_SHOWN_COLUMNS])
-    more = f" and {len(columns) - _SHOWN_COLUMNS} more" if len(columns) > _SHOWN_COLUMNS else ""
-    hint = f"; did you mean {', '.join(map(repr, close))}?" if close else ""
-    raise ConfigError(
-        f"ingestion.target_column: {target!r} is not a column of the raw data (its {len(columns)} columns: "
-        f"{shown}{more}){hint} Set it in conf/base/parameters_ingestion.yml, or use `prunegate data use`"
-    )
+    if target not in raw_table.columns:
+        raise ConfigError(
+            f"ingestion.target_column: {target!r} is not a column of the raw data; "
+            f"{columns_hint(target, [str(column) for column in raw_table.columns])}. Set it in "
+            "conf/base/parameters_ingestion.yml, or use `prunegate data use`"
+        )
 
 
 def split_raw_table(
