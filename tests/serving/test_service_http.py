@@ -204,24 +204,36 @@ def test_bodies_the_json_routes_cannot_take_are_refused_before_parsing(server, r
     assert "Traceback" not in server.log_text()
 
 
-def test_feedback_is_accepted_written_and_unknown_labels_are_refused(server, rows):
+def test_feedback_is_taken_once_per_served_row_and_everything_else_is_refused(server, rows):
     body = server.client.post("/predict", json={"rows": [rows[3].tolist(), rows[4].tolist()]}).json()
     request_id = body["request_id"]
+    other = server.client.post("/predict", json={"rows": [rows[5].tolist(), rows[6].tolist()]}).json()
     one = server.client.post("/feedback", json={"request_id": body["row_ids"][0], "label": "3"})
     assert one.status_code == 200 and one.json() == {"accepted": 1}
-    both = server.client.post("/feedback", json={"request_id": request_id, "label": ["3", "4"]})
-    assert both.json() == {"accepted": 2}
     unknown = server.client.post("/feedback", json={"request_id": request_id, "label": ["3", "eleven"]})
     assert unknown.status_code == 400 and "label[1]" in unknown.text and "eleven" in unknown.text
     assert server.client.post("/feedback", json={"request_id": request_id, "label": 3}).status_code == 400
+    again = server.client.post("/feedback", json={"request_id": request_id, "label": ["3", "4"]})
+    assert again.status_code == 409 and f"{request_id}/0" in again.text  # row 0 has its label
+    assert server.client.post("/feedback", json={"request_id": body["row_ids"][1], "label": "4"}).json() == {
+        "accepted": 1
+    }
+    made_up = server.client.post("/feedback", json={"request_id": "never-served", "label": "1"})
+    assert made_up.status_code == 404 and "never-served" in made_up.text
+    flood = server.client.post("/feedback", json={"request_id": other["request_id"], "label": ["1"] * 5000})
+    assert flood.status_code == 400 and "at most" in flood.text
+    both = server.client.post("/feedback", json={"request_id": other["request_id"], "label": ["5", "6"]})
+    assert both.json() == {"accepted": 2}
     feedback = server.root / "monitoring" / "feedback.jsonl"
 
     def written() -> list[dict]:
         return [json.loads(line) for line in feedback.read_text().splitlines()] if feedback.is_file() else []
 
-    assert _wait_until(lambda: len(written()) == 3, READY_TIMEOUT_S / 4)
+    assert _wait_until(lambda: len(written()) == 4, READY_TIMEOUT_S / 4)
+    time.sleep(POLL_S * 3)
     assert [(r["request_id"], r["label"]) for r in written()] == [
-        (f"{request_id}/0", "3"), (f"{request_id}/0", "3"), (f"{request_id}/1", "4")
+        (f"{request_id}/0", "3"), (f"{request_id}/1", "4"),
+        (f"{other['request_id']}/0", "5"), (f"{other['request_id']}/1", "6"),
     ]  # fmt: skip
     logged = [
         json.loads(line)

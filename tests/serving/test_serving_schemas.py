@@ -80,13 +80,16 @@ def test_features_without_a_range_are_unbounded_and_a_custom_field_name_is_used(
         validate_rows([["x", 2, 0]], NAMES, RANGES, CAP, field="features")
 
 
-def test_labels_must_be_known_classes():
-    assert validate_labels("3", ["1", "3"]) == ["3"]
-    assert validate_labels(["1", "3"], ["1", "3"]) == ["1", "3"]
+def test_labels_must_be_known_classes_and_at_most_the_cap():
+    assert validate_labels("3", ["1", "3"], CAP) == ["3"]
+    assert validate_labels(["1", "3"], ["1", "3"], CAP) == ["1", "3"]
     with pytest.raises(RequestValidationError, match=r"label\[1\]: unknown class '7'"):
-        validate_labels(["1", "7"], ["1", "3"])
+        validate_labels(["1", "7"], ["1", "3"], CAP)
     with pytest.raises(RequestValidationError, match="label: unknown class 'x'"):
-        validate_labels("x", ["1", "3"])
+        validate_labels("x", ["1", "3"], CAP)
+    with pytest.raises(RequestValidationError, match=f"at most {CAP} labels") as caught:
+        validate_labels(["7"] * 200_000, ["1", "3"], CAP)
+    assert caught.value.total == 1  # refused before each label is looked at
 
 
 def test_feedback_request_is_strict_and_documents_both_label_forms():

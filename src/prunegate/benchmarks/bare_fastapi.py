@@ -13,7 +13,6 @@ Run with ``uvicorn --factory prunegate.benchmarks.bare_fastapi:create_app``; it 
 """
 
 import os
-import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -24,6 +23,7 @@ from starlette.responses import JSONResponse
 from prunegate.serving.config import MODEL_PATH_ENV, load_serving_config
 from prunegate.serving.model_holder import load_model_file
 from prunegate.serving.prediction_log import PredictionLogger
+from prunegate.serving.request_ids import RequestIdSigner
 from prunegate.serving.responses import prediction_response
 from prunegate.serving.schemas import (
     PredictRequest,
@@ -49,6 +49,7 @@ def create_app() -> FastAPI:
     config = load_serving_config()
     torch.set_num_threads(config.inference_threads)
     model = load_model_file(Path(os.environ[MODEL_PATH_ENV]), config.runtime)
+    request_ids = RequestIdSigner.for_folder(config.path(config.monitoring_dir))
     log = (
         PredictionLogger(
             config.path(config.monitoring_dir),
@@ -71,7 +72,6 @@ def create_app() -> FastAPI:
 
     @app.post("/predict", response_model=PredictResponse)
     async def predict(request: request_model) -> PredictResponse | JSONResponse:  # type: ignore[valid-type]
-        request_id = uuid.uuid4().hex
         try:
             features = validate_rows(
                 request.rows, model.feature_names, model.feature_ranges, config.max_batch_size
@@ -79,7 +79,7 @@ def create_app() -> FastAPI:
         except RequestValidationError as error:
             return JSONResponse(error.to_dict(), status_code=BAD_REQUEST)
         probabilities = model.predict_proba(features)
-        return prediction_response(model, features, probabilities, request_id, log)
+        return prediction_response(model, features, probabilities, request_ids.issue(len(features)), log)
 
     @app.get("/readyz")
     async def readyz() -> dict[str, str]:

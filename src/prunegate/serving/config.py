@@ -33,6 +33,7 @@ MODEL_PATH_ENV = "PRUNEGATE_MODEL_PATH"  # serve this model file instead of the 
 BENTO_MODEL_ENV = "PRUNEGATE_BENTO_MODEL"  # the store tag `bentoml build` packages (set by packaging)
 DEFAULT_CONFIG = Path("conf/base/parameters_serving.yml")
 SECTION = "serving"
+SECONDS_PER_DAY = 86400.0
 
 
 class ServingConfigError(ValueError):
@@ -68,6 +69,7 @@ class ServingConfig(BaseModel):
     access_log: bool
     metrics: bool
     max_body_bytes: PositiveInt
+    feedback_max_age_days: PositiveFloat | PositiveInt
     runtime: Literal["eager", "torchscript", "onnx"] | None = None
 
     def calls_directly(self, row_latency_ms: float) -> bool:
@@ -79,6 +81,10 @@ class ServingConfig(BaseModel):
         if self.dispatch == "auto":
             return row_latency_ms < self.direct_below_ms
         return self.dispatch == "direct"
+
+    @property
+    def feedback_max_age_s(self) -> float:
+        return self.feedback_max_age_days * SECONDS_PER_DAY
 
     def path(self, folder: str) -> Path:
         """``folder`` (``registry_dir``, ``monitoring_dir``) resolved against the project root."""

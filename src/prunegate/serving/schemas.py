@@ -66,10 +66,15 @@ class FieldError:
 
 
 class RequestValidationError(ValueError):
-    """A client error: the request is well-formed JSON but its values are not acceptable."""
+    """A client error: the request is well-formed JSON but its values are not acceptable.
 
-    def __init__(self, errors: Sequence[FieldError], total: int | None = None) -> None:
+    ``status`` is the HTTP status of the answer: 400 unless a more precise 4xx applies (404 for a
+    request id that was never served, 409 for a row that already has a label).
+    """
+
+    def __init__(self, errors: Sequence[FieldError], total: int | None = None, *, status: int = 400) -> None:
         self.errors = list(errors)
+        self.status = status
         self.total = total if total is not None else len(self.errors)
         shown = "; ".join(error.to_dict()["msg"] for error in self.errors)
         more = f" (and {self.total - len(self.errors)} more)" if self.total > len(self.errors) else ""
@@ -94,9 +99,9 @@ class _Collector:
         if len(self.errors) < MAX_REPORTED_ERRORS:
             self.errors.append(FieldError((self.root, *loc), msg))
 
-    def raise_if_any(self) -> None:
+    def raise_if_any(self, status: int = 400) -> None:
         if self.total:
-            raise RequestValidationError(self.errors, self.total)
+            raise RequestValidationError(self.errors, self.total, status=status)
 
 
 def _type_error(value: Any) -> str | None:
@@ -217,16 +222,20 @@ def _finite_or_inf(value: int | float) -> float:
         return math.inf if value > 0 else -math.inf
 
 
-def validate_labels(labels: str | list[str], class_names: Sequence[str]) -> list[str]:
-    """The feedback labels as a list, each a known class name.
+def validate_labels(labels: str | list[str], class_names: Sequence[str], max_labels: int) -> list[str]:
+    """The feedback labels as a list, each a known class name, at most ``max_labels`` of them.
 
     Raises:
-        RequestValidationError: naming ``label`` (or ``label[i]``) for an unknown class or an empty list.
+        RequestValidationError: naming ``label`` (or ``label[i]``) for an unknown class, an empty list or
+            more labels than ``max_labels`` (then nothing else is looked at).
     """
     errors = _Collector("label")
     items = [labels] if isinstance(labels, str) else list(labels)
     if not items:
         errors.add((), "must name at least one class")
+    elif len(items) > max_labels:
+        errors.add((), f"at most {max_labels} labels per request (one per row), got {len(items)}")
+        errors.raise_if_any()
     known = set(class_names)
     for index, label in enumerate(items):
         if label not in known:

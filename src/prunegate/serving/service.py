@@ -48,7 +48,6 @@ from __future__ import annotations
 
 import logging
 import os
-import uuid
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -67,6 +66,8 @@ from prunegate.serving.config import (
     load_serving_config,
     project_root,
 )
+from prunegate.serving.feedback import claim_rows, feedback_target
+from prunegate.serving.label_ledger import LEDGER_FILE, LabelLedger
 from prunegate.serving.model_holder import (
     LoadedModel,
     ModelHolder,
@@ -76,7 +77,8 @@ from prunegate.serving.model_holder import (
 )
 from prunegate.serving.prediction_log import PredictionLogger
 from prunegate.serving.request_guard import RequestGuard
-from prunegate.serving.responses import prediction_response, row_ids_for
+from prunegate.serving.request_ids import RequestIdSigner
+from prunegate.serving.responses import prediction_response
 from prunegate.serving.schemas import (
     FeedbackRequest,
     FeedbackResponse,
@@ -98,7 +100,6 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
-BAD_REQUEST = 400  # every validation error, BentoML's own (malformed JSON) and ours alike
 CLIENT_ERROR_STATUSES = range(400, 500)
 NOT_FROM_A_BENTO = (None, "not available")  # BentoML's server_context.bento_version outside a Bento
 SWAP_ATTEMPTS = 3  # a request is recomputed at most this often when models swap under it
@@ -203,10 +204,13 @@ class PrunegateService:
         torch.set_num_threads(CONFIG.inference_threads)
         self.holder = self._make_holder()
         self.holder.start()
+        monitoring_dir = CONFIG.path(CONFIG.monitoring_dir)
+        self.request_ids = RequestIdSigner.for_folder(monitoring_dir)
+        self.label_ledger = LabelLedger(monitoring_dir / LEDGER_FILE, CONFIG.feedback_max_age_s)
         self.prediction_log = None
         if CONFIG.log_predictions:
             self.prediction_log = PredictionLogger(
-                CONFIG.path(CONFIG.monitoring_dir),
+                monitoring_dir,
                 flush_interval_s=CONFIG.log_flush_interval_s,
                 flush_rows=CONFIG.log_flush_rows,
             )
@@ -236,6 +240,7 @@ class PrunegateService:
     @bentoml.on_shutdown
     def shutdown(self) -> None:
         self.holder.stop()
+        self.label_ledger.close()
         if self.prediction_log is not None:
             self.prediction_log.close()
 
@@ -244,7 +249,6 @@ class PrunegateService:
     )
     async def predict(self, rows: list[Any]) -> PredictResponse | JSONResponse:
         """Class and probabilities for each row (a list of numbers in feature order, or {feature: number})."""
-        request_id = uuid.uuid4().hex
         for _ in range(SWAP_ATTEMPTS):  # recompute if a hot reload swapped the model meanwhile
             model = self.holder.current
             try:
@@ -257,6 +261,7 @@ class PrunegateService:
                 probabilities = await self._batched_probabilities(features)
             if self.holder.current is model:
                 break
+        request_id = self.request_ids.issue(len(features))
         return prediction_response(model, features, probabilities, request_id, self.prediction_log)
 
     async def _batched_probabilities(self, features: np.ndarray) -> np.ndarray:
@@ -279,13 +284,17 @@ class PrunegateService:
 
     @bentoml.api(route="/feedback", input_spec=FeedbackRequest, output_spec=FeedbackResponse)
     def feedback(self, request_id: str, label: str | list[str]) -> FeedbackResponse | JSONResponse:
-        """The true class of a prediction: one label, or one per row of a batch request (in row order)."""
+        """The true class of a served prediction: one label per row of the request (in row order), or one
+        for a row id (``<request id>/<row>``). Each row takes one label, within ``feedback_max_age_days``.
+        """
         try:
-            labels = validate_labels(label, self.holder.current.class_names)
+            labels = validate_labels(label, self.holder.current.class_names, CONFIG.max_batch_size)
+            target = feedback_target(request_id, labels, self.request_ids, CONFIG.feedback_max_age_s)
+            claim_rows(self.label_ledger, target)
         except RequestValidationError as error:
             return _client_error("/feedback", error)
         if self.prediction_log is not None:
-            self.prediction_log.log_feedback(row_ids_for(request_id, len(labels)), labels)
+            self.prediction_log.log_feedback(target.row_ids, labels)
         return FeedbackResponse(accepted=len(labels))
 
     @_info_app.get("/model", response_model=ModelInfo)
@@ -315,4 +324,4 @@ def _calls_directly(model: LoadedModel) -> bool:
 
 def _client_error(route: str, error: RequestValidationError) -> JSONResponse:
     logger.info("rejected request to %s: %s", route, error)
-    return JSONResponse(error.to_dict(), status_code=BAD_REQUEST)
+    return JSONResponse(error.to_dict(), status_code=error.status)
