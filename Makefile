@@ -116,7 +116,7 @@ promote: install
 
 # Serve the champion on 127.0.0.1:3000 (conf/base/parameters_serving.yml); hot-reloads on promote/rollback.
 serve: install
-	$(BIN)/bentoml serve prunegate.serving.service:PrunegateService --host $(or $(HOST),127.0.0.1) --port $(or $(PORT),3000)
+	$(BIN)/prunegate serve $(if $(HOST),--host $(HOST)) $(if $(PORT),--port $(PORT))
 
 # Serve the previous champion again (a running service switches without failed requests); it becomes the
 # git champion too: champion/ is rewritten (commit it).

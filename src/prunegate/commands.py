@@ -160,6 +160,12 @@ def _monitor(args: argparse.Namespace) -> int:
     return 1 if outcome.get("git_champion_updated") is False or outcome.get("failed") else 0
 
 
+def _serve(args: argparse.Namespace) -> int:
+    from prunegate.serving.launch import serve
+
+    return serve(args.host, args.port, args.bentoml_args)
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="prunegate", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -226,6 +232,14 @@ def _parser() -> argparse.ArgumentParser:
     watch.add_argument("--act", action="store_true", help="carry out the decision (rollback or retrain)")
     watch.add_argument("--registry-dir", default="registry")
     watch.set_defaults(handler=_monitor)
+
+    serve = commands.add_parser(
+        "serve", help="check that there is a model to serve, then start the BentoML service"
+    )
+    serve.add_argument("--host", help="default: serving.host in conf/base/parameters_serving.yml")
+    serve.add_argument("--port", type=int, help="default: serving.port")
+    serve.add_argument("bentoml_args", nargs=argparse.REMAINDER, help="passed on to `bentoml serve`")
+    serve.set_defaults(handler=_serve)
 
     registry = commands.add_parser("registry", help="the serving champion, previous, and the history")
     registry.add_argument("--registry-dir", default="registry")

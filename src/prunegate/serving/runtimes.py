@@ -122,6 +122,9 @@ class OnnxRuntime:
     name = ONNX
 
     def __init__(self, onnx_path: Path) -> None:
+        from prunegate.serving.no_telemetry import turn_off_telemetry
+
+        turn_off_telemetry()  # before the first import of onnxruntime, which reads it once
         import onnxruntime
 
         options = onnxruntime.SessionOptions()

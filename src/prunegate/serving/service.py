@@ -1,7 +1,11 @@
 """The BentoML service: ``POST /predict``, ``POST /feedback``, ``GET /model`` (+ BentoML's own endpoints).
 
-Start it from the project root: ``BENTOML_HOME=bentoml_home bentoml serve
-prunegate.serving.service:PrunegateService`` (settings: :mod:`prunegate.serving.config`).
+Start it from the project root with ``prunegate serve`` (``make serve``): it checks first that there is
+a model to serve (exit 3 and the reason when not, :mod:`prunegate.serving.launch`), then runs ``bentoml
+serve prunegate.serving.service:PrunegateService`` (settings: :mod:`prunegate.serving.config`). Started
+directly with ``bentoml serve``, a worker with nothing to serve logs why and stops the server (BentoML
+would otherwise restart it forever). Telemetry is off in every serving process
+(:mod:`prunegate.serving.no_telemetry`).
 
 Where the model comes from, first match wins (decided in ``__init__``):
 
@@ -15,7 +19,8 @@ Where the model comes from, first match wins (decided in ``__init__``):
    them exists, so importing the module never needs a model; ``bentoml build`` records it when set.
    A Bento's working directory is its ``src`` folder: set ``PRUNEGATE_PROJECT_ROOT`` to put the
    prediction log elsewhere.
-4. Otherwise startup fails with :class:`~prunegate.serving.model_holder.NoChampionError`.
+4. Otherwise there is nothing to serve (:mod:`prunegate.serving.model_source` decides, for the worker
+   and the launcher alike).
 
 Dispatch (``dispatch`` in the config): ``/predict`` validates the rows against the loaded model (400
 naming each bad field), then computes the probabilities either
@@ -48,7 +53,7 @@ from __future__ import annotations
 
 import logging
 import os
-from pathlib import Path
+import signal
 from typing import Annotated, Any
 
 import aiohttp
@@ -61,20 +66,14 @@ from starlette.responses import JSONResponse
 from prunegate.registry.store import MODEL_NAME, ensure_project_bentoml_home, read_pointer
 from prunegate.serving.config import (
     BENTO_MODEL_ENV,
-    MODEL_PATH_ENV,
     ServingConfig,
     load_serving_config,
     project_root,
 )
 from prunegate.serving.feedback import claim_rows, feedback_target
 from prunegate.serving.label_ledger import LEDGER_FILE, LabelLedger
-from prunegate.serving.model_holder import (
-    LoadedModel,
-    ModelHolder,
-    NoChampionError,
-    load_model_file,
-    load_store_model,
-)
+from prunegate.serving.model_holder import LoadedModel, ModelHolder, NoChampionError
+from prunegate.serving.model_source import CANNOT_SERVE, serving_holder
 from prunegate.serving.prediction_log import PredictionLogger
 from prunegate.serving.request_guard import RequestGuard
 from prunegate.serving.request_ids import RequestIdSigner
@@ -102,6 +101,7 @@ logger = logging.getLogger(__name__)
 
 CLIENT_ERROR_STATUSES = range(400, 500)
 NOT_FROM_A_BENTO = (None, "not available")  # BentoML's server_context.bento_version outside a Bento
+EXIT_CANNOT_SERVE = 3  # a worker with nothing to serve exits with this (uvicorn's startup failure)
 SWAP_ATTEMPTS = 3  # a request is recomputed at most this often when models swap under it
 CLIENT_ATTEMPTS = 3  # calls of /infer through the in-process client (see _batched_probabilities)
 # BentoML 1.4.39 closes its internal client session every 100 requests / 300 s, failing requests still
@@ -109,7 +109,6 @@ CLIENT_ATTEMPTS = 3  # calls of /infer through the in-process client (see _batch
 # rebalance, so the session is kept for a year of requests; the retry covers what remains.
 IN_PROCESS_SESSION = {"max_requests": 2**62, "max_age": 365 * 24 * 3600.0}
 
-os.environ.setdefault("BENTOML_DO_NOT_TRACK", "True")
 logging.getLogger("prunegate").setLevel(logging.INFO)  # BentoML's server logging keeps root at WARNING
 
 
@@ -202,7 +201,7 @@ class PrunegateService:
         import torch
 
         torch.set_num_threads(CONFIG.inference_threads)
-        self.holder = self._make_holder()
+        self.holder = _holder_or_stop(self._packaged_tag())
         self.holder.start()
         monitoring_dir = CONFIG.path(CONFIG.monitoring_dir)
         self.request_ids = RequestIdSigner.for_folder(monitoring_dir)
@@ -224,18 +223,11 @@ class PrunegateService:
             "called directly" if _calls_directly(model) else "adaptive batching",
         )
 
-    def _make_holder(self) -> ModelHolder:
-        if fixed := os.environ.get(MODEL_PATH_ENV):
-            return ModelHolder.fixed(load_model_file(Path(fixed), CONFIG.runtime))
-        if read_pointer(REGISTRY_DIR).champion is not None:
-            return ModelHolder.from_registry(
-                REGISTRY_DIR,
-                reload_interval_s=CONFIG.reload_interval_s,
-                loader=lambda tag: load_store_model(tag, CONFIG.runtime),
-            )
-        if self.packaged_model is not None and bentoml.server_context.bento_version not in NOT_FROM_A_BENTO:
-            return ModelHolder.fixed(load_store_model(str(self.packaged_model.tag), CONFIG.runtime))
-        return ModelHolder.from_registry(REGISTRY_DIR, reload_interval_s=CONFIG.reload_interval_s)
+    def _packaged_tag(self) -> str | None:
+        """The packaged store version, only when this process serves a built Bento."""
+        if self.packaged_model is None or bentoml.server_context.bento_version in NOT_FROM_A_BENTO:
+            return None
+        return str(self.packaged_model.tag)
 
     @bentoml.on_shutdown
     def shutdown(self) -> None:
@@ -315,6 +307,24 @@ class PrunegateService:
 
 JSON_ROUTES = ("/predict", "/infer", "/feedback")
 PrunegateService.add_asgi_middleware(RequestGuard, routes=JSON_ROUTES, max_body_bytes=CONFIG.max_body_bytes)
+
+
+def _holder_or_stop(packaged_tag: str | None) -> ModelHolder:
+    """The model to serve; when there is none, the whole server stops with the reason in one log line.
+
+    BentoML restarts a worker whose startup fails, forever, with the port open and ``/readyz`` silent.
+    Nothing changes between two tries (the registry needs a person), so the worker asks the server
+    process (its parent, BentoML's arbiter) to shut down, and exits without a traceback.
+    ``prunegate serve`` makes the same check before it starts the server, and exits non-zero.
+    """
+    try:
+        return serving_holder(CONFIG, packaged_tag)
+    except CANNOT_SERVE as error:
+        logger.critical("cannot serve: %s. Stopping the server.", error)
+        if bentoml.server_context.worker_index is not None:  # a worker of `bentoml serve`
+            os.kill(os.getppid(), signal.SIGTERM)
+        logging.shutdown()
+        os._exit(EXIT_CANNOT_SERVE)
 
 
 def _calls_directly(model: LoadedModel) -> bool:
