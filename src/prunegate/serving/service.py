@@ -51,6 +51,7 @@ line and drops the traceback. Server errors (5xx) keep theirs.
 
 from __future__ import annotations
 
+import gc
 import logging
 import os
 import signal
@@ -64,6 +65,7 @@ from pydantic import PlainSerializer, PlainValidator, WithJsonSchema
 from starlette.responses import JSONResponse
 
 from prunegate.registry.store import MODEL_NAME, ensure_project_bentoml_home, read_pointer
+from prunegate.serving import bentoml_patches
 from prunegate.serving.config import (
     BENTO_MODEL_ENV,
     ServingConfig,
@@ -132,6 +134,7 @@ def _is_client_error(error: BaseException) -> bool:
 
 
 logging.getLogger("bentoml._internal.server.http_app").addFilter(ClientErrorLogFilter())
+bentoml_patches.apply()  # BentoML 1.4's request timeout leaks a timer per request: the p99 tail
 
 CONFIG = load_serving_config()
 MAX_BATCH = CONFIG.max_batch_size
@@ -213,6 +216,11 @@ class PrunegateService:
                 flush_interval_s=CONFIG.log_flush_interval_s,
                 flush_rows=CONFIG.log_flush_rows,
             )
+        # Everything alive now (imports, BentoML, the model) lives as long as the worker: out of the cyclic
+        # GC's reach, a full collection scans only request-time objects (~2 ms instead of ~150 ms with the
+        # event loop stopped). Models loaded later by hot reload are not frozen and are freed normally.
+        gc.collect()
+        gc.freeze()
         model = self.holder.current
         logger.info(
             "serving %s (version %s, %s, one row %.3f ms: %s)",
