@@ -35,10 +35,10 @@ def test_only_json_bodies_of_a_known_length_within_the_limit_reach_the_service()
     json_type = {"Content-Type": "application/json; charset=utf-8"}
     assert _call("POST", "/predict", {**json_type, "Content-Length": "100"}) == (200, {})
     status, body = _call("POST", "/predict", {"Content-Type": "multipart/form-data; boundary=x"})
-    assert status == 415 and "got multipart/form-data" in body["detail"]
+    assert status == 415 and "got multipart/form-data" in body["error"]
     assert _call("POST", "/predict", json_type)[0] == 411
     status, body = _call("POST", "/predict", {**json_type, "Content-Length": "101"})
-    assert status == 413 and "101 bytes, more than the 100 allowed" in body["detail"]
+    assert status == 413 and "101 bytes, more than the 100 allowed" in body["error"]
     assert _call("POST", "/predict", {**json_type, "Content-Length": "many"})[0] == 400
     assert _call("GET", "/predict", {})[0] == 200  # other methods and routes are not its business
     assert _call("POST", "/model", {"Content-Type": "text/plain"})[0] == 200

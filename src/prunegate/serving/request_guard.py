@@ -8,7 +8,8 @@ This ASGI middleware answers, for a POST to one of ``routes``:
 - 411 when the body has no ``Content-Length`` (chunked uploads cannot be bounded before reading);
 - 413 when ``Content-Length`` is over ``max_body_bytes`` (``serving.max_body_bytes``).
 
-Every answer is JSON ``{"detail": "..."}``, like the service's other client errors.
+Every answer is JSON ``{"error": "..."}``, like the service's other client errors (the published
+spec's ``ClientError``, :mod:`~prunegate.serving.openapi_spec`).
 """
 
 from __future__ import annotations
@@ -42,8 +43,8 @@ class RequestGuard:
         if problem is None:
             await self.app(scope, receive, send)
             return
-        status, detail = problem
-        body = json.dumps({"detail": detail}).encode()
+        status, message = problem
+        body = json.dumps({"error": message}).encode()
         headers = [(b"content-type", JSON_TYPE), (b"content-length", str(len(body)).encode())]
         await send({"type": "http.response.start", "status": status, "headers": headers})
         await send({"type": "http.response.body", "body": body})

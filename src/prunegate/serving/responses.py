@@ -9,9 +9,9 @@ import numpy as np
 
 from prunegate.serving.model_holder import LoadedModel
 from prunegate.serving.prediction_log import PredictionLogger
-from prunegate.serving.schemas import PredictResponse
+from prunegate.serving.schemas import FieldError, PredictResponse, RequestValidationError
 
-__all__ = ["prediction_response", "row_ids_for"]
+__all__ = ["non_finite_rows", "prediction_response", "row_ids_for", "unpredictable_rows_error"]
 
 
 def row_ids_for(request_id: str, rows: int) -> list[str]:
@@ -46,3 +46,22 @@ def prediction_response(
         request_id=request_id,
         row_ids=row_ids,
     )
+
+
+def non_finite_rows(probabilities: np.ndarray) -> np.ndarray:
+    """Indices of the rows whose probabilities are not all finite (the model overflowed on them)."""
+    return np.flatnonzero(~np.isfinite(probabilities).all(axis=1))
+
+
+def unpredictable_rows_error(rows: np.ndarray) -> RequestValidationError:
+    """The 400 for rows the model gives no finite probabilities for.
+
+    Only possible for features without a range in the model's metadata (packaging always records the
+    schema's ranges): values within float32 but far outside the training data overflow the network.
+    """
+    errors = [
+        FieldError(("rows", int(row)), "the model gives no finite probabilities for this row (its values are "
+                   "far outside the data it was trained on)")
+        for row in rows
+    ]  # fmt: skip
+    return RequestValidationError(errors)

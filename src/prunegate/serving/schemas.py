@@ -31,6 +31,7 @@ __all__ = [
     "validate_rows",
 ]
 
+FLOAT32_MAX = float(np.finfo(np.float32).max)  # the largest value a row may hold (the published spec's too)
 MAX_REPORTED_ERRORS = 20  # field errors listed in one response; the rest are counted
 MAX_ID_LENGTH = 128
 
@@ -153,8 +154,8 @@ def _check_values(
     """Vectorised: every ``checked`` value finite in float32 and inside its feature's range."""
     low = np.array([ranges[name][0] if name in ranges else -np.inf for name in names])
     high = np.array([ranges[name][1] if name in ranges else np.inf for name in names])
-    with np.errstate(over="ignore"):
-        finite = np.isfinite(matrix.astype(np.float32))
+    with np.errstate(invalid="ignore"):  # compared in float64: a value that float32 would round to its
+        finite = np.isfinite(matrix) & (np.abs(matrix) <= FLOAT32_MAX)  # maximum is still refused
     outside = finite & ((matrix < low) | (matrix > high))
     for row, column in np.argwhere((~finite | outside) & checked):
         name, value = names[column], matrix[row, column].item()

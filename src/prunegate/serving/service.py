@@ -76,10 +76,11 @@ from prunegate.serving.feedback import claim_rows, feedback_target
 from prunegate.serving.label_ledger import LEDGER_FILE, LabelLedger
 from prunegate.serving.model_holder import LoadedModel, ModelHolder, NoChampionError
 from prunegate.serving.model_source import CANNOT_SERVE, serving_holder
+from prunegate.serving.openapi_spec import OpenAPISpecRewrite, exact_spec
 from prunegate.serving.prediction_log import PredictionLogger
 from prunegate.serving.request_guard import RequestGuard
 from prunegate.serving.request_ids import RequestIdSigner
-from prunegate.serving.responses import prediction_response
+from prunegate.serving.responses import non_finite_rows, prediction_response, unpredictable_rows_error
 from prunegate.serving.schemas import (
     FeedbackRequest,
     FeedbackResponse,
@@ -261,6 +262,8 @@ class PrunegateService:
                 probabilities = await self._batched_probabilities(features)
             if self.holder.current is model:
                 break
+        if (unusable := non_finite_rows(probabilities)).size:  # never a null probability in an answer
+            return _client_error("/predict", unpredictable_rows_error(unusable))
         request_id = self.request_ids.issue(len(features))
         return prediction_response(model, features, probabilities, request_id, self.prediction_log)
 
@@ -313,8 +316,24 @@ class PrunegateService:
         )
 
 
+def _published_spec(spec: dict) -> dict:
+    """The OpenAPI spec for the model being served (request bodies and errors as the service checks them)."""
+    try:
+        model = bentoml.get_current_service().holder.current
+    except (bentoml.exceptions.BentoMLException, AttributeError):  # not started yet: BentoML's generic spec
+        return spec
+    return exact_spec(
+        spec,
+        feature_names=model.feature_names,
+        feature_ranges=model.feature_ranges,
+        class_names=model.class_names,
+        max_batch_size=CONFIG.max_batch_size,
+    )
+
+
 JSON_ROUTES = ("/predict", "/infer", "/feedback")
 PrunegateService.add_asgi_middleware(RequestGuard, routes=JSON_ROUTES, max_body_bytes=CONFIG.max_body_bytes)
+PrunegateService.add_asgi_middleware(OpenAPISpecRewrite, rewrite=_published_spec)
 
 
 def _holder_or_stop(packaged_tag: str | None) -> ModelHolder:
