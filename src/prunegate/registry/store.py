@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from prunegate.core.serialization import load_artifact
+from prunegate.registry.staged_versions import publish_version, staged_store
 
 __all__ = [
     "METRICS_FILE",
@@ -94,7 +95,9 @@ def register_model(
     under ``code/`` and put on ``sys.path`` when the version is loaded, so the version rebuilds its
     model wherever it is served (a Bento has no copy of the user's repository). The SHA-256 of every
     stored file (the model, the ONNX export, its metrics, the code) is recorded with the version, and
-    :func:`model_path` checks them all: no file that can be served or run is trusted unchecked.
+    :func:`model_path` checks them all: no file that can be served or run is trusted unchecked. The
+    version is saved and checked in a staging store first and appears in the store whole, then named by
+    ``latest`` (:mod:`prunegate.registry.staged_versions`): a kill midway leaves the store as it was.
     """
     artifact = load_artifact(artifact_path)  # refuse a corrupt file before it enters the store
     ensure_project_bentoml_home()
@@ -103,16 +106,26 @@ def register_model(
     sources = {MODEL_FILE: Path(artifact_path), **{Path(extra).name: Path(extra) for extra in extra_files}}
     sources.update({f"{CODE_DIR}/{name}": Path(path) for name, path in (code_files or {}).items()})
     digests = {name: file_sha256(source) for name, source in sources.items()}
-    with bentoml.models.create(
-        name=MODEL_NAME,
-        labels=labels,
-        metadata={**metadata, "checksum": artifact.checksum, FILE_DIGESTS: digests},
-    ) as model:
-        for name, source in sources.items():
-            target = Path(model.path_of(name))
-            target.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(source, target)
-    return str(model.tag)
+    with staged_store() as (staging, folder):
+        with bentoml.models.create(
+            name=MODEL_NAME,
+            labels=labels,
+            metadata={**metadata, "checksum": artifact.checksum, FILE_DIGESTS: digests},
+            _model_store=staging,
+        ) as model:
+            for name, source in sources.items():
+                target = Path(model.path_of(name))
+                target.parent.mkdir(parents=True, exist_ok=True)
+                shutil.copyfile(source, target)
+        tag = str(model.tag)
+
+        def verify(staged: Path) -> None:
+            _verify_files(tag, staged, digests)
+            if load_artifact(staged / MODEL_FILE).checksum != artifact.checksum:
+                raise RegistryError(f"model {tag}: the stored copy differs from {artifact_path}")
+
+        publish_version(folder, MODEL_NAME, str(model.tag.version), verify)
+    return tag
 
 
 def file_sha256(path: Path) -> str:
