@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 import torch
 from torch import nn
 
@@ -22,9 +23,10 @@ from prunegate.core.metrics import (
     confusion_rows,
     macro_precision_recall,
     per_class_metrics,
+    predicted_classes,
 )
-from prunegate.core.robustness import FeatureRange, FeatureScale, fgsm_accuracy, noise_accuracy
-from prunegate.core.slices import slice_metrics
+from prunegate.core.robustness import FeatureRange, FeatureScale, fgsm_predictions, noise_predictions
+from prunegate.core.slices import slice_metrics, slice_rows
 from prunegate.core.training import predict_logits
 
 __all__ = ["EvaluationResult", "EvaluationSettings", "evaluate_classifier"]
@@ -64,6 +66,10 @@ class EvaluationResult:
         slices: ``{"class=<name>" | "<column>=<value>": {accuracy, [f1_macro,] count}}``.
         confusion_rows: one ``{"actual", "predicted"}`` row per test sample (DVC ``confusion`` plot).
         reliability: ``{"bin", "confidence", "accuracy", "count"}`` per non-empty confidence bin.
+        row_predictions: the predicted class of every test row, per accuracy-type metric (``accuracy``:
+            clean rows; ``accuracy_noise_<sigma>``, ``accuracy_fgsm_<epsilon>``: perturbed rows), for
+            the gate's paired comparison of two models on the same rows.
+        slice_rows: the test-row indices of every slice in ``slices``.
     """
 
     metrics: dict[str, float]
@@ -71,6 +77,8 @@ class EvaluationResult:
     slices: dict[str, dict[str, float]] = field(default_factory=dict)
     confusion_rows: list[dict[str, str]] = field(default_factory=list)
     reliability: list[dict[str, Any]] = field(default_factory=list)
+    row_predictions: dict[str, list[int]] = field(default_factory=dict)
+    slice_rows: dict[str, list[int]] = field(default_factory=dict)
 
 
 def evaluate_classifier(
@@ -104,19 +112,16 @@ def evaluate_classifier(
     metrics: dict[str, float] = dict(classification_metrics(logits, targets, num_classes))
     metrics.update(macro_precision_recall(logits, targets, num_classes))
     metrics["ece"] = expected_calibration_error(probabilities, targets, settings.ece_bins)
-    metrics.update(
-        noise_accuracy(
-            module,
-            features,
-            targets,
-            settings.noise_sigmas,
-            seed=settings.seed,
-            feature_range=settings.feature_range,
-            scale=settings.feature_scale,
-        )
+    perturbed = noise_predictions(
+        module,
+        features,
+        settings.noise_sigmas,
+        seed=settings.seed,
+        feature_range=settings.feature_range,
+        scale=settings.feature_scale,
     )
-    metrics.update(
-        fgsm_accuracy(
+    perturbed.update(
+        fgsm_predictions(
             module,
             features,
             targets,
@@ -126,10 +131,15 @@ def evaluate_classifier(
             gradient_model=gradient_module,
         )
     )
+    truth = targets.cpu().numpy()
+    metrics.update({key: float(np.mean(predicted == truth)) for key, predicted in perturbed.items()})
+    row_predictions = {"accuracy": predicted_classes(logits), **perturbed}
     return EvaluationResult(
         metrics=metrics,
         per_class=per_class_metrics(logits, targets, class_names),
         slices=slice_metrics(logits, targets, slice_columns, class_names),
         confusion_rows=confusion_rows(logits, targets, class_names),
         reliability=reliability_curve(probabilities, targets, settings.ece_bins),
+        row_predictions={key: predicted.tolist() for key, predicted in row_predictions.items()},
+        slice_rows=slice_rows(targets, slice_columns, class_names),
     )

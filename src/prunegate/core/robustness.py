@@ -9,14 +9,23 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+import numpy as np
 import torch
 from torch import nn
 from torch.nn import functional as F
 
-from prunegate.core.metrics import accuracy
+from prunegate.core.metrics import predicted_classes
 from prunegate.core.training import predict_logits
 
-__all__ = ["FeatureRange", "FeatureScale", "fgsm_accuracy", "fgsm_perturb", "noise_accuracy"]
+__all__ = [
+    "FeatureRange",
+    "FeatureScale",
+    "fgsm_accuracy",
+    "fgsm_perturb",
+    "fgsm_predictions",
+    "noise_accuracy",
+    "noise_predictions",
+]
 
 DEFAULT_BATCH_SIZE = 1024
 
@@ -81,14 +90,42 @@ def noise_accuracy(
     Returns:
         ``{"accuracy_noise_{sigma:g}": accuracy}``.
     """
+    predictions = noise_predictions(
+        model, features, sigmas, seed=seed, feature_range=feature_range, scale=scale, batch_size=batch_size
+    )
+    return _accuracies(predictions, targets)
+
+
+def noise_predictions(
+    model: nn.Module,
+    features: torch.Tensor,
+    sigmas: Sequence[float],
+    *,
+    seed: int,
+    feature_range: FeatureRange = None,
+    scale: FeatureScale = None,
+    batch_size: int = DEFAULT_BATCH_SIZE,
+) -> dict[str, np.ndarray]:
+    """The predicted class of every noisy row, per sigma, under :func:`noise_accuracy`'s keys and noise.
+
+    The gate compares two models row by row on these (:mod:`prunegate.gate.paired`).
+    """
     _check_non_negative("sigmas", sigmas)
     generator = torch.Generator().manual_seed(seed)
     noise = _scaled(torch.randn(features.shape, generator=generator, dtype=features.dtype), scale)
-    results: dict[str, float] = {}
+    results: dict[str, np.ndarray] = {}
     for sigma in sigmas:
         noisy = _clamp(features + sigma * noise, feature_range)
-        results[f"accuracy_noise_{sigma:g}"] = accuracy(predict_logits(model, noisy, batch_size), targets)
+        results[f"accuracy_noise_{sigma:g}"] = predicted_classes(predict_logits(model, noisy, batch_size))
     return results
+
+
+def _accuracies(predictions: dict[str, np.ndarray], targets: torch.Tensor) -> dict[str, float]:
+    truth = targets.cpu().numpy()
+    return {
+        key: float(np.mean(predicted == truth)) if len(truth) else float("nan")
+        for key, predicted in predictions.items()
+    }
 
 
 def _input_gradient_sign(
@@ -180,14 +217,40 @@ def fgsm_accuracy(
     Raises:
         ValueError: on a negative epsilon, a bad ``feature_range`` or a model without input gradients.
     """
+    predictions = fgsm_predictions(
+        model,
+        features,
+        targets,
+        epsilons,
+        feature_range=feature_range,
+        scale=scale,
+        gradient_model=gradient_model,
+        batch_size=batch_size,
+    )
+    return _accuracies(predictions, targets)
+
+
+def fgsm_predictions(
+    model: nn.Module,
+    features: torch.Tensor,
+    targets: torch.Tensor,
+    epsilons: Sequence[float],
+    *,
+    feature_range: FeatureRange = None,
+    scale: FeatureScale = None,
+    gradient_model: nn.Module | None = None,
+    batch_size: int = DEFAULT_BATCH_SIZE,
+) -> dict[str, np.ndarray]:
+    """The predicted class of every adversarial row, per epsilon, under :func:`fgsm_accuracy`'s keys."""
     _check_non_negative("epsilons", epsilons)
     if not epsilons:
         return {}
     attacker = model if gradient_model is None else gradient_model
     signs = _scaled(_input_gradient_sign(attacker, features, targets, batch_size), scale)
-    results: dict[str, float] = {}
+    results: dict[str, np.ndarray] = {}
     for epsilon in epsilons:
         adversarial = _clamp(features.detach() + epsilon * signs, feature_range)
-        logits = predict_logits(model, adversarial, batch_size)
-        results[f"accuracy_fgsm_{epsilon:g}"] = accuracy(logits, targets)
+        results[f"accuracy_fgsm_{epsilon:g}"] = predicted_classes(
+            predict_logits(model, adversarial, batch_size)
+        )
     return results

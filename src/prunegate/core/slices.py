@@ -17,7 +17,7 @@ from sklearn.metrics import accuracy_score, f1_score
 
 from prunegate.core.metrics import predicted_classes
 
-__all__ = ["CLASS_SLICE", "slice_metrics"]
+__all__ = ["CLASS_SLICE", "slice_metrics", "slice_rows"]
 
 CLASS_SLICE = "class"
 
@@ -29,15 +29,36 @@ def _value_name(value: object) -> str:
     return str(value)
 
 
-def _column_slices(
-    name: str, column: Sequence, truth: np.ndarray, predictions: np.ndarray
-) -> dict[str, dict[str, float]]:
+def _column_groups(name: str, column: Sequence, rows: int) -> dict[str, list[int]]:
     values = [_value_name(value) for value in column]
-    if len(values) != len(truth):
-        raise ValueError(f"slice column {name!r} has {len(values)} values for {len(truth)} rows")
+    if len(values) != rows:
+        raise ValueError(f"slice column {name!r} has {len(values)} values for {rows} rows")
     groups: dict[str, list[int]] = {}
     for row, value in enumerate(values):
         groups.setdefault(value, []).append(row)
+    return groups
+
+
+def slice_rows(
+    targets: torch.Tensor, slice_columns: dict[str, Sequence] | None, class_names: Sequence[str]
+) -> dict[str, list[int]]:
+    """The row indices of every slice :func:`slice_metrics` reports, under the same names."""
+    truth = targets.cpu().numpy()
+    rows = {
+        f"{CLASS_SLICE}={class_name}": np.flatnonzero(truth == index).tolist()
+        for index, class_name in enumerate(class_names)
+        if (truth == index).any()
+    }
+    for name, column in (slice_columns or {}).items():
+        groups = _column_groups(name, column, len(truth))
+        rows.update({f"{name}={value}": groups[value] for value in sorted(groups)})
+    return rows
+
+
+def _column_slices(
+    name: str, column: Sequence, truth: np.ndarray, predictions: np.ndarray
+) -> dict[str, dict[str, float]]:
+    groups = _column_groups(name, column, len(truth))
     results: dict[str, dict[str, float]] = {}
     for value in sorted(groups):
         rows = np.asarray(groups[value])

@@ -16,6 +16,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from prunegate.gate.config import ALL_SLICES, MetricCheck
+from prunegate.gate.paired import PairedDifference, decide, paired_outcomes, paired_worsening
 
 __all__ = [
     "NO_BASELINE_REASON",
@@ -33,6 +34,7 @@ NO_BASELINE_REASON = "no baseline (no champion yet): blessed by default"
 _RELATIVE_SLACK = 1e-9
 _ABSOLUTE_SLACK = 1e-12
 _SHOWN_DIGITS = 6
+_PP = 100.0
 
 Number = int | float
 
@@ -56,6 +58,7 @@ class CheckRow:
     passed: bool
     reason: str = ""
     skipped: bool = False  # only change thresholds, and no baseline to change from: nothing was checked
+    paired: dict[str, Any] | None = None  # with ``confidence``: the interval, rows, outcome and policy
 
     def to_dict(self) -> dict[str, Any]:
         """The row as a JSON-safe dict."""
@@ -142,7 +145,8 @@ def describe_threshold(check: MetricCheck) -> str:
     if check.upper_bound is not None:
         parts.append(f"≤ {check.upper_bound:g}")
     if check.max_worsening_abs is not None:
-        parts.append(f"{worse} ≤ {check.max_worsening_abs:g}")
+        paired = f" ({check.confidence:.0%} paired)" if check.confidence is not None else ""
+        parts.append(f"{worse} ≤ {check.max_worsening_abs:g}{paired}")
     if check.max_worsening_rel is not None:
         parts.append(f"{worse} ≤ {check.max_worsening_rel:.2%}".replace(".00%", "%"))
     if check.min_improvement_ratio is not None:
@@ -172,7 +176,12 @@ def _evaluate(
     gate: str,
 ) -> CheckRow:
     def row(
-        cand: Number | None, base: Number | None, failures: list[str], note: str = "", skipped: bool = False
+        cand: Number | None,
+        base: Number | None,
+        failures: list[str],
+        note: str = "",
+        skipped: bool = False,
+        paired: dict[str, Any] | None = None,
     ) -> CheckRow:
         delta = cand - base if cand is not None and base is not None else None
         return CheckRow(
@@ -187,6 +196,7 @@ def _evaluate(
             passed=not failures,
             reason="; ".join(failures) or note,
             skipped=skipped,
+            paired=paired,
         )
 
     if slice_name == ALL_SLICES:
@@ -206,7 +216,38 @@ def _evaluate(
     if base is None:
         unbounded = check.lower_bound is None and check.upper_bound is None
         return row(cand, base, failures, note=NO_BASELINE_REASON, skipped=unbounded)
-    return row(cand, base, failures + _change_failures(check, cand, base))
+    if check.confidence is None:
+        return row(cand, base, failures + _change_failures(check, cand, base))
+    outcomes = paired_outcomes(baseline, candidate, check.metric, slice_name)
+    if isinstance(outcomes, str):  # no pairing possible: the point values decide, and the row says why
+        note = f"compared point values: {outcomes}"
+        return row(cand, base, failures + _change_failures(check, cand, base), note=note)
+    difference = paired_worsening(*outcomes, check.confidence)
+    allowed = check.max_worsening_abs if check.max_worsening_abs is not None else math.inf
+    passed, outcome = decide(difference, allowed, check.when_undecided)
+    paired = {**difference.to_dict(), "outcome": outcome, "policy": check.when_undecided, "allowed": allowed}
+    unpaired = check.model_copy(update={"max_worsening_abs": None, "confidence": None})
+    failures += _change_failures(unpaired, cand, base) if unpaired.has_change_threshold else []
+    text = _paired_text(difference, outcome, check)
+    if not passed:
+        failures.append(text)
+    return row(cand, base, failures, note=text, paired=paired)
+
+
+def _paired_text(difference: PairedDifference, outcome: str, check: MetricCheck) -> str:
+    """``drop 0.74 pp, 95% interval [-0.4, 1.9] pp on 270 paired rows (9 differ): undecided ...``."""
+    interval = (
+        f"{check.confidence:.0%} interval [{difference.low * _PP:+.2f}, {difference.high * _PP:+.2f}] pp on "
+        f"{difference.rows} paired rows ({difference.disagreements} differ)"
+    )
+    allowed = f"{(check.max_worsening_abs or 0) * _PP:g} pp allowed"
+    verdicts = {
+        "within": f"shown within the {allowed}",
+        "worse": f"shown worse than the {allowed}",
+        "undecided": f"undecided against the {allowed} (resolution ±{difference.resolution * _PP:.2f} pp); "
+        f"when_undecided: {check.when_undecided}",
+    }
+    return f"drop {difference.worsening * _PP:+.2f} pp, {interval}: {verdicts[outcome]}"
 
 
 def _lookup(

@@ -32,6 +32,7 @@ ALL_SLICES = "*"
 """``slice`` value meaning: every slice present in the candidate or the baseline."""
 
 VALUE_THRESHOLDS = ("lower_bound", "upper_bound")
+PAIRED_METRICS = ("accuracy",)  # prefixes: accuracy, accuracy_noise_<sigma>, accuracy_fgsm_<epsilon>
 CHANGE_THRESHOLDS = ("max_worsening_abs", "max_worsening_rel", "min_improvement_ratio")
 
 
@@ -50,6 +51,13 @@ class MetricCheck(StrictParams):
         max_worsening_rel: The candidate may be worse by at most this fraction of ``|baseline|``.
         min_improvement_ratio: The candidate must be at least this many times better: baseline /
             candidate when lower is better, candidate / baseline when higher is better.
+        confidence: Decide ``max_worsening_abs`` on the paired test rows (:mod:`prunegate.gate.paired`)
+            with an interval at this level (e.g. 0.95) instead of comparing the two point values. Only
+            for accuracy-type metrics (``accuracy``, ``accuracy_noise_*``, ``accuracy_fgsm_*``, a
+            slice's ``accuracy``), whose per-row outcomes the evaluation records.
+        when_undecided: With ``confidence``, what an interval that straddles the allowed drop means:
+            ``point_estimate`` (the observed drop decides, as without ``confidence``), ``fail``
+            (non-inferiority: pass only when shown within) or ``pass`` (fail only when shown worse).
         description: Free text shown to people; not used by the gate.
     """
 
@@ -61,6 +69,8 @@ class MetricCheck(StrictParams):
     max_worsening_abs: float | None = Field(default=None, ge=0, allow_inf_nan=False)
     max_worsening_rel: float | None = Field(default=None, ge=0, allow_inf_nan=False)
     min_improvement_ratio: float | None = Field(default=None, ge=1, allow_inf_nan=False)
+    confidence: float | None = Field(default=None, gt=0.5, lt=1, allow_inf_nan=False)
+    when_undecided: Literal["point_estimate", "fail", "pass"] = "point_estimate"
     description: str | None = None
 
     @model_validator(mode="after")
@@ -68,6 +78,17 @@ class MetricCheck(StrictParams):
         if all(getattr(self, name) is None for name in (*VALUE_THRESHOLDS, *CHANGE_THRESHOLDS)):
             names = ", ".join((*VALUE_THRESHOLDS, *CHANGE_THRESHOLDS))
             raise ValueError(f"check on '{self.metric}' sets no threshold; set at least one of {names}")
+        if self.confidence is not None:
+            if self.max_worsening_abs is None:
+                raise ValueError(
+                    f"confidence on '{self.metric}' needs max_worsening_abs (the drop it decides)"
+                )
+            if not self.metric.startswith(PAIRED_METRICS):
+                known = ", ".join(f"{prefix}*" for prefix in PAIRED_METRICS)
+                raise ValueError(
+                    f"confidence works on accuracy-type metrics ({known}), whose per-row outcomes are "
+                    f"recorded; '{self.metric}' is not one"
+                )
         low, high = self.lower_bound, self.upper_bound
         if low is not None and high is not None and low > high:
             raise ValueError(f"lower_bound {self.lower_bound:g} is above upper_bound {self.upper_bound:g}")

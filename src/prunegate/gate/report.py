@@ -64,6 +64,9 @@ def render_gate_report(
     return "\n".join(lines) + "\n"
 
 
+_UNPAIRED = "compared point values"  # the note of a ``confidence`` check that had no paired rows
+
+
 def format_number(value: Any, *, signed: bool = False) -> str:
     """Ints with thousands separators; floats with 4 decimals (trailing zeros dropped); None as —.
 
@@ -105,6 +108,16 @@ def _gate_section(name: str, gate: Mapping[str, Any]) -> list[str]:
     if failing:
         lines += ["", "**Why it failed:**", ""]
         lines += [f"- `{row['metric']}` ({_slice_label(row)}): {row['reason']}" for row in failing]
+    paired = [
+        row for row in rows if row["passed"] and (row.get("paired") or _UNPAIRED in row.get("reason", ""))
+    ]
+    if paired:
+        lines += [
+            "",
+            "**Decided on the paired test rows** (both models on the same rows, bootstrap interval):",
+            "",
+        ]
+        lines += [f"- `{row['metric']}` ({_slice_label(row)}): {row['reason']}" for row in paired]
     if not gate.get("baseline_available", True):
         lines += [
             "",

@@ -4,7 +4,8 @@ On a rate metric (accuracy, F1, precision, recall) measured on ``n`` rows, one r
 ``1/n``. When that is more than a check's allowed drop (``max_worsening_abs``), any single misclassified
 row fails the check: on a 178-row dataset (27 test rows, one row = 3.7 pp) the default 0.5 pp
 compression threshold is a coin flip. The gate still applies such a check, but its report says so, with
-the number of rows; a statistical test of the difference is the proper fix (a later issue).
+the number of rows, unless the check has ``confidence`` (:mod:`prunegate.gate.paired`), whose report
+shows the interval and the smallest drop the test set resolves instead.
 """
 
 from __future__ import annotations
@@ -43,8 +44,8 @@ def unresolvable_checks(checks: Sequence[MetricCheck], candidate: Mapping[str, A
     warnings = []
     for check in checks:
         limit = check.max_worsening_abs
-        if limit is None or not check.metric.startswith(RATE_METRICS):
-            continue
+        if limit is None or not check.metric.startswith(RATE_METRICS) or check.confidence is not None:
+            continue  # a check with confidence reports its own interval and resolution
         rows, where = _rows(candidate, check.slice)
         if not rows or 1.0 / rows <= limit:
             continue

@@ -19,6 +19,7 @@ from prunegate.core.quantization import build_module_for, is_dynamic_quantized
 from prunegate.core.serialization import ModelArtifact
 from prunegate.data.features import PreparedSplits
 from prunegate.gate.baseline import TEST_SPLIT_FINGERPRINT
+from prunegate.gate.paired import PER_ROW
 from prunegate.params import ConfigError, EvaluationParams, IngestionParams, ProfilingParams, parse_params
 from prunegate.pipelines.validated_inputs import validated_splits_as_tensors
 
@@ -83,7 +84,9 @@ def measure_artifact(artifact: ModelArtifact, split: TestSplit) -> tuple[dict[st
 
     Returns:
         The model's metrics (flat numbers with the same keys for every model, the test split's
-        fingerprint, plus ``slices`` and ``per_class``) and the full result (confusion rows, reliability).
+        fingerprint, plus ``slices``, ``per_class`` and ``per_row``: the true class and each
+        accuracy-type metric's predicted class of every test row, and each slice's rows, for the gate's
+        paired comparison) and the full result (confusion rows, reliability).
     """
     data = split.data
     module = build_module_for(artifact)
@@ -107,6 +110,11 @@ def measure_artifact(artifact: ModelArtifact, split: TestSplit) -> tuple[dict[st
         TEST_SPLIT_FINGERPRINT: split.fingerprint,
         "slices": result.slices,
         "per_class": result.per_class,
+        PER_ROW: {
+            "targets": data.test[1].tolist(),
+            "predictions": result.row_predictions,
+            "slices": result.slice_rows,
+        },
     }
     return metrics, result
 
