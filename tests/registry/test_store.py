@@ -71,6 +71,27 @@ def test_a_corrupted_model_is_never_promoted_or_rolled_back_to(tmp_path):
         promote_version(registry, first, reason="y")
 
 
+def test_promoting_a_new_model_over_a_corrupt_champion_recovers_and_records_it(tmp_path):
+    """The recovery the serving error message advises: the move happens, is recorded, and says why the
+    corrupt one can no longer be rolled back to (found in a new-user trial: it reported a failure after
+    moving the pointer, and the registry history lost the event)."""
+    registry = tmp_path / "registry"
+    broken, fixed = _register(tmp_path, 1), _register(tmp_path, 2)
+    promote_version(registry, broken, reason="first")
+    stored = model_path(broken)
+    stored.write_bytes(stored.read_bytes()[:100])
+    pointer = promote_version(registry, fixed, reason="recover")
+    assert (pointer.champion, pointer.previous) == (fixed, broken)
+    events = history(registry)
+    assert [event["event"] for event in events] == ["promote", "promote"]
+    assert broken in events[-1]["warnings"][0] and "rollback to it is refused" in events[-1]["warnings"][0]
+    assert (registry / "champion_model.pt").read_bytes() == model_path(fixed).read_bytes()
+    assert not (registry / "previous_model.pt").exists()
+    with pytest.raises((RegistryError, ModelArtifactError)):
+        rollback(registry, reason="x")
+    assert read_pointer(registry).champion == fixed
+
+
 def test_unknown_model_is_refused(tmp_path):
     with pytest.raises(RegistryError, match="not in the store"):
         promote_version(tmp_path / "registry", "prunegate-model:doesnotexist", reason="x")

@@ -111,7 +111,8 @@ def test_a_row_takes_one_label_and_a_refused_claim_records_nothing(signer, tmp_p
     again = _refusal(
         lambda: claim_rows(ledger, feedback_target(three, ["a", "b", "c"], signer, DAY_S, now=NOW))
     )
-    assert again.status == 409 and f"{three}/1" in str(again) and f"{three}/0" not in str(again)
+    assert again.status == 409 and str(again).startswith("request_id: already labelled")
+    assert f"label the other rows one by one, by their row ids: ['{three}/0', '{three}/2']" in str(again)
     claim_rows(ledger, feedback_target(f"{three}/0", ["a"], signer, DAY_S, now=NOW))  # /0 was not recorded
     ledger.close()
     reopened = LabelLedger(tmp_path / "ledger.sqlite3", DAY_S)  # a restart (or another worker) knows

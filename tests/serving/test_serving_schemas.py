@@ -90,11 +90,16 @@ def test_labels_must_be_known_classes_and_at_most_the_cap():
     with pytest.raises(RequestValidationError, match=f"at most {CAP} labels") as caught:
         validate_labels(["7"] * 200_000, ["1", "3"], CAP)
     assert caught.value.total == 1  # refused before each label is looked at
+    for wrong in (3, ["1", 3], {"label": "1"}, None):
+        with pytest.raises(RequestValidationError, match="must be a class name"):
+            validate_labels(wrong, ["1", "3"], CAP)
 
 
 def test_feedback_request_is_strict_and_documents_both_label_forms():
+    # the label's type is checked by validate_labels (one message style): the model only keeps its shape
+    assert FeedbackRequest.model_validate({"request_id": "r", "label": 3}).label == 3
     with pytest.raises(ValidationError):
-        FeedbackRequest.model_validate({"request_id": "r", "label": 3})
+        FeedbackRequest.model_validate({"request_id": 3, "label": "3"})
     with pytest.raises(ValidationError):
         FeedbackRequest.model_validate({"request_id": "r", "label": "3", "extra": 1})
     schema = FeedbackRequest.model_json_schema()["properties"]["label"]

@@ -17,6 +17,7 @@ from __future__ import annotations
 import getpass
 import hashlib
 import json
+import logging
 import os
 import shutil
 import sys
@@ -25,7 +26,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from prunegate.core.serialization import load_artifact
+from prunegate.core.serialization import ModelArtifactError, load_artifact
 from prunegate.registry.staged_versions import publish_version, staged_store
 
 __all__ = [
@@ -44,6 +45,8 @@ __all__ = [
     "register_model",
     "rollback",
 ]
+
+logger = logging.getLogger(__name__)
 
 MODEL_NAME = "prunegate-model"
 MODEL_FILE = "model.pt"
@@ -202,15 +205,35 @@ def _write_pointer(registry_dir: Path, pointer: Pointer) -> None:
     os.replace(temp, registry_dir / _POINTER)  # atomic: a reader sees the old or the new pointer
 
 
-def _materialise(registry_dir: Path, pointer: Pointer) -> None:
+def _materialise(registry_dir: Path, pointer: Pointer) -> list[str]:
+    """Copy the champion's and the previous champion's model files next to the pointer.
+
+    The champion was verified before the pointer moved. A previous champion whose stored copy fails its
+    check (the very reason a new model is promoted, often) does not undo the move: its copy is removed
+    and the returned warning says that a rollback to it will be refused.
+    """
+    warnings = []
     for role, tag in (("champion", pointer.champion), ("previous", pointer.previous)):
         target = registry_dir / f"{role}_model.pt"
         if tag is None:
             target.unlink(missing_ok=True)
             continue
+        try:
+            source = model_path(tag)
+        except (RegistryError, ModelArtifactError) as error:
+            if role == "champion":
+                raise
+            target.unlink(missing_ok=True)
+            warnings.append(
+                f"the previous champion {tag} fails its check ({error}): a rollback to it is refused"
+            )
+            continue
         temp = registry_dir / f".{role}_model.pt.tmp"
-        shutil.copyfile(model_path(tag), temp)
+        shutil.copyfile(source, temp)
         os.replace(temp, target)
+    for warning in warnings:
+        logger.warning("registry: %s", warning)
+    return warnings
 
 
 def _record(registry_dir: Path, event: str, pointer: Pointer, by: str | None, reason: str, **extra) -> None:
@@ -239,8 +262,8 @@ def promote_version(registry_dir: Path, tag: str, *, reason: str, by: str | None
         raise RegistryError(f"{tag} is already the champion")
     pointer = Pointer(lineage=[*pointer.lineage, tag], updated_at=_now())
     _write_pointer(registry_dir, pointer)
-    _materialise(registry_dir, pointer)
-    _record(registry_dir, "promote", pointer, by, reason)
+    warnings = _materialise(registry_dir, pointer)
+    _record(registry_dir, "promote", pointer, by, reason, **({"warnings": warnings} if warnings else {}))
     return pointer
 
 
@@ -253,8 +276,9 @@ def rollback(registry_dir: Path, *, reason: str, by: str | None = None) -> Point
     rolled_back = pointer.champion
     pointer = Pointer(lineage=pointer.lineage[:-1], updated_at=_now())
     _write_pointer(registry_dir, pointer)
-    _materialise(registry_dir, pointer)
-    _record(registry_dir, "rollback", pointer, by, reason, rolled_back=rolled_back)
+    warnings = _materialise(registry_dir, pointer)
+    extra = {"warnings": warnings} if warnings else {}
+    _record(registry_dir, "rollback", pointer, by, reason, rolled_back=rolled_back, **extra)
     return pointer
 
 

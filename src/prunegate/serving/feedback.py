@@ -90,7 +90,10 @@ def claim_rows(ledger: LabelLedger, target: FeedbackTarget) -> None:
     """
     taken = ledger.claim(target.row_ids, target.served_at)
     if taken:
-        raise _refused("request_id", f"already labelled (one label per row): {taken}", ALREADY_LABELLED)
+        others = [row_id for row_id in target.row_ids if row_id not in taken]
+        hint = f"; label the other rows one by one, by their row ids: {others}" if others else ""
+        message = f"already labelled (one label per row): {taken}; nothing was recorded{hint}"
+        raise _refused("request_id", message, ALREADY_LABELLED)
 
 
 def _refused(field: str, message: str, status: int) -> RequestValidationError:

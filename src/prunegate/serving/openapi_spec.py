@@ -78,10 +78,18 @@ def exact_spec(
     feature_ranges: Mapping[str, Sequence[float]],
     class_names: Sequence[str],
     max_batch_size: int,
+    model_version: str = "",
 ) -> dict[str, Any]:
     """BentoML's spec with the request bodies and error responses of the served model (module docstring)."""
     rewritten = copy.deepcopy(dict(spec))
     rewritten["openapi"] = OPENAPI_VERSION
+    rewritten["info"] = {
+        **rewritten.get("info", {}),
+        "title": "prunegate",
+        "version": model_version or "unknown",
+        "description": "Predictions of the served model (version above), validated against its features "
+        "and ranges; POST /feedback takes the true classes of served rows. GET /model describes the model.",
+    }
     rewritten.setdefault("components", {}).setdefault("schemas", {}).update(copy.deepcopy(ERROR_SCHEMAS))
     rows = _rows_schema(feature_names, feature_ranges, max_batch_size)
     paths = rewritten.get("paths", {})
@@ -105,7 +113,25 @@ def exact_spec(
             for status, text in errors.items()
         }
     _infer_answer(paths.get("/infer", {}).get("post"), len(class_names))
+    _predict_answer(paths.get("/predict", {}).get("post"), class_names)
     return rewritten
+
+
+def _predict_answer(operation: dict[str, Any] | None, class_names: Sequence[str]) -> None:
+    """``/predict``'s answer with the model's class names (BentoML's spec says any strings)."""
+    if operation is None or "200" not in operation.get("responses", {}):
+        return
+    classes = list(class_names)
+    probability = {"type": "number"}  # float32 softmax: no bound the rounding could break
+    text_list = {"type": "array", "items": {"type": "string"}}
+    answer = _object({
+        "predictions": {"type": "array", "items": {"type": "string", "enum": classes}},
+        "probabilities": {"type": "array", "items": _object(dict.fromkeys(classes, probability))},
+        "model_version": {"type": "string"},
+        "request_id": {"type": "string", "description": "for POST /feedback"},
+        "row_ids": {**text_list, "description": "one per row, for POST /feedback of one row"},
+    })  # fmt: skip
+    operation["responses"]["200"]["content"] = {"application/json": {"schema": answer}}
 
 
 def _infer_answer(operation: dict[str, Any] | None, classes: int) -> None:

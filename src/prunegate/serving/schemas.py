@@ -79,7 +79,8 @@ class RequestValidationError(ValueError):
         self.total = total if total is not None else len(self.errors)
         shown = "; ".join(error.to_dict()["msg"] for error in self.errors)
         more = f" (and {self.total - len(self.errors)} more)" if self.total > len(self.errors) else ""
-        super().__init__(f"{self.total} invalid field(s): {shown}{more}")
+        summary = f"{self.total} invalid field(s): " if status == 400 else ""  # 404 / 409: not invalid
+        super().__init__(f"{summary}{shown}{more}")
 
     def to_dict(self) -> dict[str, Any]:
         """The response body: a summary and one entry per field."""
@@ -223,6 +224,11 @@ def _finite_or_inf(value: int | float) -> float:
         return math.inf if value > 0 else -math.inf
 
 
+def _json_shape(value: Any) -> str:
+    shown = repr(value) if len(repr(value)) <= MAX_ID_LENGTH else "(too long to show)"
+    return f"{type(value).__name__} {shown}"
+
+
 def validate_labels(labels: str | list[str], class_names: Sequence[str], max_labels: int) -> list[str]:
     """The feedback labels as a list, each a known class name, at most ``max_labels`` of them.
 
@@ -231,6 +237,11 @@ def validate_labels(labels: str | list[str], class_names: Sequence[str], max_lab
             more labels than ``max_labels`` (then nothing else is looked at).
     """
     errors = _Collector("label")
+    if not isinstance(labels, str | list) or not all(
+        isinstance(label, str) for label in (labels if isinstance(labels, list) else [labels])
+    ):
+        errors.add((), f"must be a class name (a string) or a list of them, got {_json_shape(labels)}")
+        errors.raise_if_any()
     items = [labels] if isinstance(labels, str) else list(labels)
     if not items:
         errors.add((), "must name at least one class")
@@ -282,10 +293,9 @@ class FeedbackRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     request_id: Annotated[StrictStr, Field(min_length=1, max_length=MAX_ID_LENGTH)]
-    # oneOf, not pydantic's anyOf: BentoML's OpenAPI writer keeps only the first branch of an anyOf
-    label: Annotated[
-        StrictStr | Annotated[list[StrictStr], Field(min_length=1)], WithJsonSchema({"oneOf": _LABEL_FORMATS})
-    ]
+    # Any, checked by validate_labels (one message style, naming the known classes); oneOf, not pydantic's
+    # anyOf, in the schema: BentoML's OpenAPI writer keeps only the first branch of an anyOf
+    label: Annotated[Any, WithJsonSchema({"oneOf": _LABEL_FORMATS})]
 
 
 class FeedbackResponse(BaseModel):

@@ -328,6 +328,7 @@ def _published_spec(spec: dict) -> dict:
         feature_ranges=model.feature_ranges,
         class_names=model.class_names,
         max_batch_size=CONFIG.max_batch_size,
+        model_version=model.version,
     )
 
 
