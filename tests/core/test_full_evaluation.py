@@ -60,6 +60,12 @@ def test_flat_metrics_have_the_stable_keys(trained):
         "accuracy_noise_2",
         "accuracy_fgsm_0",
         "accuracy_fgsm_0.5",
+        *(
+            f"ood_{measure}_{score}{suffix}"
+            for measure in ("auroc", "fpr95")
+            for score in ("msp", "energy")
+            for suffix in ("", "_uniform", "_shuffled", "_shifted")
+        ),
     }
     assert all(isinstance(value, float) for value in result.metrics.values())
 

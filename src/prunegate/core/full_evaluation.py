@@ -25,6 +25,7 @@ from prunegate.core.metrics import (
     per_class_metrics,
     predicted_classes,
 )
+from prunegate.core.ood import ood_inputs, ood_metrics
 from prunegate.core.robustness import FeatureRange, FeatureScale, fgsm_predictions, noise_predictions
 from prunegate.core.slices import slice_metrics, slice_rows
 from prunegate.core.training import predict_logits
@@ -61,7 +62,9 @@ class EvaluationResult:
 
     Attributes:
         metrics: flat numbers: ``accuracy``, ``f1_macro``, ``log_loss``, ``precision_macro``,
-            ``recall_macro``, ``ece``, ``accuracy_noise_<sigma>``, ``accuracy_fgsm_<epsilon>``.
+            ``recall_macro``, ``ece``, ``accuracy_noise_<sigma>``, ``accuracy_fgsm_<epsilon>``, and the
+            out-of-distribution scores ``ood_auroc_<msp|energy>[_<set>]``, ``ood_fpr95_...``
+            (:mod:`prunegate.core.ood`).
         per_class: ``{class name: {precision, recall, f1, support}}``.
         slices: ``{"class=<name>" | "<column>=<value>": {accuracy, [f1_macro,] count}}``.
         confusion_rows: one ``{"actual", "predicted"}`` row per test sample (DVC ``confusion`` plot).
@@ -133,6 +136,8 @@ def evaluate_classifier(
     )
     truth = targets.cpu().numpy()
     metrics.update({key: float(np.mean(predicted == truth)) for key, predicted in perturbed.items()})
+    outside = ood_inputs(features, seed=settings.seed, feature_range=settings.feature_range)
+    metrics.update(ood_metrics(module, features, outside, in_logits=logits))
     row_predictions = {"accuracy": predicted_classes(logits), **perturbed}
     return EvaluationResult(
         metrics=metrics,
