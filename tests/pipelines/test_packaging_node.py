@@ -3,20 +3,27 @@
 import json
 from pathlib import Path
 
+import numpy as np
+import pandas as pd
 import pytest
 import torch
+from tests.conftest import shipped_params
 
 from prunegate.core.models import MLPSpec, build_model
 from prunegate.core.serialization import ModelArtifact
+from prunegate.data.tables import table_fingerprint
 from prunegate.errors import NotBlessedError
 from prunegate.pipelines.packaging.nodes import package_model
 from prunegate.registry.store import METRICS_FILE, model_metadata, model_path
+from prunegate.serving.runtimes import ONNX_INT8
+from prunegate.serving.static_int8 import STATIC_INT8_FILE
 
 FEATURES = ["a", "b", "c"]
 PARAMS = {
     "runtime_batch_sizes": [1],
     "runtime_repeats": 2,
     "parity_tolerance": 1.0e-5,
+    "static_int8": False,
     "build_bento": False,
     "bentofile": "bentofile.yaml",
 }
@@ -33,6 +40,35 @@ def blessed_model() -> ModelArtifact:
     return ModelArtifact.from_module(build_model(spec), spec, metadata)
 
 
+INGESTION = {
+    **shipped_params("ingestion"),
+    "target_column": "label",
+    "feature_columns": FEATURES,
+    "input_shape": None,
+}
+
+
+def _table(rows: int, seed: int) -> pd.DataFrame:
+    features = np.random.default_rng(seed).uniform(0, 1, size=(rows, len(FEATURES)))
+    table = pd.DataFrame(features, columns=FEATURES)
+    table["label"] = np.where(features[:, 0] > 0.5, "yes", "no")
+    return table
+
+
+@pytest.fixture
+def splits() -> dict:
+    """Validated train/val/test tables as the catalog gives them to the node."""
+    tables = {"train": _table(200, 0), "val": _table(50, 1), "test": _table(100, 2)}
+    certificate = {"passed": True, "fingerprints": {k: table_fingerprint(t) for k, t in tables.items()}}
+    return {**{f"{k}_table": t for k, t in tables.items()}, "validated_splits": certificate}
+
+
+def _package(model, blessing, splits, params=PARAMS):
+    return package_model(
+        model, blessing, METRICS, SCHEMA, **splits, packaging_params=params, ingestion_params=INGESTION
+    )
+
+
 SCHEMA = {"feature_columns": {name: {"min": 0.0, "max": 1.0} for name in FEATURES}}
 METRICS = {
     "model": "pruned",
@@ -43,9 +79,9 @@ METRICS = {
 }
 
 
-def test_the_stored_version_holds_the_full_metrics_and_the_scalar_metadata(blessed_model):
+def test_the_stored_version_holds_the_full_metrics_and_the_scalar_metadata(blessed_model, splits):
     blessing = {"blessed": True, "candidate": "pruned"}
-    packaged = package_model(blessed_model, blessing, METRICS, SCHEMA, PARAMS)
+    packaged = _package(blessed_model, blessing, splits)
     tag = packaged["model_tag"]
     stored = Path(model_path(tag)).parent / METRICS_FILE
     assert json.loads(stored.read_text()) == METRICS
@@ -53,6 +89,19 @@ def test_the_stored_version_holds_the_full_metrics_and_the_scalar_metadata(bless
     assert packaged["bento_tag"] is None
 
 
-def test_a_model_that_is_not_blessed_is_not_stored(blessed_model):
+def test_a_model_that_is_not_blessed_is_not_stored(blessed_model, splits):
     with pytest.raises(NotBlessedError, match="not blessed"):
-        package_model(blessed_model, {"blessed": False, "candidate": "pruned"}, METRICS, SCHEMA, PARAMS)
+        _package(blessed_model, {"blessed": False, "candidate": "pruned"}, splits)
+
+
+def test_static_int8_is_measured_on_the_test_split_and_stored_when_chosen(blessed_model, splits):
+    params = {**PARAMS, "static_int8": True, "int8_calibration_rows": 64, "int8_max_accuracy_drop": 1.0}
+    packaged = _package(blessed_model, {"blessed": True, "candidate": "pruned"}, splits, params)
+    rows = {row["runtime"]: row for row in packaged["runtimes"]}
+    assert rows[ONNX_INT8]["eligible"] and "accuracy_drop" in rows[ONNX_INT8]
+    stored = Path(model_path(packaged["model_tag"])).parent
+    metadata = model_metadata(packaged["model_tag"])
+    assert metadata["runtime"] == packaged["runtime"]
+    assert (stored / STATIC_INT8_FILE).is_file() == (packaged["runtime"] == ONNX_INT8)
+    if packaged["runtime"] == ONNX_INT8:
+        assert metadata["runtime_accuracy_drop"] == rows[ONNX_INT8]["accuracy_drop"]

@@ -10,6 +10,7 @@ from prunegate.serving.runtimes import (
     EAGER,
     ONNX,
     ONNX_FILE,
+    ONNX_INT8,
     RUNTIMES,
     TORCHSCRIPT,
     export_onnx,
@@ -46,13 +47,13 @@ def test_select_runtime_picks_a_matching_runtime_and_reports_all(mlp_artifact, d
     choice = select_runtime(mlp_artifact, sample, batch_sizes=(1, 8), repeats=REPEATS, work_dir=tmp_path)
     assert choice.name in RUNTIMES
     assert choice.max_abs_diff[choice.name] <= TOLERANCE
-    assert set(choice.latency_ms) == set(RUNTIMES)
+    assert set(choice.latency_ms) == set(RUNTIMES) - {ONNX_INT8}  # int8 needs labelled rows
     assert all(set(timings) == {1, 8} and min(timings.values()) > 0 for timings in choice.latency_ms.values())
     rows = {row["runtime"]: row for row in choice.report()}
-    assert rows[choice.name]["chosen"] and rows[choice.name]["matches"]
-    assert (choice.onnx_path is not None) == (choice.name == ONNX)
-    if choice.onnx_path is not None:
-        assert choice.onnx_path.name == ONNX_FILE and choice.onnx_path.is_file()
+    assert rows[choice.name]["chosen"] and rows[choice.name]["matches"] and rows[choice.name]["eligible"]
+    assert (choice.stored_file is not None) == (choice.name in (ONNX, ONNX_INT8))
+    if choice.name == ONNX:
+        assert choice.stored_file.name == ONNX_FILE and choice.stored_file.is_file()
 
 
 def test_a_runtime_outside_the_tolerance_is_never_chosen(mlp_artifact, digits):
@@ -63,8 +64,8 @@ def test_a_runtime_outside_the_tolerance_is_never_chosen(mlp_artifact, digits):
 def test_int8_artifacts_are_served_by_eager_only(mlp_artifact, digits, tmp_path):
     int8 = quantized_artifact(mlp_artifact)
     choice = select_runtime(int8, held_out_rows(digits, SAMPLE_ROWS), repeats=REPEATS)
-    assert choice.name == EAGER and choice.onnx_path is None
-    assert set(choice.skipped) == {TORCHSCRIPT, ONNX}
+    assert choice.name == EAGER and choice.stored_file is None
+    assert set(choice.skipped) == {TORCHSCRIPT, ONNX, ONNX_INT8}
     assert "only eager is valid" in choice.skipped[ONNX]
     save_artifact(int8, tmp_path / "model.pt")
     assert load_runtime(EAGER, tmp_path).predict_proba(held_out_rows(digits, 2)).shape == (2, 10)

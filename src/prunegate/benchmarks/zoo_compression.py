@@ -30,6 +30,7 @@ from typing import Any
 
 import torch
 
+from prunegate.benchmarks.benchmark_splits import Split, split_benchmark_set
 from prunegate.benchmarks.common import load_parameters, write_json
 from prunegate.benchmarks.zoo_compression_report import FROM_SCRATCH, TP_DEFAULT, render_report, summarise
 from prunegate.core.models import ModelSpec, build_model, input_shape_of
@@ -45,14 +46,11 @@ from prunegate.core.training import (
     split_accuracy,
     train_model,
 )
-from prunegate.data import benchmark_sets
-from prunegate.data.splitting import split_table
 
 __all__ = ["BenchConfig", "main", "run_seed"]
 
 logger = logging.getLogger(__name__)
 
-Split = tuple[torch.Tensor, torch.Tensor]
 _SETS = {
     "signal_templates": ("resnet1d", {"widths": (32, 64, 128), "blocks": (1, 1, 1), "kernel_size": 5}),
     "digits_affine_32": ("resnet", {"widths": (16, 32, 64), "blocks": (1, 1, 1)}),
@@ -73,32 +71,12 @@ class BenchConfig:
     rows: int | None = None  # subsample of the set (smoke runs)
 
 
-def _tensors(frame, features: list[str]) -> Split:
-    """Flat rows: the zoo models reshape them to their ``in_shape`` themselves."""
-    x = torch.tensor(frame[features].to_numpy(), dtype=torch.float32)
-    return x, torch.tensor(frame["target"].to_numpy(), dtype=torch.long)
-
-
 def _splits(config: BenchConfig, seed: int) -> tuple[Split, Split, Split, ModelSpec]:
-    frame = getattr(benchmark_sets, config.dataset)()
-    if config.rows:
-        frame = frame.sample(n=config.rows, random_state=seed)
-    features = [column for column in frame.columns if column != "target"]
-    result = split_table(
-        frame,
-        target_column="target",
-        feature_columns=features,
-        val_fraction=0.15,
-        test_fraction=0.15,
-        seed=seed,
-        stratify=True,
-        on_leakage="drop",
-    )
+    train, val, test, features, classes = split_benchmark_set(config.dataset, seed, config.rows)
     kind, options = _SETS[config.dataset]
-    shape = (1, len(features)) if kind == "resnet1d" else (1, 32, 32)
-    spec = ARCHITECTURES[kind][0](in_shape=shape, num_classes=int(frame["target"].nunique()), **options)
-    splits = [_tensors(table, features) for table in (result.train, result.val, result.test)]
-    return splits[0], splits[1], splits[2], spec
+    shape = (1, features) if kind == "resnet1d" else (1, 32, 32)
+    spec = ARCHITECTURES[kind][0](in_shape=shape, num_classes=classes, **options)
+    return train, val, test, spec
 
 
 def _recipe(

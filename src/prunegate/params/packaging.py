@@ -15,5 +15,8 @@ class PackagingParams(StrictParams):
     runtime_batch_sizes: list[PositiveInt] = Field(min_length=1)
     runtime_repeats: PositiveInt
     parity_tolerance: float = Field(gt=0)
+    static_int8: bool = True
+    int8_calibration_rows: PositiveInt = 512
+    int8_max_accuracy_drop: float = Field(default=0.005, ge=0, le=1)
     build_bento: bool
     bentofile: str = Field(min_length=1)

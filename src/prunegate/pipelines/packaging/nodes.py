@@ -11,12 +11,14 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
 from prunegate.core.models import FactorySpec
 from prunegate.core.models.factory import factory_source_files
 from prunegate.core.serialization import ModelArtifact, save_artifact
 from prunegate.errors import NotBlessedError
-from prunegate.params import PackagingParams, parse_params
+from prunegate.params import IngestionParams, PackagingParams, parse_params
+from prunegate.pipelines.validated_inputs import validated_splits_as_tensors
 from prunegate.registry.store import METRICS_FILE, ensure_project_bentoml_home, register_model
 
 logger = logging.getLogger(__name__)
@@ -43,18 +45,45 @@ def _model_code(model: ModelArtifact) -> dict[str, Path]:
     return files
 
 
+def _int8_rows(
+    config: PackagingParams,
+    train_table: pd.DataFrame,
+    val_table: pd.DataFrame,
+    test_table: pd.DataFrame,
+    validated_splits: dict[str, Any],
+    ingestion: IngestionParams,
+) -> dict[str, Any]:
+    """Calibration (training) and labelled (test) rows for static int8, or nothing when it is off."""
+    if not config.static_int8:
+        return {}
+    data = validated_splits_as_tensors(train_table, val_table, test_table, validated_splits, ingestion)
+    return {
+        "calibration": data.train[0][: config.int8_calibration_rows].numpy(),
+        "labelled": (data.test[0].numpy(), data.test[1].numpy()),
+    }
+
+
 def package_model(
     shipped_model: ModelArtifact,
     blessing: dict[str, Any],
     candidate_metrics: dict[str, Any],
     data_schema: dict[str, Any],
+    train_table: pd.DataFrame,
+    val_table: pd.DataFrame,
+    test_table: pd.DataFrame,
+    validated_splits: dict[str, Any],
     packaging_params: dict[str, Any],
+    ingestion_params: dict[str, Any],
 ) -> dict[str, Any]:
     """Store the blessed model (with its metadata and chosen runtime) and build a Bento around it.
 
     The candidate's full metrics (slices and test split fingerprint included, which the scalar ``metrics``
     metadata lacks) are stored with it as ``metrics.json``, so that a rollback to this version can make it
     the git champion again with the metrics it was promoted with.
+
+    Static int8 is offered to the runtime choice when ``packaging.static_int8`` is on: calibrated on
+    training rows, eligible only if its test accuracy is within ``packaging.int8_max_accuracy_drop`` of
+    the float model's (the measured drop is stored with the version).
 
     Raises:
         NotBlessedError: when the blessing on disk does not bless this model (defence in depth: the
@@ -66,6 +95,7 @@ def package_model(
     from prunegate.serving.runtimes import select_runtime
 
     config = parse_params(PackagingParams, packaging_params, "packaging")
+    ingestion = parse_params(IngestionParams, ingestion_params, "ingestion")
     if not blessing.get("blessed") or not shipped_model.metadata.get("blessed"):
         raise NotBlessedError(f"{blessing.get('candidate')} is not blessed: it is not packaged")
     ensure_project_bentoml_home()
@@ -74,6 +104,7 @@ def package_model(
     low = np.array([r[0] for r in ranges.values()], dtype=np.float32)
     high = np.array([r[1] for r in ranges.values()], dtype=np.float32)
     sample = np.random.default_rng(0).uniform(low, high, size=(_SAMPLE_ROWS, len(low))).astype(np.float32)
+    int8_rows = _int8_rows(config, train_table, val_table, test_table, validated_splits, ingestion)
 
     with tempfile.TemporaryDirectory() as scratch:
         model_file = Path(scratch) / "model.pt"
@@ -85,6 +116,8 @@ def package_model(
             repeats=config.runtime_repeats,
             tolerance=config.parity_tolerance,
             work_dir=Path(scratch),
+            max_accuracy_drop=config.int8_max_accuracy_drop,
+            **int8_rows,
         )
         metadata = {
             "version": shipped_model.checksum[:12],
@@ -94,6 +127,7 @@ def package_model(
             "feature_ranges": ranges,
             "input_shape": shipped_model.metadata.get("input_shape") or [len(feature_names)],
             "runtime": choice.name,
+            "runtime_accuracy_drop": choice.accuracy_drop(choice.name) if choice.accuracy else None,
             "git_commit": _git_commit(),
             "data_fingerprints": shipped_model.metadata.get("data_fingerprints"),
             "metrics": {k: v for k, v in candidate_metrics.items() if isinstance(v, int | float)},
@@ -101,7 +135,7 @@ def package_model(
         metadata = {key: value for key, value in metadata.items() if value is not None}  # store: no None
         metrics_file = Path(scratch) / METRICS_FILE
         metrics_file.write_text(json.dumps(candidate_metrics, indent=2, sort_keys=True) + "\n")
-        extra = [metrics_file, *([choice.onnx_path] if choice.onnx_path else [])]
+        extra = [metrics_file, *([choice.stored_file] if choice.stored_file else [])]
         tag = register_model(
             model_file,
             labels={"model": candidate_metrics["model"], "runtime": choice.name},

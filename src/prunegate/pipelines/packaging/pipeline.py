@@ -10,7 +10,18 @@ def create_pipeline(**kwargs) -> Pipeline:
         [
             node(
                 package_model,
-                inputs=["shipped_model", "blessing", "candidate_metrics", "data_schema", "params:packaging"],
+                inputs=[
+                    "shipped_model",
+                    "blessing",
+                    "candidate_metrics",
+                    "data_schema",
+                    "train_table",
+                    "val_table",
+                    "test_table",
+                    "validated_splits",
+                    "params:packaging",
+                    "params:ingestion",
+                ],
                 outputs="packaging_info",
                 name="package_model",
             )
