@@ -18,7 +18,7 @@ export PATH := $(BIN):$(PATH)
 # pip warns about every missing folder of this machine's local package index: drop those lines only.
 PIP_FILTER := sed -u '/is ignored: it is neither a file nor a directory/d'
 
-.PHONY: install run test test-e2e test-all lint data-use schema plots sweep summary bench-speedup bench-zoo bench-int8 bench-dense bench-compression gate promote demo-regression \
+.PHONY: install run test test-e2e test-all lint data-use schema plots sweep summary bench-speedup bench-zoo bench-int8 bench-energy bench-dense bench-compression gate promote demo-regression \
 	serve rollback registry monitor simulate-drift bench-serving
 
 install: $(STAMP)
@@ -97,6 +97,12 @@ bench-zoo: install
 # (issue 12's int8 targets; no `make run` needed). Writes data/08_reporting/bench_int8.{json,md}.
 bench-int8: install
 	$(BIN)/python -m prunegate.benchmarks.static_int8 --seeds 0 1 2
+
+# Energy-aware against MAC-aware structured pruning (sensitivity allocation, estimated joules per inference)
+# on the zoo 1-D ResNet and an MLP, 3 seeds (issue 12's energy target; no `make run` needed).
+# Writes data/08_reporting/bench_energy.{json,md}.
+bench-energy: install
+	$(BIN)/python -m prunegate.benchmarks.energy_allocation --seeds 0 1 2
 
 bench-dense: install
 	$(BIN)/python -m prunegate.benchmarks.dense_seeds --seeds 0 1 2

@@ -47,6 +47,16 @@ def test_summary_compares_models_with_the_dense_one(tmp_path, capsys):
     pruned_row = next(line for line in out.splitlines() if line.startswith("| pruned"))
     assert pruned_row.endswith("| -0.50 | 10.0x | 4.0x |")
     assert "| distilled" not in out
+    assert "no readable RAPL power meter" in out  # no model has a measured energy
+
+
+def test_summary_shows_estimated_and_measured_energy(tmp_path, capsys):
+    dense = {"accuracy": 0.98, "macs": 1000, "estimated_energy_uj": 12.345, "measured_energy_uj": 250.0}
+    (tmp_path / "dense_metrics.json").write_text(json.dumps(dense))
+    assert main(["summary", "--reporting-dir", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert "| est. µJ | RAPL µJ |" in out and "| 12.35 | 250.00 |" in out
+    assert "no readable RAPL power meter" not in out
 
 
 @pytest.mark.parametrize("argv", [[], ["unknown-command"]])

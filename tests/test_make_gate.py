@@ -6,7 +6,6 @@ import subprocess
 from pathlib import Path
 
 import pytest
-
 from tests.conftest import PROJECT_ROOT
 
 OLD_VERDICT = "# Gate report\n\n✅ BLESSED (an earlier run)\n"
@@ -51,7 +50,9 @@ def test_a_run_that_stops_before_the_gate_shows_no_earlier_verdict(tmp_path):
 
 @pytest.mark.skipif(shutil.which("make") is None, reason="needs make")
 def test_the_report_this_run_wrote_is_shown_with_its_exit_status(tmp_path):
-    script = 'printf "# Gate report\\n\\nNOT BLESSED (this run)\\n" > data/08_reporting/gate_report.md; exit 1\n'
+    script = (
+        'printf "# Gate report\\n\\nNOT BLESSED (this run)\\n" > data/08_reporting/gate_report.md; exit 1\n'
+    )
     project = _project_with_fake_dvc(tmp_path, script)
     result = _make_gate(project)
     assert result.returncode != 0

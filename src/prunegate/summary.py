@@ -22,6 +22,8 @@ _COLUMNS = [
     ("nonzero_params", "non-zero", "{:,}"),
     ("macs", "MACs", "{:,}"),
     ("size_bytes", "bytes", "{:,}"),
+    ("estimated_energy_uj", "est. µJ", "{:.2f}"),
+    ("measured_energy_uj", "RAPL µJ", "{:.2f}"),
     ("latency_ms_p50_b1", "p50 ms b1", "{:.3f}"),
     ("latency_ms_p50_b256", "p50 ms b256", "{:.3f}"),
 ]
@@ -89,4 +91,9 @@ def render_summary(reporting_dir: Path) -> str:
         lines.append(f"| {role} | " + " | ".join(cells) + " |")
     if not rows:
         lines.append("| (no model metrics yet) |" + " |" * len(titles))
+    elif not any("measured_energy_uj" in (_read_json(reporting_dir / f) or {}) for f in MODEL_ROLES.values()):
+        lines.append(
+            "\nEnergy per inference is estimated (Horowitz 2014's per-operation energies, Yang et al. 2017's "
+            "layer model); this machine has no readable RAPL power meter (/sys/class/powercap) to measure it."
+        )
     return "\n".join(lines) + "\n"

@@ -2,15 +2,30 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import torch
 
+from prunegate.core.models import ModelSpec
+from prunegate.core.models.catalog import ARCHITECTURES
 from prunegate.data import benchmark_sets
 from prunegate.data.splitting import split_table
 
-__all__ = ["BenchmarkSplits", "Split", "split_benchmark_set"]
+__all__ = ["BENCHMARK_MODELS", "BenchmarkSplits", "Split", "model_and_splits", "split_benchmark_set"]
 
 Split = tuple[torch.Tensor, torch.Tensor]
 BenchmarkSplits = tuple[Split, Split, Split, int, int]
+# name -> (dataset, architecture, one row's shape (-1: the feature count; None: flat), architecture options)
+BENCHMARK_MODELS: dict[str, tuple[str, str, tuple[int, ...] | None, dict[str, Any]]] = {
+    "resnet1d": (
+        "signal_templates",
+        "resnet1d",
+        (1, -1),
+        {"widths": (32, 64, 128), "blocks": (1, 1, 1), "kernel_size": 5},
+    ),
+    "resnet": ("digits_affine_32", "resnet", (1, 32, 32), {"widths": (16, 32, 64), "blocks": (1, 1, 1)}),
+    "mlp": ("signal_templates", "mlp", None, {"hidden": (512, 256)}),
+}
 
 
 def split_benchmark_set(dataset: str, seed: int, rows: int | None = None) -> BenchmarkSplits:
@@ -43,3 +58,15 @@ def split_benchmark_set(dataset: str, seed: int, rows: int | None = None) -> Ben
         for table in (result.train, result.val, result.test)
     )
     return train, val, test, len(features), int(frame["target"].nunique())
+
+
+def model_and_splits(name: str, seed: int, rows: int | None = None) -> tuple[Split, Split, Split, ModelSpec]:
+    """The splits of ``name``'s set and the spec of its model (:data:`BENCHMARK_MODELS`)."""
+    dataset, kind, shape, options = BENCHMARK_MODELS[name]
+    train, val, test, features, classes = split_benchmark_set(dataset, seed, rows)
+    if shape is None:
+        spec = ARCHITECTURES[kind][0](in_features=features, num_classes=classes, **options)
+    else:
+        in_shape = tuple(features if size == -1 else size for size in shape)
+        spec = ARCHITECTURES[kind][0](in_shape=in_shape, num_classes=classes, **options)
+    return train, val, test, spec

@@ -33,32 +33,21 @@ from typing import Any
 import numpy as np
 import torch
 
-from prunegate.benchmarks.benchmark_splits import Split, split_benchmark_set
+from prunegate.benchmarks.benchmark_splits import BENCHMARK_MODELS, Split, model_and_splits
 from prunegate.benchmarks.common import load_parameters, write_json
+from prunegate.benchmarks.recipes import shipped_recipe
 from prunegate.benchmarks.static_int8_report import render_report, summarise
 from prunegate.core.models import ModelSpec, build_model
-from prunegate.core.models.catalog import ARCHITECTURES
 from prunegate.core.profiling import count_macs
-from prunegate.core.pruning.structured_recipe import StructuredRecipe, run_structured_pruning
+from prunegate.core.pruning.structured_recipe import run_structured_pruning
 from prunegate.core.training import TrainConfig, fit_standardization, seed_everything, train_model
 from prunegate.serving.runtimes import ONNX, ONNX_INT8, OnnxRuntime, Runtime, export_onnx
 from prunegate.serving.static_int8 import quantize_static_int8
 
-__all__ = ["MODELS", "BenchConfig", "main", "run_seed"]
+__all__ = ["BenchConfig", "main", "run_seed"]
 
 logger = logging.getLogger(__name__)
 
-# name -> (dataset, architecture, input shape of one row, architecture options)
-MODELS: dict[str, tuple[str, str, tuple[int, ...] | None, dict[str, Any]]] = {
-    "resnet1d": (
-        "signal_templates",
-        "resnet1d",
-        (1, -1),
-        {"widths": (32, 64, 128), "blocks": (1, 1, 1), "kernel_size": 5},
-    ),
-    "resnet": ("digits_affine_32", "resnet", (1, 32, 32), {"widths": (16, 32, 64), "blocks": (1, 1, 1)}),
-    "mlp": ("signal_templates", "mlp", None, {"hidden": (512, 256)}),
-}
 CALIBRATION_ROWS = 512
 BATCH_SIZES = (1, 32)
 
@@ -67,7 +56,7 @@ BATCH_SIZES = (1, 32)
 class BenchConfig:
     """What one benchmark run measures (from the command line)."""
 
-    models: tuple[str, ...] = tuple(MODELS)
+    models: tuple[str, ...] = tuple(BENCHMARK_MODELS)
     seeds: tuple[int, ...] = (0, 1, 2)
     reduction: float = 0.9
     dense_epochs: int = 20
@@ -75,41 +64,6 @@ class BenchConfig:
     rounds: int = 5  # interleaved timing rounds; each runs `repeats` calls per runtime and batch size
     repeats: int = 100
     rows: int | None = None  # subsample of the set (smoke runs)
-
-
-def _splits(config: BenchConfig, name: str, seed: int) -> tuple[Split, Split, Split, ModelSpec]:
-    dataset, kind, shape, options = MODELS[name]
-    train, val, test, features, classes = split_benchmark_set(dataset, seed, config.rows)
-    if shape is None:
-        spec = ARCHITECTURES[kind][0](in_features=features, num_classes=classes, **options)
-    else:
-        in_shape = tuple(features if size == -1 else size for size in shape)
-        spec = ARCHITECTURES[kind][0](in_shape=in_shape, num_classes=classes, **options)
-    return train, val, test, spec
-
-
-def _recipe(pruning: dict[str, Any], config: BenchConfig, seed: int) -> StructuredRecipe:
-    finetune = pruning["finetune"]
-    return StructuredRecipe(
-        criterion=pruning["criterion"],
-        budget="macs",
-        reduction=config.reduction,
-        allocation=pruning["allocation"],
-        schedule=pruning["schedule"],
-        steps=pruning["steps"],
-        scan_ratios=tuple(pruning["scan_ratios"]),
-        min_units=pruning["min_units"],
-        round_to=pruning["round_to"],
-        finetune=TrainConfig(
-            epochs=config.finetune_epochs,
-            batch_size=finetune["batch_size"],
-            learning_rate=finetune["learning_rate"],
-            weight_decay=finetune["weight_decay"],
-            patience=finetune["patience"],
-            seed=seed,
-            show_progress=False,
-        ),
-    )
 
 
 def _accuracy(runtime: Runtime, split: Split) -> float:
@@ -158,16 +112,17 @@ def _measure(module: torch.nn.Module, spec: ModelSpec, splits: tuple[Split, Spli
 
 def run_seed(config: BenchConfig, name: str, seed: int, pruning: dict[str, Any]) -> list[dict[str, Any]]:
     """The dense and the pruned model of one architecture and seed, float against int8."""
-    train, val, test, spec = _splits(config, name, seed)
+    train, val, test, spec = model_and_splits(name, seed, config.rows)
     seed_everything(seed)
     dense = build_model(spec)
     fit_standardization(dense, train[0])
     train_model(dense, train, val, TrainConfig(epochs=config.dense_epochs, seed=seed, show_progress=False))
     calibration = (train[0][:CALIBRATION_ROWS], train[1][:CALIBRATION_ROWS])
-    pruned = run_structured_pruning(
-        dense, spec, train, val, _recipe(pruning, config, seed), calibration=calibration
-    ).module
-    base = {"model": name, "dataset": MODELS[name][0], "seed": seed, "test_rows": len(test[1])}
+    recipe = shipped_recipe(
+        pruning, reduction=config.reduction, finetune_epochs=config.finetune_epochs, seed=seed
+    )
+    pruned = run_structured_pruning(dense, spec, train, val, recipe, calibration=calibration).module
+    base = {"model": name, "dataset": BENCHMARK_MODELS[name][0], "seed": seed, "test_rows": len(test[1])}
     rows = []
     for stage, module in (("dense", dense), ("pruned", pruned)):
         row = {**base, "stage": stage, "macs": count_macs(module, (spec.in_features,))}
@@ -185,7 +140,9 @@ def run_seed(config: BenchConfig, name: str, seed: int, pruning: dict[str, Any])
 
 def _arguments(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--models", nargs="+", choices=sorted(MODELS), default=list(MODELS))
+    parser.add_argument(
+        "--models", nargs="+", choices=sorted(BENCHMARK_MODELS), default=list(BENCHMARK_MODELS)
+    )
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     parser.add_argument("--dense-epochs", type=int, default=BenchConfig.dense_epochs)
     parser.add_argument("--finetune-epochs", type=int, default=BenchConfig.finetune_epochs)

@@ -32,6 +32,7 @@ import torch
 
 from prunegate.benchmarks.benchmark_splits import Split, split_benchmark_set
 from prunegate.benchmarks.common import load_parameters, write_json
+from prunegate.benchmarks.recipes import shipped_recipe
 from prunegate.benchmarks.zoo_compression_report import FROM_SCRATCH, TP_DEFAULT, render_report, summarise
 from prunegate.core.models import ModelSpec, build_model, input_shape_of
 from prunegate.core.models.catalog import ARCHITECTURES
@@ -89,26 +90,14 @@ def _recipe(
     *,
     schedule: str = "iterative",
 ) -> StructuredRecipe:
-    finetune = pruning["finetune"]
-    return StructuredRecipe(
-        criterion=criterion,
-        budget="macs",
+    return shipped_recipe(
+        pruning,
         reduction=reduction,
+        finetune_epochs=epochs,
+        seed=seed,
+        criterion=criterion,
         allocation=allocation,
         schedule=schedule,
-        steps=1 if schedule == "one_shot" else pruning["steps"],
-        scan_ratios=tuple(pruning["scan_ratios"]),
-        min_units=pruning["min_units"],
-        round_to=pruning["round_to"],
-        finetune=TrainConfig(
-            epochs=epochs,
-            batch_size=finetune["batch_size"],
-            learning_rate=finetune["learning_rate"],
-            weight_decay=finetune["weight_decay"],
-            patience=finetune["patience"],
-            seed=seed,
-            show_progress=False,
-        ),
     )
 
 

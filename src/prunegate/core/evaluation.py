@@ -16,6 +16,7 @@ from typing import Any
 import torch
 from torch import nn
 
+from prunegate.core.energy import estimate_energy, measure_rapl_joules
 from prunegate.core.metrics import classification_metrics
 from prunegate.core.profiling import profile_model
 from prunegate.core.serialization import ModelArtifact, save_artifact
@@ -24,11 +25,14 @@ from prunegate.core.training import predict_logits
 __all__ = [
     "ProfileSettings",
     "artifact_sizes",
+    "energy_metrics",
     "measure_model",
     "reproducible_metrics",
 ]
 
-_TIMING_PREFIX = "latency_"
+_RUN_SPECIFIC_PREFIXES = ("latency_", "measured_")  # timings and metered energy change from run to run
+_MICRO = 1e6
+_METERED_CALLS = 2000
 
 
 @dataclass(frozen=True)
@@ -42,12 +46,13 @@ class ProfileSettings:
 
 
 def reproducible_metrics(metrics: dict[str, Any]) -> dict[str, Any]:
-    """``metrics`` without the timings (``latency_*``), which change from run to run.
+    """``metrics`` without the timings and metered energy (``latency_*``, ``measured_*``), which change
+    from run to run.
 
     What goes into a model file must be the same for the same seed and data, so that the file's bytes
     (and DVC's lock file) do not change when nothing did; timings stay in the metrics files.
     """
-    return {key: value for key, value in metrics.items() if not key.startswith(_TIMING_PREFIX)}
+    return {key: value for key, value in metrics.items() if not key.startswith(_RUN_SPECIFIC_PREFIXES)}
 
 
 def artifact_sizes(artifact: ModelArtifact) -> dict[str, int]:
@@ -80,5 +85,26 @@ def measure_model(
             threads=settings.threads,
         )
     )
+    metrics.update(energy_metrics(module, features.shape[1]))
     metrics["test_rows"] = len(targets)
+    return metrics
+
+
+def energy_metrics(module: nn.Module, in_features: int) -> dict[str, float]:
+    """``estimated_energy_uj`` per inference (:mod:`prunegate.core.energy`), and ``measured_energy_uj``
+    from the RAPL counters where the machine has them (batch 1, one thread, the whole CPU package).
+
+    A dynamically quantized module's int8 layers are invisible to the estimate (their weights are not
+    parameters): estimate the float module instead.
+    """
+    metrics = {"estimated_energy_uj": estimate_energy(module, (in_features,)).total_joules * _MICRO}
+    row = torch.zeros(1, in_features)
+
+    def one_inference() -> None:
+        with torch.inference_mode():
+            module(row)
+
+    measured = measure_rapl_joules(one_inference, _METERED_CALLS)
+    if measured is not None:
+        metrics["measured_energy_uj"] = measured * _MICRO
     return metrics

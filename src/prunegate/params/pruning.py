@@ -16,7 +16,7 @@ from prunegate.params.base import StrictParams
 
 __all__ = ["FinetuneParams", "PruningParams"]
 
-_STRUCTURED_BUDGETS = ("macs", "params", "latency")
+_STRUCTURED_BUDGETS = ("macs", "params", "latency", "energy")
 
 
 class FinetuneParams(StrictParams):
@@ -34,7 +34,7 @@ class PruningParams(StrictParams):
 
     granularity: Literal["structured", "unstructured"]
     criterion: str
-    budget: Literal["sparsity", "macs", "params", "latency"]
+    budget: Literal["sparsity", "macs", "params", "latency", "energy"]
     reduction: float = Field(ge=0, lt=1)
     scope: Literal["global", "layer"]
     allocation: Literal["uniform", "global", "sensitivity"]

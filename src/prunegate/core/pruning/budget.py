@@ -1,4 +1,5 @@
-"""What a structured-pruning budget costs: MACs, parameters or measured latency of a pruned module.
+"""What a structured-pruning budget costs: MACs, parameters, measured latency or estimated energy of a
+pruned module.
 
 A cost function maps a (pruned) module to its cost in the budget's unit, so allocation can search
 channel ratios against any of the three budgets with the same code.
@@ -7,6 +8,10 @@ Latency-aware mode (after Yang et al., 2017, "Designing Energy-Efficient Convolu
 Networks using Energy-Aware Pruning", which charges each layer its measured cost instead of its
 FLOPs): the cost of a candidate is its *measured* forward time on this CPU, at a fixed batch size, one
 thread, after warm-up, median of repeats.
+
+Energy-aware mode (Yang et al., 2017, as above): the cost is the estimated energy of one inference from
+:mod:`prunegate.core.energy` (MACs and memory traffic weighted by per-operation energies), so pruning
+goes where the joules are: to the layers with many weights read for few MACs.
 """
 
 from __future__ import annotations
@@ -16,12 +21,13 @@ from dataclasses import dataclass
 
 from torch import nn
 
+from prunegate.core.energy import estimate_energy
 from prunegate.core.profiling import count_macs, count_params, measure_latency
 
 __all__ = ["BUDGETS", "CostFunction", "LatencyProbe", "module_cost"]
 
 CostFunction = Callable[[nn.Module], float]
-BUDGETS: tuple[str, ...] = ("macs", "params", "latency")
+BUDGETS: tuple[str, ...] = ("macs", "params", "latency", "energy")
 
 
 @dataclass(frozen=True)
@@ -42,6 +48,8 @@ def module_cost(budget: str, in_features: int, probe: LatencyProbe | None = None
         return lambda module: float(count_macs(module, (in_features,)))
     if budget == "params":
         return lambda module: float(count_params(module))
+    if budget == "energy":
+        return lambda module: estimate_energy(module, (in_features,)).total_joules
     timing = probe or LatencyProbe()
 
     def latency(module: nn.Module) -> float:

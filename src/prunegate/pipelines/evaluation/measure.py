@@ -13,7 +13,7 @@ from typing import Any
 import pandas as pd
 import torch
 
-from prunegate.core.evaluation import ProfileSettings, artifact_sizes, measure_model
+from prunegate.core.evaluation import ProfileSettings, artifact_sizes, energy_metrics, measure_model
 from prunegate.core.full_evaluation import EvaluationResult, EvaluationSettings, evaluate_classifier
 from prunegate.core.quantization import build_module_for, is_dynamic_quantized
 from prunegate.core.serialization import ModelArtifact
@@ -101,8 +101,9 @@ def measure_artifact(artifact: ModelArtifact, split: TestSplit) -> tuple[dict[st
     )
     num_classes = len(data.encoding.classes)
     efficiency = measure_model(module, data.test, num_classes, split.profiling)
-    if efficiency["macs"] == 0:  # torch's FLOP counter does not see quantized kernels
+    if efficiency["macs"] == 0:  # torch's FLOP counter and the energy model do not see quantized kernels
         efficiency["macs"] = measure_model(float_module, data.test, num_classes, split.profiling)["macs"]
+        efficiency.update(energy_metrics(float_module, data.test[0].shape[1]))
     metrics = {
         **efficiency,
         **result.metrics,
