@@ -12,12 +12,13 @@ from typing import Any
 
 __all__ = ["HEADLINE_KEYS", "headline_metrics"]
 
-HEADLINE_KEYS = ("accuracy", "f1_macro", "ece", "macs", "params", "size_bytes")
+HEADLINE_KEYS = ("accuracy", "f1_macro", "ece", "macs", "params", "size_bytes", "estimated_energy_uj")
 _ROBUSTNESS_PREFIXES = ("accuracy_noise_", "accuracy_fgsm_")
 
 
 def headline_metrics(evaluation_metrics: dict[str, Any]) -> dict[str, Any]:
-    """``{model: {accuracy, f1_macro, ece, accuracy_noise_*, accuracy_fgsm_*, macs, params, size_bytes}}``."""
+    """``{model: {accuracy, f1_macro, ece, accuracy_noise_*, accuracy_fgsm_*, macs, params, size_bytes,
+    estimated_energy_uj}}``."""
     return {
         model: {
             key: value
