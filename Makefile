@@ -18,7 +18,7 @@ export PATH := $(BIN):$(PATH)
 # pip warns about every missing folder of this machine's local package index: drop those lines only.
 PIP_FILTER := sed -u '/is ignored: it is neither a file nor a directory/d'
 
-.PHONY: install run test test-e2e test-all lint data-use schema plots sweep summary bench-speedup bench-zoo bench-int8 bench-energy bench-dense bench-compression gate promote demo-regression \
+.PHONY: install browser run test test-e2e test-all lint data-use schema plots sweep summary bench-speedup bench-zoo bench-int8 bench-energy bench-dense bench-compression gate promote demo-regression \
 	serve rollback registry monitor simulate-drift bench-serving
 
 install: $(STAMP)
@@ -40,10 +40,22 @@ run: install
 
 # `make test` stays under 10 minutes on 2 cores: the end-to-end tests (marked slow, ~15 minutes: they run
 # kedro and dvc on a copy of the project) are `make test-e2e`; CI (.ci/run) runs both.
-test: install
+test: install browser
 	$(BIN)/python -m pytest -m "not slow"
 
-test-e2e: install
+# The model card test renders the card in headless Chromium. Debian's chromium is installed when it is
+# missing and this is Debian/Ubuntu as root (CI); anywhere else the test is skipped with a note.
+BROWSERS := chromium chromium-browser google-chrome
+browser:
+	@for b in $(BROWSERS); do command -v $$b >/dev/null && exit 0; done; \
+	if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	  echo "installing Debian's chromium for the model card's browser test"; \
+	  apt-get install -y -qq --no-install-recommends chromium >/dev/null 2>&1 || \
+	    { apt-get update -qq >/dev/null 2>&1 && apt-get install -y -qq --no-install-recommends chromium >/dev/null 2>&1; } || \
+	    echo "note: chromium could not be installed: the model card's browser test will be skipped"; \
+	else echo "note: no Chromium on PATH: the model card's browser test will be skipped"; fi
+
+test-e2e: install browser
 	$(BIN)/python -m pytest -m slow
 
 test-all: install

@@ -14,7 +14,7 @@ from prunegate.core.serialization import ModelArtifact
 from prunegate.data.tables import table_fingerprint
 from prunegate.errors import NotBlessedError
 from prunegate.pipelines.packaging.nodes import package_model
-from prunegate.registry.store import METRICS_FILE, model_metadata, model_path
+from prunegate.registry.store import METRICS_FILE, MODEL_CARD_FILE, model_metadata, model_path
 from prunegate.serving.runtimes import ONNX_INT8
 from prunegate.serving.static_int8 import STATIC_INT8_FILE
 
@@ -26,6 +26,7 @@ PARAMS = {
     "static_int8": False,
     "build_bento": False,
     "bentofile": "bentofile.yaml",
+    "model_card": {"intended_use": "Testing the packaging node.", "limitations": "Random weights."},
 }
 
 
@@ -64,8 +65,9 @@ def splits() -> dict:
 
 
 def _package(model, blessing, splits, params=PARAMS):
+    dense = {"dense": {"accuracy": 0.95, "macs": 120}}
     return package_model(
-        model, blessing, METRICS, SCHEMA, **splits, packaging_params=params, ingestion_params=INGESTION
+        model, blessing, METRICS, dense, SCHEMA, **splits, packaging_params=params, ingestion_params=INGESTION
     )
 
 
@@ -81,12 +83,15 @@ METRICS = {
 
 def test_the_stored_version_holds_the_full_metrics_and_the_scalar_metadata(blessed_model, splits):
     blessing = {"blessed": True, "candidate": "pruned"}
-    packaged = _package(blessed_model, blessing, splits)
+    packaged, card = _package(blessed_model, blessing, splits)
     tag = packaged["model_tag"]
     stored = Path(model_path(tag)).parent / METRICS_FILE
     assert json.loads(stored.read_text()) == METRICS
     assert model_metadata(tag)["metrics"] == {"accuracy": 0.97, "macs": 12}
     assert packaged["bento_tag"] is None
+    stored_card = Path(model_path(tag)).parent / MODEL_CARD_FILE
+    assert stored_card.read_text(encoding="utf-8") == card
+    assert "Testing the packaging node." in card and "10.0x" in card  # dense 120 MACs / 12
 
 
 def test_a_model_that_is_not_blessed_is_not_stored(blessed_model, splits):
@@ -96,7 +101,7 @@ def test_a_model_that_is_not_blessed_is_not_stored(blessed_model, splits):
 
 def test_static_int8_is_measured_on_the_test_split_and_stored_when_chosen(blessed_model, splits):
     params = {**PARAMS, "static_int8": True, "int8_calibration_rows": 64, "int8_max_accuracy_drop": 1.0}
-    packaged = _package(blessed_model, {"blessed": True, "candidate": "pruned"}, splits, params)
+    packaged, _ = _package(blessed_model, {"blessed": True, "candidate": "pruned"}, splits, params)
     rows = {row["runtime"]: row for row in packaged["runtimes"]}
     assert rows[ONNX_INT8]["eligible"] and "accuracy_drop" in rows[ONNX_INT8]
     stored = Path(model_path(packaged["model_tag"])).parent

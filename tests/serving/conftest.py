@@ -76,9 +76,12 @@ def feature_ranges(digits) -> dict[str, list[float]]:
     return {name: [float(features[name].min()), float(features[name].max())] for name in features.columns}
 
 
-def register(artifact: ModelArtifact, digits, folder: Path, *, runtime: str = "eager") -> str:
-    """Store ``artifact`` as the packaging step does (ONNX file included when ``runtime`` is onnx)."""
-    from prunegate.registry.store import register_model
+def register(
+    artifact: ModelArtifact, digits, folder: Path, *, runtime: str = "eager", card: str | None = None
+) -> str:
+    """Store ``artifact`` as the packaging step does (ONNX file included when ``runtime`` is onnx, and the
+    model card when one is given)."""
+    from prunegate.registry.store import MODEL_CARD_FILE, register_model
     from prunegate.serving.runtimes import ONNX, ONNX_FILE, export_onnx
 
     folder.mkdir(parents=True, exist_ok=True)
@@ -87,6 +90,9 @@ def register(artifact: ModelArtifact, digits, folder: Path, *, runtime: str = "e
     extra = []
     if runtime == ONNX:
         extra = [export_onnx(artifact.build_module(), artifact.spec.in_features, folder / ONNX_FILE)]
+    if card is not None:
+        (folder / MODEL_CARD_FILE).write_text(card, encoding="utf-8")
+        extra.append(folder / MODEL_CARD_FILE)
     metadata = {
         "version": artifact.checksum[:12],
         "feature_names": artifact.metadata["feature_names"],

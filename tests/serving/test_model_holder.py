@@ -152,3 +152,17 @@ def test_a_broken_champion_at_startup_serves_the_previous_one_or_fails_at_once(s
         ModelLoadError, match=r"cannot be loaded \(RegistryError: .*checksum differs.*no previous"
     ):
         ModelHolder.from_registry(registry, reload_interval_s=LONG_INTERVAL_S)
+
+
+def test_a_version_carries_its_stored_model_card_or_none(mlp_artifact, digits, tmp_path):
+    from prunegate.registry.store import MODEL_CARD_FILE, RegistryError, model_path
+    from prunegate.serving.model_holder import load_store_model
+
+    card = "<!DOCTYPE html><title>card</title>"
+    with_card = register(variant(mlp_artifact, 7), digits, tmp_path / "with", card=card)
+    without = register(variant(mlp_artifact, 8), digits, tmp_path / "without")
+    assert load_store_model(with_card).card_html == card
+    assert load_store_model(without).card_html is None
+    (Path(model_path(with_card)).parent / MODEL_CARD_FILE).write_text("<p>edited</p>")
+    with pytest.raises(RegistryError, match=MODEL_CARD_FILE):  # checksummed like every served file
+        load_store_model(with_card)

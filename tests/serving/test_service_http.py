@@ -29,6 +29,8 @@ LOADERS = 4  # client threads firing requests during the hot swap
 BENTOML = Path(sys.executable).parent / "bentoml"
 JSON = {"content-type": "application/json"}
 
+CARD = "<!DOCTYPE html><html><head><title>card of a</title></head><body><h1>Model card: a</h1></body></html>"
+
 
 def _free_port() -> int:
     with socket.socket() as probe:
@@ -67,7 +69,7 @@ def server(request, mlp_artifact, digits, tmp_path_factory):
     config["serving"].update(reload_interval_s=0.2, log_flush_interval_s=0.1, dispatch=request.param)
     (root / "serving.yml").write_text(yaml.safe_dump(config))
     models = {"a": mlp_artifact, "b": variant(mlp_artifact, 1)}
-    tags = {"a": register(models["a"], digits, root / "models/a", runtime="onnx")}
+    tags = {"a": register(models["a"], digits, root / "models/a", runtime="onnx", card=CARD)}
     tags["b"] = register(models["b"], digits, root / "models/b", runtime=EAGER)
     shutil.rmtree(root / "models")
     promote_version(root / "registry", tags["a"], reason="test start")
@@ -130,6 +132,18 @@ def test_bentoml_endpoints_and_model_info(server):
     assert info["runtime"] == ("onnx" if name == "a" else EAGER)
     assert info["dispatch"] == server.dispatch and info["row_latency_ms"] > 0
     assert len(info["feature_names"]) == 64 and info["class_names"][:2] == ["0", "1"]
+
+
+def test_the_model_card_of_the_served_version_or_a_404_naming_it(server):
+    response = server.client.get("/card")
+    champion = read_pointer(server.root / "registry").champion
+    if champion == server.tags["a"]:
+        assert response.status_code == 200 and response.text == CARD
+        assert response.headers["content-type"].startswith("text/html")
+        assert "default-src 'none'" in response.headers["content-security-policy"]
+    else:
+        assert response.status_code == 404
+        assert "packaged without a model card" in response.json()["error"]
 
 
 def test_a_single_row_is_predicted_like_the_model_does(server, rows, mlp_artifact, tmp_path):

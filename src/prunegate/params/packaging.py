@@ -6,7 +6,14 @@ from pydantic import Field, PositiveInt
 
 from prunegate.params.base import StrictParams
 
-__all__ = ["PackagingParams"]
+__all__ = ["ModelCardParams", "PackagingParams"]
+
+
+class ModelCardParams(StrictParams):
+    """What only a person can say about the model: what it is for and where it must not be used."""
+
+    intended_use: str = Field(min_length=1)
+    limitations: str = Field(min_length=1)
 
 
 class PackagingParams(StrictParams):
@@ -20,3 +27,4 @@ class PackagingParams(StrictParams):
     int8_max_accuracy_drop: float = Field(default=0.005, ge=0, le=1)
     build_bento: bool
     bentofile: str = Field(min_length=1)
+    model_card: ModelCardParams

@@ -31,6 +31,7 @@ from prunegate.registry.staged_versions import publish_version, staged_store
 
 __all__ = [
     "METRICS_FILE",
+    "MODEL_CARD_FILE",
     "MODEL_FILE",
     "MODEL_NAME",
     "Pointer",
@@ -51,6 +52,7 @@ logger = logging.getLogger(__name__)
 MODEL_NAME = "prunegate-model"
 MODEL_FILE = "model.pt"
 METRICS_FILE = "metrics.json"
+MODEL_CARD_FILE = "model_card.html"  # the model card (Mitchell et al. 2019), served at GET /card
 CODE_DIR = "code"  # a factory model's own Python package, stored with it
 FILE_DIGESTS = "file_sha256"  # metadata key: stored file name -> SHA-256, checked before use
 _POINTER = "pointer.json"

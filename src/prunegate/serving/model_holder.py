@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 
 from prunegate.core.serialization import ModelArtifact, load_artifact
-from prunegate.registry.store import model_path, read_pointer
+from prunegate.registry.store import MODEL_CARD_FILE, model_path, read_pointer
 from prunegate.serving.runtimes import EAGER, Runtime, load_runtime
 
 __all__ = [
@@ -64,6 +64,7 @@ class LoadedModel:
     class_names: tuple[str, ...]
     feature_ranges: Mapping[str, tuple[float, float]] = field(default_factory=dict)
     row_latency_ms: float = float("nan")  # median one-row prediction time, measured at load
+    card_html: str | None = None  # the version's model card (model_card.html), checksummed with the rest
 
     @property
     def runtime_name(self) -> str:
@@ -74,7 +75,12 @@ class LoadedModel:
 
 
 def _assemble(
-    artifact: ModelArtifact, metadata: Mapping[str, Any], runtime: Runtime, version: str, tag: str | None
+    artifact: ModelArtifact,
+    metadata: Mapping[str, Any],
+    runtime: Runtime,
+    version: str,
+    tag: str | None,
+    folder: Path | None = None,
 ) -> LoadedModel:
     spec = artifact.spec
     features = metadata.get("feature_names") or [f"x{i}" for i in range(spec.in_features)]
@@ -92,9 +98,16 @@ def _assemble(
         feature_names=tuple(str(name) for name in features),
         class_names=tuple(str(name) for name in classes),
         feature_ranges=ranges,
+        card_html=_model_card(folder),
     )
     row = _smoke_test(model)
     return replace(model, row_latency_ms=_row_latency_ms(model, row))
+
+
+def _model_card(folder: Path | None) -> str | None:
+    """The stored model card, or ``None`` for a version packaged without one."""
+    card = Path(folder) / MODEL_CARD_FILE if folder is not None else None
+    return card.read_text(encoding="utf-8") if card is not None and card.is_file() else None
 
 
 def _smoke_test(model: LoadedModel) -> np.ndarray:
@@ -141,7 +154,7 @@ def load_store_model(tag: str, runtime: str | None = None) -> LoadedModel:
     artifact = load_artifact(path)
     name = runtime or metadata.get("runtime") or EAGER
     version = metadata.get("version") or tag.partition(":")[2]
-    return _assemble(artifact, metadata, load_runtime(name, path.parent, artifact), version, tag)
+    return _assemble(artifact, metadata, load_runtime(name, path.parent, artifact), version, tag, path.parent)
 
 
 def load_model_file(path: Path, runtime: str | None = None) -> LoadedModel:
@@ -155,7 +168,7 @@ def load_model_file(path: Path, runtime: str | None = None) -> LoadedModel:
     metadata = artifact.metadata
     version = metadata.get("version") or artifact.checksum[:VERSION_CHARS]
     runtime_obj = load_runtime(runtime or EAGER, Path(path).parent, artifact)
-    return _assemble(artifact, metadata, runtime_obj, version, None)
+    return _assemble(artifact, metadata, runtime_obj, version, None, Path(path).parent)
 
 
 def _signature(path: Path) -> tuple[int, int, int] | None:

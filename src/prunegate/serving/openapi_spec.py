@@ -88,7 +88,8 @@ def exact_spec(
         "title": "prunegate",
         "version": model_version or "unknown",
         "description": "Predictions of the served model (version above), validated against its features "
-        "and ranges; POST /feedback takes the true classes of served rows. GET /model describes the model.",
+        "and ranges; POST /feedback takes the true classes of served rows. GET /model describes the model, "
+        "GET /card shows its model card.",
     }
     rewritten.setdefault("components", {}).setdefault("schemas", {}).update(copy.deepcopy(ERROR_SCHEMAS))
     rows = _rows_schema(feature_names, feature_ranges, max_batch_size)
@@ -114,7 +115,24 @@ def exact_spec(
         }
     _infer_answer(paths.get("/infer", {}).get("post"), len(class_names))
     _predict_answer(paths.get("/predict", {}).get("post"), class_names)
+    _card_answer(paths.get("/card", {}).get("get"))
     return rewritten
+
+
+def _card_answer(operation: dict[str, Any] | None) -> None:
+    """``GET /card``: the model card as HTML, or a 404 for a version packaged without one."""
+    if operation is None:
+        return
+    operation["responses"] = {
+        "200": {
+            "description": "the model card (HTML)",
+            "content": {"text/html": {"schema": {"type": "string"}}},
+        },
+        "404": {
+            "description": "Not Found: the served version was packaged without a model card",
+            "content": {"application/json": {"schema": ERROR_REF}},
+        },
+    }
 
 
 def _predict_answer(operation: dict[str, Any] | None, class_names: Sequence[str]) -> None:

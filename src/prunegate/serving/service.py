@@ -62,7 +62,7 @@ import bentoml
 import numpy as np
 from fastapi import FastAPI
 from pydantic import PlainSerializer, PlainValidator, WithJsonSchema
-from starlette.responses import JSONResponse
+from starlette.responses import HTMLResponse, JSONResponse
 
 from prunegate.registry.store import MODEL_NAME, ensure_project_bentoml_home, read_pointer
 from prunegate.serving import bentoml_patches
@@ -183,6 +183,8 @@ FeatureMatrix = Annotated[
     PlainSerializer(lambda array: np.asarray(array).tolist(), when_used="json"),
     WithJsonSchema(_MATRIX_SCHEMA),
 ]
+# the card is self-contained: inline styles and data: images, nothing else may load
+CARD_POLICY = "default-src 'none'; img-src data:; style-src 'unsafe-inline'"
 _info_app = FastAPI(title="prunegate model info", docs_url=None, redoc_url=None, openapi_url=None)
 
 
@@ -299,6 +301,16 @@ class PrunegateService:
         if self.prediction_log is not None:
             self.prediction_log.log_feedback(target.row_ids, labels)
         return FeedbackResponse(accepted=len(labels))
+
+    @_info_app.get("/card", response_class=HTMLResponse, response_model=None)
+    def model_card(self) -> HTMLResponse | JSONResponse:
+        """The served model's card (Mitchell et al. 2019): data, metrics with intervals, compression, gate."""
+        card = self.holder.current.card_html
+        if card is None:
+            version = self.holder.current.version
+            message = f"model {version} was packaged without a model card; package it again to have one"
+            return JSONResponse({"error": message}, status_code=404)
+        return HTMLResponse(card, headers={"Content-Security-Policy": CARD_POLICY})
 
     @_info_app.get("/model", response_model=ModelInfo)
     def model_info(self) -> ModelInfo:

@@ -18,8 +18,14 @@ from prunegate.core.models.factory import factory_source_files
 from prunegate.core.serialization import ModelArtifact, save_artifact
 from prunegate.errors import NotBlessedError
 from prunegate.params import IngestionParams, PackagingParams, parse_params
+from prunegate.pipelines.packaging.card import model_card_html
 from prunegate.pipelines.validated_inputs import validated_splits_as_tensors
-from prunegate.registry.store import METRICS_FILE, ensure_project_bentoml_home, register_model
+from prunegate.registry.store import (
+    METRICS_FILE,
+    MODEL_CARD_FILE,
+    ensure_project_bentoml_home,
+    register_model,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -67,6 +73,7 @@ def package_model(
     shipped_model: ModelArtifact,
     blessing: dict[str, Any],
     candidate_metrics: dict[str, Any],
+    evaluation_metrics: dict[str, Any],
     data_schema: dict[str, Any],
     train_table: pd.DataFrame,
     val_table: pd.DataFrame,
@@ -74,7 +81,7 @@ def package_model(
     validated_splits: dict[str, Any],
     packaging_params: dict[str, Any],
     ingestion_params: dict[str, Any],
-) -> dict[str, Any]:
+) -> tuple[dict[str, Any], str]:
     """Store the blessed model (with its metadata and chosen runtime) and build a Bento around it.
 
     The candidate's full metrics (slices and test split fingerprint included, which the scalar ``metrics``
@@ -85,12 +92,16 @@ def package_model(
     training rows, eligible only if its test accuracy is within ``packaging.int8_max_accuracy_drop`` of
     the float model's (the measured drop is stored with the version).
 
+    The model card (``model_card.html``, Mitchell et al. 2019) is stored with the version, checksummed
+    like every served file, served at ``GET /card``, and written to the reporting folder.
+
     Raises:
         NotBlessedError: when the blessing on disk does not bless this model (defence in depth: the
             gate only writes ``shipped_model`` for a blessed candidate).
 
     Returns:
-        What was packaged: the model tag in the store, the runtime and its measurements, the Bento tag.
+        What was packaged (the model tag in the store, the runtime and its measurements, the Bento tag)
+        and the model card's HTML.
     """
     from prunegate.serving.runtimes import select_runtime
 
@@ -135,7 +146,19 @@ def package_model(
         metadata = {key: value for key, value in metadata.items() if value is not None}  # store: no None
         metrics_file = Path(scratch) / METRICS_FILE
         metrics_file.write_text(json.dumps(candidate_metrics, indent=2, sort_keys=True) + "\n")
-        extra = [metrics_file, *([choice.stored_file] if choice.stored_file else [])]
+        card = model_card_html(
+            shipped_model,
+            blessing,
+            candidate_metrics,
+            evaluation_metrics,
+            {"train": train_table, "val": val_table, "test": test_table},
+            config,
+            choice.name,
+            metadata.get("runtime_accuracy_drop"),
+        )
+        card_file = Path(scratch) / MODEL_CARD_FILE
+        card_file.write_text(card, encoding="utf-8")
+        extra = [metrics_file, card_file, *([choice.stored_file] if choice.stored_file else [])]
         tag = register_model(
             model_file,
             labels={"model": candidate_metrics["model"], "runtime": choice.name},
@@ -145,7 +168,8 @@ def package_model(
         )
     bento = _build_bento(config, tag) if config.build_bento else None
     logger.info("packaged %s (runtime %s), bento %s", tag, choice.name, bento)
-    return {"model_tag": tag, "bento_tag": bento, "runtime": choice.name, "runtimes": choice.report()}
+    info = {"model_tag": tag, "bento_tag": bento, "runtime": choice.name, "runtimes": choice.report()}
+    return info, card
 
 
 def _build_bento(config: PackagingParams, model_tag: str) -> str:

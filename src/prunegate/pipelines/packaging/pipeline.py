@@ -14,6 +14,7 @@ def create_pipeline(**kwargs) -> Pipeline:
                     "shipped_model",
                     "blessing",
                     "candidate_metrics",
+                    "evaluation_metrics",
                     "data_schema",
                     "train_table",
                     "val_table",
@@ -22,7 +23,7 @@ def create_pipeline(**kwargs) -> Pipeline:
                     "params:packaging",
                     "params:ingestion",
                 ],
-                outputs="packaging_info",
+                outputs=["packaging_info", "model_card"],
                 name="package_model",
             )
         ]
