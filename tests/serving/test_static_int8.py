@@ -146,3 +146,20 @@ def test_int8_is_eligible_exactly_when_its_drop_is_within_the_bound(int8_accurac
     )
     assert choice.eligible(ONNX_INT8) is eligible
     assert choice.eligible(EAGER) and not choice.eligible(ONNX)  # exact runtimes: parity, not accuracy
+
+
+def test_narrow_convolutions_stay_float_unless_asked(cnn_artifact, digits, tmp_path):
+    """The digits CNN's convolution has 4 output channels: float by default, int8 with min_channels=1."""
+    float_file = export_onnx(cnn_artifact.build_module(), cnn_artifact.spec.in_features, tmp_path / ONNX_FILE)
+    calibration, _ = _rows(digits, 0, 64)
+
+    def conv_weight_is_int8(path) -> bool:
+        graph = onnx.load(str(path)).graph
+        producer = {output: node for node in graph.node for output in node.output}
+        conv = next(node for node in graph.node if node.op_type == "Conv")
+        source = producer.get(conv.input[1])
+        return source is not None and source.op_type == "DequantizeLinear"
+
+    default = quantize_static_int8(float_file, calibration, tmp_path / "default.onnx")
+    everything = quantize_static_int8(float_file, calibration, tmp_path / "all.onnx", min_channels=1)
+    assert not conv_weight_is_int8(default) and conv_weight_is_int8(everything)
