@@ -18,7 +18,7 @@ export PATH := $(BIN):$(PATH)
 # pip warns about every missing folder of this machine's local package index: drop those lines only.
 PIP_FILTER := sed -u '/is ignored: it is neither a file nor a directory/d'
 
-.PHONY: install browser run test test-e2e test-all lint data-use schema plots sweep summary bench-speedup bench-zoo bench-int8 bench-energy bench-dense bench-compression gate promote demo-regression \
+.PHONY: install browser run test test-e2e test-all lint data-use schema plots sweep summary bench-speedup bench-zoo bench-int8 bench-energy bench-scan bench-dense bench-compression gate promote demo-regression \
 	serve rollback registry monitor simulate-drift bench-serving
 
 install: $(STAMP)
@@ -115,6 +115,11 @@ bench-int8: install
 # Writes data/08_reporting/bench_energy.{json,md}.
 bench-energy: install
 	$(BIN)/python -m prunegate.benchmarks.energy_allocation --seeds 0 1 2
+
+# Is the sensitivity scan signal or noise? Two scans on disjoint validation halves, accuracy against loss
+# (issue 12 item 7; about 5 minutes, no `make run` needed). Writes data/08_reporting/bench_scan.{json,md}.
+bench-scan: install
+	$(BIN)/python -m prunegate.benchmarks.scan_agreement --seeds 0 1 2
 
 bench-dense: install
 	$(BIN)/python -m prunegate.benchmarks.dense_seeds --seeds 0 1 2

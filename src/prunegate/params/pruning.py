@@ -8,6 +8,7 @@ from pydantic import Field, PositiveInt, field_validator, model_validator
 
 from prunegate.core.pruning.budget import LatencyProbe
 from prunegate.core.pruning.criteria import CRITERIA
+from prunegate.core.pruning.scan_measures import SCAN_MEASURES
 from prunegate.core.pruning.schedules import SCHEDULES
 from prunegate.core.pruning.structured_recipe import StructuredRecipe
 from prunegate.core.pruning.unstructured_recipe import UnstructuredRecipe
@@ -39,6 +40,7 @@ class PruningParams(StrictParams):
     scope: Literal["global", "layer"]
     allocation: Literal["uniform", "global", "sensitivity"]
     scan_ratios: list[float] = Field(min_length=1)
+    scan_measure: str = "loss"
     schedule: str
     steps: PositiveInt
     min_units: PositiveInt
@@ -53,6 +55,15 @@ class PruningParams(StrictParams):
     def _known_criterion(cls, name: str) -> str:
         if name not in CRITERIA:
             raise ValueError(f"unknown criterion {name!r}; known criteria: {', '.join(sorted(CRITERIA))}")
+        return name
+
+    @field_validator("scan_measure")
+    @classmethod
+    def _known_scan_measure(cls, name: str) -> str:
+        if name not in SCAN_MEASURES:
+            raise ValueError(
+                f"unknown scan measure {name!r}; known scan measures: {', '.join(sorted(SCAN_MEASURES))}"
+            )
         return name
 
     @field_validator("schedule")
@@ -108,6 +119,7 @@ class PruningParams(StrictParams):
             round_to=self.round_to,
             finetune=self.finetune_config(show_progress),
             latency_probe=LatencyProbe(batch_size=self.latency_batch_size),
+            scan_measure=self.scan_measure,
         )
 
     def unstructured_recipe(self, show_progress: bool) -> UnstructuredRecipe:

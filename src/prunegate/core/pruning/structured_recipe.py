@@ -34,6 +34,7 @@ from prunegate.core.pruning.channel_pruning import (
 )
 from prunegate.core.pruning.criteria import get_criterion
 from prunegate.core.pruning.history import PruningHistory
+from prunegate.core.pruning.scan_measures import get_scan_measure
 from prunegate.core.pruning.schedules import get_schedule
 from prunegate.core.pruning.sensitivity import allocate_ratios, format_allocation_table
 from prunegate.core.training import TrainConfig, seed_everything, split_accuracy, train_model
@@ -61,6 +62,7 @@ class StructuredRecipe:
     finetune: TrainConfig
     latency_probe: LatencyProbe = field(default_factory=LatencyProbe)
     round_to: int | None = None
+    scan_measure: str = "loss"  # what the sensitivity scan measures (scan_measures.SCAN_MEASURES)
 
 
 @dataclass
@@ -130,24 +132,28 @@ def _prune_step(
         )
         return cost(pruned.module)
 
+    measure = get_scan_measure(recipe.scan_measure)
     scan = sensitivity_scan(
         module,
         example,
         scores,
         groups,
         recipe.scan_ratios,
-        lambda m: split_accuracy(m, val),
+        lambda m: measure(m, val),
         min_units=recipe.min_units,
     )
-    baseline = split_accuracy(module, val)
+    baseline = measure(module, val)
     dense = cost(module)
     group_costs = {name: dense - pruned_cost({name: max(recipe.scan_ratios)}) for name in scan}
-    ratios = allocate_ratios(scan, baseline, group_costs, pruned_cost, target, recipe.scan_ratios)
+    better = measure.higher_is_better
+    ratios = allocate_ratios(
+        scan, baseline, group_costs, pruned_cost, target, recipe.scan_ratios, higher_is_better=better
+    )
     result = prune_channels(
         module, example, scores, ratios, round_to=recipe.round_to, min_units=recipe.min_units
     )
     result.cost = cost(result.module)
-    return result, format_allocation_table(ratios, scan, baseline, group_costs)
+    return result, format_allocation_table(ratios, scan, baseline, group_costs, higher_is_better=better)
 
 
 def run_structured_pruning(
