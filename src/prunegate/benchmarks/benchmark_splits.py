@@ -2,16 +2,30 @@
 
 from __future__ import annotations
 
+import argparse
+import logging
+from pathlib import Path
 from typing import Any
 
 import torch
+from torch import nn
 
-from prunegate.core.models import ModelSpec
+from prunegate.core.models import ModelSpec, build_model
 from prunegate.core.models.catalog import ARCHITECTURES
+from prunegate.core.training import TrainConfig, fit_standardization, seed_everything, train_model
 from prunegate.data import benchmark_sets
 from prunegate.data.splitting import split_table
 
-__all__ = ["BENCHMARK_MODELS", "BenchmarkSplits", "Split", "model_and_splits", "split_benchmark_set"]
+__all__ = [
+    "BENCHMARK_MODELS",
+    "BenchmarkSplits",
+    "Split",
+    "bench_arguments",
+    "model_and_splits",
+    "quiet_logging",
+    "split_benchmark_set",
+    "train_dense",
+]
 
 Split = tuple[torch.Tensor, torch.Tensor]
 BenchmarkSplits = tuple[Split, Split, Split, int, int]
@@ -70,3 +84,32 @@ def model_and_splits(name: str, seed: int, rows: int | None = None) -> tuple[Spl
         in_shape = tuple(features if size == -1 else size for size in shape)
         spec = ARCHITECTURES[kind][0](in_shape=in_shape, num_classes=classes, **options)
     return train, val, test, spec
+
+
+def train_dense(spec: ModelSpec, train: Split, val: Split, epochs: int, seed: int) -> nn.Module:
+    """The dense model of ``spec`` trained with the default recipe (seeded, standardised on train)."""
+    seed_everything(seed)
+    model = build_model(spec)
+    fit_standardization(model, train[0])
+    train_model(model, train, val, TrainConfig(epochs=epochs, seed=seed, show_progress=False))
+    return model
+
+
+def bench_arguments(
+    description: str, default_models: tuple[str, ...], dense_epochs: int
+) -> argparse.ArgumentParser:
+    """The options every zoo benchmark takes: models, seeds, dense epochs, ``--quick`` and the output."""
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--models", nargs="+", choices=sorted(BENCHMARK_MODELS), default=list(default_models))
+    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    parser.add_argument("--dense-epochs", type=int, default=dense_epochs)
+    parser.add_argument("--quick", action="store_true", help="smoke run: 600 rows, 1 seed, 1 epoch")
+    parser.add_argument("--out", type=Path, default=Path("data/08_reporting"))
+    return parser
+
+
+def quiet_logging() -> None:
+    """Benchmark progress on stdout; the library's own INFO lines (every epoch, every step) left out."""
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    for name in ("prunegate.core", "prunegate.data", "prunegate.serving"):
+        logging.getLogger(name).setLevel(logging.WARNING)

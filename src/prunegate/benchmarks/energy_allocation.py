@@ -29,20 +29,21 @@ from typing import Any
 
 import torch
 
-from prunegate.benchmarks.benchmark_splits import BENCHMARK_MODELS, model_and_splits
+from prunegate.benchmarks.benchmark_splits import (
+    BENCHMARK_MODELS,
+    bench_arguments,
+    model_and_splits,
+    quiet_logging,
+    train_dense,
+)
 from prunegate.benchmarks.common import load_parameters, write_json
 from prunegate.benchmarks.energy_allocation_report import DEEPER, MACS, SAME_ENERGY, render_report, summarise
 from prunegate.benchmarks.recipes import shipped_recipe
 from prunegate.core.energy import estimate_energy
-from prunegate.core.models import build_model
 from prunegate.core.profiling import count_macs
 from prunegate.core.pruning.structured_recipe import run_structured_pruning
 from prunegate.core.training import (
-    TrainConfig,
-    fit_standardization,
-    seed_everything,
     split_accuracy,
-    train_model,
 )
 
 __all__ = ["BenchConfig", "main", "run_seed"]
@@ -68,10 +69,7 @@ class BenchConfig:
 def run_seed(config: BenchConfig, name: str, seed: int, pruning: dict[str, Any]) -> list[dict[str, Any]]:
     """Dense, MAC-budget, and the two energy-budget runs of one model and seed."""
     train, val, test, spec = model_and_splits(name, seed, config.rows)
-    seed_everything(seed)
-    dense = build_model(spec)
-    fit_standardization(dense, train[0])
-    train_model(dense, train, val, TrainConfig(epochs=config.dense_epochs, seed=seed, show_progress=False))
+    dense = train_dense(spec, train, val, config.dense_epochs, seed)
     shape = (spec.in_features,)
     dense_energy = estimate_energy(dense, shape).total_joules
     calibration = (train[0][:512], train[1][:512])
@@ -120,24 +118,15 @@ def run_seed(config: BenchConfig, name: str, seed: int, pruning: dict[str, Any])
 
 
 def _arguments(argv: list[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument(
-        "--models", nargs="+", choices=sorted(BENCHMARK_MODELS), default=list(BenchConfig.models)
-    )
-    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    parser = bench_arguments(__doc__.splitlines()[0], BenchConfig.models, BenchConfig.dense_epochs)
     parser.add_argument("--reduction", type=float, default=BenchConfig.reduction)
     parser.add_argument("--deeper", type=float, default=BenchConfig.deeper)
-    parser.add_argument("--dense-epochs", type=int, default=BenchConfig.dense_epochs)
     parser.add_argument("--finetune-epochs", type=int, default=BenchConfig.finetune_epochs)
-    parser.add_argument("--quick", action="store_true", help="smoke run: 600 rows, 1 seed, 1 epoch")
-    parser.add_argument("--out", type=Path, default=Path("data/08_reporting"))
     return parser.parse_args(argv)
 
 
 def main(argv: list[str] | None = None) -> int:
-    logging.basicConfig(level=logging.INFO, format="%(message)s")
-    for name in ("prunegate.core", "prunegate.data"):
-        logging.getLogger(name).setLevel(logging.WARNING)
+    quiet_logging()
     args = _arguments(argv)
     config = BenchConfig(
         models=tuple(args.models),

@@ -31,13 +31,16 @@ import numpy as np
 import torch
 from scipy.stats import spearmanr
 
-from prunegate.benchmarks.benchmark_splits import BENCHMARK_MODELS, model_and_splits
+from prunegate.benchmarks.benchmark_splits import (
+    bench_arguments,
+    model_and_splits,
+    quiet_logging,
+    train_dense,
+)
 from prunegate.benchmarks.common import load_parameters, mean_std, write_json
-from prunegate.core.models import build_model
 from prunegate.core.pruning.channel_pruning import channel_groups, prune_channels
 from prunegate.core.pruning.criteria import get_criterion
 from prunegate.core.pruning.scan_measures import SCAN_MEASURES
-from prunegate.core.training import TrainConfig, fit_standardization, seed_everything, train_model
 
 __all__ = ["BenchConfig", "main", "scan_rows", "summarise_scan"]
 
@@ -103,10 +106,7 @@ def summarise_scan(dense: np.ndarray, cells: dict, higher_is_better: bool, seed:
 def run_seed(config: BenchConfig, name: str, seed: int, pruning: dict[str, Any]) -> list[dict[str, Any]]:
     """One row per scan measure for one model and seed."""
     train, val, _, spec = model_and_splits(name, seed, config.rows)
-    seed_everything(seed)
-    model = build_model(spec)
-    fit_standardization(model, train[0])
-    train_model(model, train, val, TrainConfig(epochs=config.dense_epochs, seed=seed, show_progress=False))
+    model = train_dense(spec, train, val, config.dense_epochs, seed)
     example = torch.zeros(1, spec.in_features)
     criterion = get_criterion(pruning["criterion"])
     scores = criterion.weight_scores(model, (train[0][:512], train[1][:512]))
@@ -150,21 +150,12 @@ def render_report(config: BenchConfig, rows: list[dict[str, Any]]) -> str:
 
 
 def _arguments(argv: list[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument(
-        "--models", nargs="+", choices=sorted(BENCHMARK_MODELS), default=list(BenchConfig.models)
-    )
-    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
-    parser.add_argument("--dense-epochs", type=int, default=BenchConfig.dense_epochs)
-    parser.add_argument("--quick", action="store_true", help="smoke run: 600 rows, 1 seed, 1 epoch")
-    parser.add_argument("--out", type=Path, default=Path("data/08_reporting"))
+    parser = bench_arguments(__doc__.splitlines()[0], BenchConfig.models, BenchConfig.dense_epochs)
     return parser.parse_args(argv)
 
 
 def main(argv: list[str] | None = None) -> int:
-    logging.basicConfig(level=logging.INFO, format="%(message)s")
-    for name in ("prunegate.core", "prunegate.data"):
-        logging.getLogger(name).setLevel(logging.WARNING)
+    quiet_logging()
     args = _arguments(argv)
     config = BenchConfig(models=tuple(args.models), seeds=tuple(args.seeds), dense_epochs=args.dense_epochs)
     if args.quick:

@@ -33,14 +33,20 @@ from typing import Any
 import numpy as np
 import torch
 
-from prunegate.benchmarks.benchmark_splits import BENCHMARK_MODELS, Split, model_and_splits
+from prunegate.benchmarks.benchmark_splits import (
+    BENCHMARK_MODELS,
+    Split,
+    bench_arguments,
+    model_and_splits,
+    quiet_logging,
+    train_dense,
+)
 from prunegate.benchmarks.common import load_parameters, write_json
 from prunegate.benchmarks.recipes import shipped_recipe
 from prunegate.benchmarks.static_int8_report import render_report, summarise
-from prunegate.core.models import ModelSpec, build_model
+from prunegate.core.models import ModelSpec
 from prunegate.core.profiling import count_macs
 from prunegate.core.pruning.structured_recipe import run_structured_pruning
-from prunegate.core.training import TrainConfig, fit_standardization, seed_everything, train_model
 from prunegate.serving.runtimes import ONNX, ONNX_INT8, OnnxRuntime, Runtime, export_onnx
 from prunegate.serving.static_int8 import quantize_static_int8
 
@@ -113,10 +119,7 @@ def _measure(module: torch.nn.Module, spec: ModelSpec, splits: tuple[Split, Spli
 def run_seed(config: BenchConfig, name: str, seed: int, pruning: dict[str, Any]) -> list[dict[str, Any]]:
     """The dense and the pruned model of one architecture and seed, float against int8."""
     train, val, test, spec = model_and_splits(name, seed, config.rows)
-    seed_everything(seed)
-    dense = build_model(spec)
-    fit_standardization(dense, train[0])
-    train_model(dense, train, val, TrainConfig(epochs=config.dense_epochs, seed=seed, show_progress=False))
+    dense = train_dense(spec, train, val, config.dense_epochs, seed)
     calibration = (train[0][:CALIBRATION_ROWS], train[1][:CALIBRATION_ROWS])
     recipe = shipped_recipe(
         pruning, reduction=config.reduction, finetune_epochs=config.finetune_epochs, seed=seed
@@ -139,22 +142,13 @@ def run_seed(config: BenchConfig, name: str, seed: int, pruning: dict[str, Any])
 
 
 def _arguments(argv: list[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument(
-        "--models", nargs="+", choices=sorted(BENCHMARK_MODELS), default=list(BENCHMARK_MODELS)
-    )
-    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
-    parser.add_argument("--dense-epochs", type=int, default=BenchConfig.dense_epochs)
+    parser = bench_arguments(__doc__.splitlines()[0], BenchConfig.models, BenchConfig.dense_epochs)
     parser.add_argument("--finetune-epochs", type=int, default=BenchConfig.finetune_epochs)
-    parser.add_argument("--quick", action="store_true", help="smoke run: 600 rows, 1 seed, 1 epoch")
-    parser.add_argument("--out", type=Path, default=Path("data/08_reporting"))
     return parser.parse_args(argv)
 
 
 def main(argv: list[str] | None = None) -> int:
-    logging.basicConfig(level=logging.INFO, format="%(message)s")
-    for name in ("prunegate.core", "prunegate.data", "prunegate.serving"):
-        logging.getLogger(name).setLevel(logging.WARNING)
+    quiet_logging()
     args = _arguments(argv)
     config = BenchConfig(
         models=tuple(args.models),
