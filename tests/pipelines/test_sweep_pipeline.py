@@ -53,11 +53,15 @@ def test_sweep_runs_every_method_at_every_reduction(
     assert structured["macs"].iloc[1] < structured["macs"].iloc[0]
     assert (table["params_removed"] > 0.4).all()
     assert isinstance(by_params, Figure)
-    assert [line.get_label() for line in by_macs.axes[0].get_lines()] == [
+    assert sorted(text.get_text() for text in by_macs.axes[0].get_legend().get_texts()) == [
+        "dense",
+        "dense 95% interval",
         "structured l2",
         "unstructured l1",
-        "dense",
     ]
+    assert (
+        (table["accuracy_low"] <= table["accuracy"]) & (table["accuracy"] <= table["accuracy_high"])
+    ).all()
 
 
 def test_a_bad_method_fails_before_any_run_naming_it(

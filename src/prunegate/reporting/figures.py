@@ -14,13 +14,38 @@ __all__ = ["accuracy_plot", "confusion_plot", "reliability_plot"]
 
 
 def accuracy_plot(
-    table: pd.DataFrame, x: str, x_label: str, dense_accuracy: float, log_x: bool = False
+    table: pd.DataFrame,
+    x: str,
+    x_label: str,
+    dense_accuracy: float,
+    dense_band: tuple[float, float] | None = None,
+    log_x: bool = False,
 ) -> Figure:
-    """Test accuracy against ``x`` for each method in ``table``, with the dense model as a reference line."""
+    """Test accuracy against ``x`` for each method in ``table``, with the dense model as a reference line.
+
+    With ``accuracy_low`` / ``accuracy_high`` columns each point carries its 95% interval as an error bar,
+    and points whose interval holds the dense accuracy (``within_noise_of_dense``) are drawn hollow: their
+    difference from dense is inside the noise of this test split. ``dense_band`` shades dense's own
+    interval.
+    """
     figure, axes = plt.subplots(figsize=(7, 4.5))
+    has_intervals = {"accuracy_low", "accuracy_high"} <= set(table.columns)
     for method, rows in table.sort_values(x).groupby("method", sort=True):
-        axes.plot(rows[x], rows["accuracy"], marker="o", label=method)
+        if not has_intervals:
+            axes.plot(rows[x], rows["accuracy"], marker="o", label=method)
+            continue
+        errors = [rows["accuracy"] - rows["accuracy_low"], rows["accuracy_high"] - rows["accuracy"]]
+        line = axes.errorbar(rows[x], rows["accuracy"], yerr=errors, marker="o", capsize=3, label=method)
+        if "within_noise_of_dense" in rows:
+            inside = rows[rows["within_noise_of_dense"].astype(bool)]
+            axes.plot(
+                inside[x], inside["accuracy"], "o", markerfacecolor="white", color=line.lines[0].get_color()
+            )
     axes.axhline(dense_accuracy, color="black", linestyle="--", linewidth=1, label="dense")
+    if dense_band is not None:
+        axes.axhspan(*dense_band, color="black", alpha=0.08, label="dense 95% interval")
+    if has_intervals:
+        axes.set_title("95% intervals; hollow: difference from dense inside the noise", fontsize=9)
     if log_x:
         axes.set_xscale("log")
     axes.set_xlabel(x_label)

@@ -6,9 +6,7 @@ per slice with 95 % intervals, calibration, robustness and out-of-distribution d
 against the dense model (parameters, MACs, size, estimated energy, measured latency), the gate's verdict
 and its baselines, and a plot of the per-slice accuracies with their intervals.
 
-Intervals on accuracies are Wilson score intervals (Wilson, 1927, "Probable Inference, the Law of
-Succession, and Statistical Inference"), which stay inside [0, 1] and behave on small slices where the
-normal approximation does not.
+Intervals on accuracies are Wilson score intervals (:mod:`prunegate.reporting.intervals`).
 """
 
 from __future__ import annotations
@@ -21,19 +19,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from prunegate.reporting.intervals import wilson_interval
+
 __all__ = ["ModelCardInputs", "render_model_card", "wilson_interval"]
-
-_Z95 = 1.959963984540054
-
-
-def wilson_interval(accuracy: float, rows: int, z: float = _Z95) -> tuple[float, float]:
-    """The Wilson score interval of a proportion ``accuracy`` observed on ``rows`` rows (95 % by default)."""
-    if rows <= 0:
-        return (0.0, 1.0)
-    centre = (accuracy + z * z / (2 * rows)) / (1 + z * z / rows)
-    half = z * math.sqrt(accuracy * (1 - accuracy) / rows + z * z / (4 * rows * rows)) / (1 + z * z / rows)
-    # the interval always holds the observed proportion (rounding could leave 1.0 just outside it)
-    return (max(0.0, min(accuracy, centre - half)), min(1.0, max(accuracy, centre + half)))
 
 
 @dataclass(frozen=True)

@@ -12,10 +12,22 @@ from prunegate.params import SweepParams, parse_params
 from prunegate.params.sweep import expand_sweep
 from prunegate.pipelines.pruning.nodes import prune_dense_model
 from prunegate.reporting.figures import accuracy_plot
+from prunegate.reporting.intervals import wilson_interval
 
 logger = logging.getLogger(__name__)
 
-_COLUMNS = ["method", "reduction", "accuracy", "f1_macro", "params_removed", "nonzero_params", "macs"]
+_COLUMNS = [
+    "method",
+    "reduction",
+    "accuracy",
+    "accuracy_low",
+    "accuracy_high",
+    "within_noise_of_dense",
+    "f1_macro",
+    "params_removed",
+    "nonzero_params",
+    "macs",
+]
 
 
 def sweep_pruning(
@@ -54,12 +66,25 @@ def sweep_pruning(
             profiling_params,
         )
         removed = 1 - metrics["nonzero_params"] / dense_metrics["params"]
-        rows.append({"method": name, "reduction": config.reduction, "params_removed": removed, **metrics})
+        low, high = wilson_interval(metrics["accuracy"], metrics["test_rows"])
+        rows.append(
+            {
+                "method": name,
+                "reduction": config.reduction,
+                "params_removed": removed,
+                "accuracy_low": low,
+                "accuracy_high": high,
+                # the dense accuracy inside this run's 95% interval: the difference is not resolved
+                "within_noise_of_dense": bool(low <= dense_metrics["accuracy"] <= high),
+                **metrics,
+            }
+        )
         logger.info("sweep %s at %.3f: accuracy %.4f", name, config.reduction, metrics["accuracy"])
     table = pd.DataFrame(rows)[_COLUMNS]
     dense_accuracy = dense_metrics["accuracy"]
+    dense_band = wilson_interval(dense_accuracy, dense_metrics["test_rows"])
     return (
         table,
-        accuracy_plot(table, "params_removed", "fraction of parameters removed", dense_accuracy),
-        accuracy_plot(table, "macs", "MACs per sample (log)", dense_accuracy, log_x=True),
+        accuracy_plot(table, "params_removed", "fraction of parameters removed", dense_accuracy, dense_band),
+        accuracy_plot(table, "macs", "MACs per sample (log)", dense_accuracy, dense_band, log_x=True),
     )
