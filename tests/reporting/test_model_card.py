@@ -146,3 +146,12 @@ def test_a_real_browser_renders_the_card_with_its_plot(tmp_path):
         f"--screenshot={shot}", "--window-size=1000,3000", card.as_uri(), profile=tmp_path / "p2"
     )
     assert result.returncode == 0 and shot.stat().st_size > 10_000  # a rendered page, not a blank one
+
+
+@pytest.mark.parametrize(("drop", "text"), [(None, None), (-0.0, "+0.00 pp"), (0.0037, "-0.37 pp")])
+def test_the_runtime_accuracy_change_is_shown_for_approximate_runtimes_only(drop, text):
+    page = render_model_card(_inputs(runtime_accuracy_drop=drop))
+    if text is None:
+        assert "against the float model" not in page
+    else:
+        assert f"(test accuracy {text} against the float model)" in page

@@ -235,8 +235,9 @@ def render_model_card(inputs: ModelCardInputs) -> str:
     """The model card of one packaged model as a self-contained HTML page."""
     arch = ", ".join(f"{_e(k)}={_e(v)}" for k, v in inputs.architecture.items())
     runtime = _e(inputs.runtime)
-    if inputs.runtime_accuracy_drop is not None:
-        runtime += f" (test accuracy {-100 * inputs.runtime_accuracy_drop:+.2f} pp against the float model)"
+    if inputs.runtime_accuracy_drop is not None:  # an approximate runtime (int8): its own accuracy change
+        change = -100 * inputs.runtime_accuracy_drop + 0.0  # + 0.0: no "-0.00"
+        runtime += f" (test accuracy {change:+.2f} pp against the float model)"
     data_rows = [
         [_e(split), _number(rows), f"<code>{_e(inputs.data_fingerprints.get(split, '-'))[:16]}</code>"]
         for split, rows in inputs.split_rows.items()
@@ -250,8 +251,9 @@ def render_model_card(inputs: ModelCardInputs) -> str:
 <body>
 <h1>Model card: {_e(inputs.name)} <small>version {_e(inputs.version)}</small></h1>
 <section id="details"><h2>Model details</h2><ul>
-<li>Candidate: <strong>{_e(inputs.candidate_role)}</strong>; architecture: <code>{arch}</code></li>
-<li>Structured pruning steps replayed on load: {inputs.pruning_steps}</li>
+<li>Candidate: <strong>{_e(inputs.candidate_role)}</strong>;
+architecture before pruning: <code>{arch}</code></li>
+<li>Structured pruning steps replayed on load: {inputs.pruning_steps} (sizes after pruning: Compression)</li>
 <li>Serving runtime: {runtime}</li>
 <li>Inputs: {len(inputs.feature_names)} features; classes: {", ".join(_e(c) for c in inputs.class_names)}</li>
 </ul></section>

@@ -24,7 +24,10 @@ def model_card_html(
     runtime: str,
     runtime_accuracy_drop: float | None,
 ) -> str:
-    """The card (Mitchell et al. 2019) as HTML: the run's metrics, data, compression and gate verdict."""
+    """The card (Mitchell et al. 2019) as HTML: the run's metrics, data, compression and gate verdict.
+
+    ``runtime_accuracy_drop`` is given for an approximate runtime (static int8) only.
+    """
     architecture = spec_to_dict(shipped_model.spec)
     return render_model_card(
         ModelCardInputs(

@@ -103,7 +103,7 @@ def package_model(
         What was packaged (the model tag in the store, the runtime and its measurements, the Bento tag)
         and the model card's HTML.
     """
-    from prunegate.serving.runtimes import select_runtime
+    from prunegate.serving.runtimes import EXACT_RUNTIMES, select_runtime
 
     config = parse_params(PackagingParams, packaging_params, "packaging")
     ingestion = parse_params(IngestionParams, ingestion_params, "ingestion")
@@ -154,7 +154,7 @@ def package_model(
             {"train": train_table, "val": val_table, "test": test_table},
             config,
             choice.name,
-            metadata.get("runtime_accuracy_drop"),
+            None if choice.name in EXACT_RUNTIMES else metadata.get("runtime_accuracy_drop"),
         )
         card_file = Path(scratch) / MODEL_CARD_FILE
         card_file.write_text(card, encoding="utf-8")
