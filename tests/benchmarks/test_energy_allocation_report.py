@@ -33,3 +33,8 @@ def test_met_when_energy_is_lower_and_accuracy_within_the_noise():
 def test_not_met_when_the_energy_run_is_not_lower():
     rows = _rows("same", [0.90, 0.91], [0.90, 0.91], [0.95, 0.95], [10.0, 11.0])
     assert not summarise(rows)["targets"][0]["met"]
+
+
+def test_a_wide_spread_does_not_hide_a_lower_mean_accuracy():
+    rows = _rows("spread", [0.90, 0.90, 0.90], [0.90, 0.90, 0.90], [0.90, 0.65, 0.90], [7.0, 7.0, 7.0])
+    assert not summarise(rows)["targets"][0]["met"]

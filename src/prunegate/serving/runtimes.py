@@ -369,5 +369,11 @@ def select_runtime(
             )
     if work_dir is None and choice.stored_file is None:
         shutil.rmtree(folder, ignore_errors=True)  # our own scratch folder, nothing in it is needed
-    logger.info("serving runtime: %s (%s)", choice.name, choice.report())
+    logger.info("serving runtime: %s", choice.name)
+    for row in choice.report():  # one short line per runtime (the full report is in packaging.json)
+        timings = ", ".join(
+            f"{k.removeprefix('latency_ms_')} {v:.4f} ms" for k, v in row.items() if k.startswith("latency")
+        )
+        verdict = row.get("skipped") or ("eligible" if row.get("eligible") else "not eligible")
+        logger.info("  %s: %s; %s", row["runtime"], timings or "-", verdict)
     return choice
