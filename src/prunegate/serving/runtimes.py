@@ -343,10 +343,12 @@ def select_runtime(
     )
     with _one_thread():
         reference = runtimes[EAGER].predict_proba(features)
+        scored = labelled is not None and ONNX_INT8 in runtimes  # accuracy decides int8's eligibility
+        if scored:
+            rows, targets = np.ascontiguousarray(labelled[0], dtype=np.float32), np.asarray(labelled[1])
         for name, runtime in runtimes.items():
             choice.max_abs_diff[name] = float(np.max(np.abs(runtime.predict_proba(features) - reference)))
-            if labelled is not None and ONNX_INT8 in runtimes:
-                rows, targets = np.ascontiguousarray(labelled[0], dtype=np.float32), np.asarray(labelled[1])
+            if scored:
                 predicted = runtime.predict_proba(rows).argmax(axis=1)
                 choice.accuracy[name] = float(np.mean(predicted == targets))
             choice.latency_ms[name] = {
