@@ -147,3 +147,64 @@ def test_snip_prunes_at_initialisation_then_trains(
         "SNIP must train from a fresh initialisation, not copy the dense weights"
     )
     assert replace(artifact.spec) == dense.spec
+
+
+@pytest.mark.parametrize("granularity", ["structured", "unstructured"])
+def test_distillation_fine_tunes_on_the_dense_models_soft_targets(
+    splits,
+    small_dense_model,
+    pruning_params,
+    training_params,
+    ingestion_params,
+    profiling_params,
+    granularity,
+    monkeypatch,
+):
+    """``finetune.distillation: dense`` fine-tunes with the KD loss, the dense model as the teacher."""
+    from prunegate.core import distillation
+
+    dense, _ = small_dense_model
+    seen: list[tuple[float, float, int]] = []
+    original = distillation.kd_loss
+
+    def recording_kd_loss(logits, teacher_logits, targets, *, temperature, alpha):
+        seen.append((temperature, alpha, teacher_logits.shape[1]))
+        return original(logits, teacher_logits, targets, temperature=temperature, alpha=alpha)
+
+    monkeypatch.setattr(distillation, "kd_loss", recording_kd_loss)
+    params = copy.deepcopy(pruning_params)
+    params["finetune"].update(distillation="dense", temperature=3.0, alpha=0.25, epochs=1)
+    if granularity == "unstructured":
+        params.update(granularity="unstructured", budget="sparsity", criterion="magnitude_l1")
+    _prune(splits, dense, {**params, "reduction": 0.5}, training_params, ingestion_params, profiling_params)
+    assert seen and set(seen) == {(3.0, 0.25, dense.spec.num_classes)}
+
+    seen.clear()
+    params["finetune"]["distillation"] = "none"
+    _prune(splits, dense, {**params, "reduction": 0.5}, training_params, ingestion_params, profiling_params)
+    assert not seen  # labels only
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"distillation": "teacher"}, r"pruning\.finetune\.distillation"),
+        ({"temperature": 0.0}, r"pruning\.finetune\.temperature"),
+        ({"alpha": 1.5}, r"pruning\.finetune\.alpha"),
+    ],
+)
+def test_bad_distillation_settings_name_the_key(
+    splits,
+    small_dense_model,
+    pruning_params,
+    training_params,
+    ingestion_params,
+    profiling_params,
+    change,
+    message,
+):
+    dense, _ = small_dense_model
+    params = copy.deepcopy(pruning_params)
+    params["finetune"].update(change)
+    with pytest.raises(ConfigError, match=message):
+        _prune(splits, dense, params, training_params, ingestion_params, profiling_params)

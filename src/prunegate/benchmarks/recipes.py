@@ -6,6 +6,7 @@ from typing import Any
 
 from prunegate.core.pruning.structured_recipe import StructuredRecipe
 from prunegate.core.training import TrainConfig
+from prunegate.params.pruning import FinetuneParams
 
 __all__ = ["shipped_recipe"]
 
@@ -20,8 +21,8 @@ def shipped_recipe(
         reduction: the fraction of the budget removed.
         finetune_epochs: the fine-tuning budget (total over all steps).
         seed: the fine-tuning seed.
-        overrides: e.g. ``budget="energy"``, ``allocation="sensitivity"``, ``schedule="one_shot"``
-            (a one-shot schedule takes one step).
+        overrides: e.g. ``budget="energy"``, ``allocation="sensitivity"``, ``schedule="one_shot"``,
+            ``soft_targets=SoftTargets()`` (a one-shot schedule takes one step).
     """
     finetune = pruning["finetune"]
     fields: dict[str, Any] = {
@@ -30,6 +31,7 @@ def shipped_recipe(
         "allocation": pruning["allocation"],
         "schedule": pruning["schedule"],
         "steps": pruning["steps"],
+        "soft_targets": FinetuneParams(**finetune).soft_targets(),
         **overrides,
     }
     if fields["schedule"] == "one_shot":

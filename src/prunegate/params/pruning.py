@@ -6,6 +6,7 @@ from typing import Literal
 
 from pydantic import Field, PositiveInt, field_validator, model_validator
 
+from prunegate.core.distillation import SoftTargets
 from prunegate.core.pruning.budget import LatencyProbe
 from prunegate.core.pruning.criteria import CRITERIA
 from prunegate.core.pruning.scan_measures import SCAN_MEASURES
@@ -28,6 +29,15 @@ class FinetuneParams(StrictParams):
     batch_size: PositiveInt
     weight_decay: float = Field(ge=0)
     patience: PositiveInt
+    distillation: Literal["none", "dense"] = "none"
+    temperature: float = Field(4.0, gt=0)
+    alpha: float = Field(0.7, ge=0, le=1)
+
+    def soft_targets(self) -> SoftTargets | None:
+        """The dense model's soft targets as a second loss (``distillation: dense``), or labels only."""
+        if self.distillation == "none":
+            return None
+        return SoftTargets(temperature=self.temperature, alpha=self.alpha)
 
 
 class PruningParams(StrictParams):
@@ -120,6 +130,7 @@ class PruningParams(StrictParams):
             finetune=self.finetune_config(show_progress),
             latency_probe=LatencyProbe(batch_size=self.latency_batch_size),
             scan_measure=self.scan_measure,
+            soft_targets=self.finetune.soft_targets(),
         )
 
     def unstructured_recipe(self, show_progress: bool) -> UnstructuredRecipe:
@@ -130,4 +141,5 @@ class PruningParams(StrictParams):
             schedule=self.schedule,
             steps=self.steps,
             finetune=self.finetune_config(show_progress),
+            soft_targets=self.finetune.soft_targets(),
         )

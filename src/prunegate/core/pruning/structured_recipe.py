@@ -23,6 +23,7 @@ from typing import Any
 import torch
 from torch import nn
 
+from prunegate.core.distillation import SoftTargets, soft_target_loss
 from prunegate.core.models import ModelSpec, build_model
 from prunegate.core.pruning.budget import LatencyProbe, module_cost
 from prunegate.core.pruning.channel_pruning import (
@@ -63,6 +64,7 @@ class StructuredRecipe:
     latency_probe: LatencyProbe = field(default_factory=LatencyProbe)
     round_to: int | None = None
     scan_measure: str = "loss"  # what the sensitivity scan measures (scan_measures.SCAN_MEASURES)
+    soft_targets: SoftTargets | None = None  # fine-tune on the dense model's soft targets too (distillation)
 
 
 @dataclass
@@ -183,6 +185,7 @@ def run_structured_pruning(
         module.standardize.load_state_dict(model.standardize.state_dict())
     targets = [recipe.reduction] if at_init else get_schedule(recipe.schedule)(recipe.reduction, recipe.steps)
     epochs_per_step = recipe.finetune.epochs // len(targets)
+    finetune_loss = soft_target_loss(model, recipe.soft_targets)
     history: PruningHistory = []
     steps: list[dict[str, Any]] = []
     table, left_dense = "", []
@@ -193,7 +196,9 @@ def run_structured_pruning(
         history.extend(result.history)
         before = split_accuracy(module, val)
         config = from_scratch if at_init else replace(recipe.finetune, epochs=epochs_per_step)
-        train_model(module, train, val, config, description=f"prune step {step}/{len(targets)}")
+        train_model(
+            module, train, val, config, loss_fn=finetune_loss, description=f"prune step {step}/{len(targets)}"
+        )
         steps.append(
             {
                 "step": step,

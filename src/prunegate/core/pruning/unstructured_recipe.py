@@ -19,6 +19,7 @@ from typing import Any
 import torch
 from torch import nn
 
+from prunegate.core.distillation import SoftTargets, soft_target_loss
 from prunegate.core.models import ModelSpec, build_model
 from prunegate.core.pruning.criteria import get_criterion
 from prunegate.core.pruning.schedules import get_schedule
@@ -40,6 +41,7 @@ class UnstructuredRecipe:
     schedule: str
     steps: int
     finetune: TrainConfig
+    soft_targets: SoftTargets | None = None  # fine-tune on the dense model's soft targets too (distillation)
 
 
 @dataclass
@@ -72,13 +74,20 @@ def run_unstructured_pruning(
         module.load_state_dict(model.state_dict())
     targets = [recipe.sparsity] if at_init else get_schedule(recipe.schedule)(recipe.sparsity, recipe.steps)
     epochs_per_step = recipe.finetune.epochs // len(targets)
+    finetune_loss = soft_target_loss(model, recipe.soft_targets)
     history: list[dict[str, Any]] = []
     for step, sparsity in enumerate(targets, start=1):
         masks = prune_unstructured(module, criterion, sparsity, scope=recipe.scope, calibration=calibration)
         before = split_accuracy(module, val)
         config = from_scratch if at_init else replace(recipe.finetune, epochs=epochs_per_step)
         train_model(
-            module, train, val, config, after_step=MaskEnforcer(masks), description=f"prune step {step}"
+            module,
+            train,
+            val,
+            config,
+            loss_fn=finetune_loss,
+            after_step=MaskEnforcer(masks),
+            description=f"prune step {step}",
         )
         history.append(
             {
