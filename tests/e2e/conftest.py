@@ -48,8 +48,9 @@ def project(tmp_path) -> Path:
     for layer in (PROJECT_ROOT / "data").iterdir():
         if layer.is_dir():
             (root / "data" / layer.name).mkdir(parents=True)
-    (root / "data/01_raw/feedback").mkdir()
-    (root / "data/01_raw/feedback/.gitkeep").touch()
+    for kept in ("feedback", "ood"):  # folders that are dvc.yaml deps, kept by a .gitkeep
+        (root / "data/01_raw" / kept).mkdir()
+        (root / "data/01_raw" / kept / ".gitkeep").touch()
     for tracked in (PROJECT_ROOT / "data/01_raw").glob("*.dvc"):  # the raw file's DVC tracking
         shutil.copy2(tracked, root / "data/01_raw" / tracked.name)
     ensure_raw_data(root)  # what `make run` does first (`prunegate data init`)

@@ -2,6 +2,7 @@
 
 import json
 
+import pandas as pd
 import pytest
 from tests.e2e.conftest import run
 
@@ -17,6 +18,10 @@ FAST_TRAINING = (
 
 
 def test_kedro_run_trains_a_model_on_digits(project):
+    # the user's own out-of-distribution rows: inverted digits, an extra column, features in another order
+    digits = pd.read_csv(project / "data/01_raw/digits.csv").drop(columns="target").head(60)
+    inverted = (16 - digits)[digits.columns[::-1]].assign(note="inverted")
+    inverted.to_csv(project / "data/01_raw/ood/ood.csv", index=False)
     result = run(["kedro", "run", "--params", FAST_TRAINING], project)
     assert result.returncode == 0, result.stdout + result.stderr
     assert (project / "data/01_raw/digits.csv").is_file()
@@ -38,6 +43,10 @@ def test_kedro_run_trains_a_model_on_digits(project):
     assert pruned_metrics["macs"] * 5 < metrics["macs"]
     assert (project / "data/06_models/distilled.pt").is_file()
     assert (project / "data/08_reporting/sweep_accuracy_vs_macs.png").stat().st_size > 0
+    evaluation = read_measured_json(project / "data/08_reporting/evaluation.json")
+    assert all(
+        0.0 <= evaluation[name]["ood_auroc_msp_user"] <= 1.0 for name in ("dense", "pruned", "distilled")
+    )
 
 
 def test_bad_data_stops_the_run_names_failures_and_keeps_the_previous_model(project):

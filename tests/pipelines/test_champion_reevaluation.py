@@ -3,6 +3,7 @@
 import copy
 import json
 
+import pandas as pd
 import pytest
 import torch
 import yaml
@@ -250,6 +251,7 @@ def test_the_pipelines_pass_the_reevaluated_champion_to_the_gate(
                 "params:evaluation": MemoryDataset(PARAMS),
                 "params:ingestion": MemoryDataset(shipped_params("ingestion")),
                 "params:profiling": MemoryDataset(PROFILING),
+                "ood_table": MemoryDataset(pd.DataFrame()),  # no OOD file: an empty table
                 "candidate_metrics": MemoryDataset(candidate),
                 "evaluation_metrics": MemoryDataset(report),
                 "champion_metrics": MemoryDataset(committed),

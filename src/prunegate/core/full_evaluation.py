@@ -9,7 +9,7 @@ like.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -46,6 +46,8 @@ class EvaluationSettings:
         feature_scale: per-feature unit of the noise sigmas and FGSM epsilons (e.g. each feature's
             standard deviation), or ``None`` for raw feature units.
         seed: seed of the input noise.
+        extra_ood: more out-of-distribution rows by set name (e.g. the user's own ``user`` file), measured
+            beside the built-in sets and counted in the means over sets.
     """
 
     ece_bins: int
@@ -54,6 +56,7 @@ class EvaluationSettings:
     feature_range: FeatureRange = None
     feature_scale: FeatureScale = None
     seed: int = 0
+    extra_ood: Mapping[str, torch.Tensor] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -136,7 +139,10 @@ def evaluate_classifier(
     )
     truth = targets.cpu().numpy()
     metrics.update({key: float(np.mean(predicted == truth)) for key, predicted in perturbed.items()})
-    outside = ood_inputs(features, seed=settings.seed, feature_range=settings.feature_range)
+    outside = {
+        **ood_inputs(features, seed=settings.seed, feature_range=settings.feature_range),
+        **settings.extra_ood,
+    }
     metrics.update(ood_metrics(module, features, outside, in_logits=logits))
     row_predictions = {"accuracy": predicted_classes(logits), **perturbed}
     return EvaluationResult(

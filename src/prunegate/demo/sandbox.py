@@ -47,8 +47,9 @@ class ProjectSandbox:
         for layer in (source / "data").iterdir():
             if layer.is_dir():
                 (root / "data" / layer.name).mkdir(parents=True, exist_ok=True)
-        (root / "data/01_raw/feedback").mkdir(exist_ok=True)
-        (root / "data/01_raw/feedback/.gitkeep").touch()
+        for kept in ("feedback", "ood"):  # folders that are dvc.yaml deps, kept by a .gitkeep
+            (root / "data/01_raw" / kept).mkdir(exist_ok=True)
+            (root / "data/01_raw" / kept / ".gitkeep").touch()
         for tracked in (source / "data/01_raw").glob("*.dvc"):  # the raw data file's DVC tracking
             shutil.copy2(tracked, root / "data/01_raw" / tracked.name)
         for promoted in ("metrics.json", "model.json", "model.pt", "history.jsonl"):  # start with no champion

@@ -44,6 +44,7 @@ def evaluate_champion(
     evaluation_params: dict[str, Any],
     ingestion_params: dict[str, Any],
     profiling_params: dict[str, Any],
+    ood_table: pd.DataFrame | None = None,
 ) -> dict[str, Any]:
     """The champion's metrics measured exactly like the candidate's, or ``{}`` without a champion model.
 
@@ -72,6 +73,7 @@ def evaluate_champion(
         evaluation_params,
         ingestion_params,
         profiling_params,
+        ood_table,
     )
     _check_same_task(champion_model, split.data)
     metrics, _ = measure_artifact(champion_model, split)

@@ -7,9 +7,10 @@ way (quality, calibration, robustness, slices, latency on this machine now) on t
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import torch
 
@@ -18,12 +19,22 @@ from prunegate.core.full_evaluation import EvaluationResult, EvaluationSettings,
 from prunegate.core.quantization import build_module_for, is_dynamic_quantized
 from prunegate.core.serialization import ModelArtifact
 from prunegate.data.features import PreparedSplits
+from prunegate.data.tables import DataFileError
 from prunegate.gate.baseline import TEST_SPLIT_FINGERPRINT
 from prunegate.gate.paired import PER_ROW
 from prunegate.params import ConfigError, EvaluationParams, IngestionParams, ProfilingParams, parse_params
 from prunegate.pipelines.validated_inputs import validated_splits_as_tensors
 
-__all__ = ["TestSplit", "evaluation_settings", "measure_artifact", "prepare_test_split"]
+__all__ = [
+    "USER_OOD_SET",
+    "TestSplit",
+    "evaluation_settings",
+    "measure_artifact",
+    "prepare_test_split",
+    "user_ood_rows",
+]
+
+USER_OOD_SET = "user"  # the OOD set of the user's own file
 
 
 @dataclass(frozen=True)
@@ -58,12 +69,18 @@ def prepare_test_split(
     evaluation_params: dict[str, Any],
     ingestion_params: dict[str, Any],
     profiling_params: dict[str, Any],
+    ood_table: pd.DataFrame | None = None,
 ) -> TestSplit:
     """Validate the parameters and turn the certified splits into tensors, once per node.
+
+    Args:
+        ood_table: the user's out-of-distribution rows (catalog ``ood_table``; empty when there is no
+            file), measured as the OOD set ``user``.
 
     Raises:
         ConfigError: a parameter is invalid, or a slice column is missing or is a model feature.
         UnvalidatedDataError: the splits are not the ones validation certified.
+        DataFileError: the OOD file lacks a feature column or holds a value that is not a finite number.
     """
     config = parse_params(EvaluationParams, evaluation_params, "evaluation")
     ingestion = parse_params(IngestionParams, ingestion_params, "ingestion")
@@ -73,7 +90,9 @@ def prepare_test_split(
         config=config,
         data=data,
         slices=_slice_columns(config, test_table, data.feature_names),
-        settings=evaluation_settings(config, data),
+        settings=replace(
+            evaluation_settings(config, data), extra_ood=user_ood_rows(ood_table, data.feature_names)
+        ),
         profiling=profiling,
         fingerprint=validated_splits["fingerprints"]["test"],
     )
@@ -144,6 +163,35 @@ def evaluation_settings(config: EvaluationParams, data: PreparedSplits) -> Evalu
         feature_scale=scale,
         seed=config.seed,
     )
+
+
+def user_ood_rows(ood_table: pd.DataFrame | None, feature_names: list[str]) -> dict[str, torch.Tensor]:
+    """``{"user": rows}`` from the user's OOD file in the model's feature order, or ``{}`` without one.
+
+    Raises:
+        DataFileError: a feature column is missing, or a value is not a finite number.
+    """
+    if ood_table is None or (ood_table.empty and len(ood_table.columns) == 0):
+        return {}
+    where = f"the out-of-distribution file (ood_data.path in conf/base/globals.yml, {len(ood_table)} rows)"
+    missing = [name for name in feature_names if name not in ood_table.columns]
+    if missing:
+        shown = ", ".join(map(str, missing[:10])) + (
+            f" and {len(missing) - 10} more" if len(missing) > 10 else ""
+        )
+        raise DataFileError(f"{where} lacks the model's feature columns {shown}")
+    if ood_table.empty:
+        raise DataFileError(f"{where} has no rows")
+    columns = ood_table[feature_names]
+    values = columns.apply(pd.to_numeric, errors="coerce").to_numpy(dtype="float64")
+    bad = ~np.isfinite(values)  # text that is not a number became NaN
+    if bad.any():
+        row, column = (int(index[0]) for index in bad.nonzero())
+        raise DataFileError(
+            f"{where}: {int(bad.sum())} values are not finite numbers, the first in column "
+            f"{feature_names[column]!r} of row {row + 1} ({columns.iat[row, column]!r})"
+        )
+    return {USER_OOD_SET: torch.tensor(values, dtype=torch.float32)}
 
 
 def _slice_columns(

@@ -27,6 +27,7 @@ def evaluate_models(
     evaluation_params: dict[str, Any],
     ingestion_params: dict[str, Any],
     profiling_params: dict[str, Any],
+    ood_table: pd.DataFrame | None = None,
 ) -> tuple[dict[str, Any], dict[str, Any], ModelArtifact, pd.DataFrame, pd.DataFrame, Figure, Figure]:
     """Measure every model on the test split the same way, and single out the candidate for shipping.
 
@@ -43,6 +44,7 @@ def evaluate_models(
         evaluation_params,
         ingestion_params,
         profiling_params,
+        ood_table,
     )
     config = split.config
     artifacts = {"dense": dense_model, "pruned": pruned_model, "distilled": distilled_model}

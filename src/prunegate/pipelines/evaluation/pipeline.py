@@ -24,6 +24,7 @@ def create_pipeline(**kwargs) -> Pipeline:
                     "params:evaluation",
                     "params:ingestion",
                     "params:profiling",
+                    "ood_table",
                 ],
                 outputs=[
                     "evaluation_metrics",
@@ -54,6 +55,7 @@ def create_pipeline(**kwargs) -> Pipeline:
                     "params:evaluation",
                     "params:ingestion",
                     "params:profiling",
+                    "ood_table",
                 ],
                 outputs="champion_metrics_current",
                 name="evaluate_champion",
