@@ -9,10 +9,10 @@ from prunegate.benchmarks.ablation_report import (
     DENSE,
     SHIPPED,
     ablation_plot,
-    paired_interval,
     render_report,
     summarise,
 )
+from prunegate.benchmarks.common import paired_interval
 
 CONFIG = SimpleNamespace(seeds=(0, 1, 2), reduction=0.9, dense_epochs=30, finetune_epochs=15)
 

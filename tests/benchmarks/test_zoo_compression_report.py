@@ -46,3 +46,25 @@ def test_targets_are_decided_from_the_validation_best_recipe():
 def test_a_worse_best_recipe_misses_the_targets():
     summary = summarise(_rows(0.86))
     assert [target["met"] for target in summary["targets"]] == [False, False, False, False]
+
+
+def test_a_loss_inside_the_seed_noise_is_marked():
+    from types import SimpleNamespace
+
+    from prunegate.benchmarks.zoo_compression_report import render_report, summarise
+
+    rows = []
+    for seed, (steady, scattered) in enumerate([(0.88, 0.95), (0.87, 0.80), (0.88, 0.91)]):
+        common = {"seed": seed, "reduction": 0.9, "macs": 10, "val_accuracy": 0.5}
+        rows += [
+            {**common, "method": "dense", "reduction": 0.0, "macs": 100, "accuracy": 0.90},
+            {**common, "method": "steady", "accuracy": steady},
+            {**common, "method": "scattered", "accuracy": scattered},
+        ]
+    summary = summarise(rows)
+    marks = {row["method"]: row["loss_within_noise"] for row in summary["table"]}
+    assert marks == {"steady": False, "scattered": True}
+    config = SimpleNamespace(dataset="d", seeds=(0, 1, 2), dense_epochs=1, finetune_epochs=1)
+    assert "| 0.9 | scattered | 10.0x | 0.8867 ± 0.0777 | +1.33 ± 7.77 (within noise) |" in render_report(
+        config, summary
+    )

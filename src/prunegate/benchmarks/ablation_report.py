@@ -13,14 +13,12 @@ model's of the same seed (mean paired difference), for both scores. Both reading
 from __future__ import annotations
 
 import math
-import statistics
 from collections import defaultdict
 from typing import Any
 
 from matplotlib.figure import Figure
-from scipy import stats
 
-from prunegate.benchmarks.common import mean_std
+from prunegate.benchmarks.common import mean_std, paired_interval
 
 __all__ = [
     "DENSE",
@@ -38,17 +36,6 @@ OOD_TOLERANCE = 0.02
 OOD_SCORES = ("ood_auroc_msp", "ood_auroc_energy")
 _MEASURES = ("accuracy", "val_accuracy", "macs", "params", *OOD_SCORES)
 _PP = 100.0
-
-
-def paired_interval(differences: list[float], confidence: float = 0.95) -> tuple[float, float, float]:
-    """Mean of the paired differences and its two-sided t-interval (``(mean, low, high)``; one pair: no
-    interval, ``(d, -inf, inf)``)."""
-    mean = statistics.fmean(differences)
-    if len(differences) < 2:
-        return mean, -math.inf, math.inf
-    half = stats.t.ppf(0.5 + confidence / 2, len(differences) - 1) * statistics.stdev(differences)
-    half /= math.sqrt(len(differences))
-    return mean, mean - half, mean + half
 
 
 def _by_seed(rows: list[dict[str, Any]], model: str) -> dict[int, dict[str, dict[str, Any]]]:

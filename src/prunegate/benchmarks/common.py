@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import json
+import math
 import statistics
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 import yaml
+from scipy import stats
 
 from prunegate.data.tables import read_table
 
-__all__ = ["load_parameters", "load_validated_splits", "mean_std", "write_json"]
+__all__ = ["load_parameters", "load_validated_splits", "mean_std", "paired_interval", "write_json"]
 
 
 def load_parameters(project: Path, section: str) -> dict[str, Any]:
@@ -32,6 +34,17 @@ def load_validated_splits(project: Path) -> tuple[pd.DataFrame, pd.DataFrame, pd
 
 def mean_std(values: list[float]) -> tuple[float, float]:
     return statistics.fmean(values), statistics.stdev(values) if len(values) > 1 else 0.0
+
+
+def paired_interval(differences: list[float], confidence: float = 0.95) -> tuple[float, float, float]:
+    """Mean of paired differences (per seed) and its two-sided t-interval (``(mean, low, high)``; one pair: no
+    interval, ``(d, -inf, inf)``)."""
+    mean = statistics.fmean(differences)
+    if len(differences) < 2:
+        return mean, -math.inf, math.inf
+    half = stats.t.ppf(0.5 + confidence / 2, len(differences) - 1) * statistics.stdev(differences)
+    half /= math.sqrt(len(differences))
+    return mean, mean - half, mean + half
 
 
 def write_json(data: Any, path: Path) -> None:

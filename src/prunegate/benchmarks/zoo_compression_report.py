@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Any
 
-from prunegate.benchmarks.common import mean_std
+from prunegate.benchmarks.common import mean_std, paired_interval
 
 __all__ = ["render_report", "summarise"]
 
@@ -26,7 +26,9 @@ def summarise(rows: list[dict[str, Any]]) -> dict[str, Any]:
     table = []
     for (method, reduction), members in sorted(cells.items(), key=lambda item: (item[0][1], item[0][0])):
         accuracy = mean_std([r["accuracy"] for r in members])
-        loss = mean_std([(dense[r["seed"]]["accuracy"] - r["accuracy"]) * _PP for r in members])
+        losses = [(dense[r["seed"]]["accuracy"] - r["accuracy"]) * _PP for r in members]
+        loss = mean_std(losses)
+        _, low, high = paired_interval(losses)
         ratio = mean_std([dense[r["seed"]]["macs"] / r["macs"] for r in members])
         table.append(
             {
@@ -34,6 +36,7 @@ def summarise(rows: list[dict[str, Any]]) -> dict[str, Any]:
                 "reduction": reduction,
                 "accuracy": accuracy,
                 "loss_pp": loss,
+                "loss_within_noise": low <= 0.0 <= high,  # 95 % t-interval of the paired loss holds 0
                 "mac_ratio": ratio,
                 "val_accuracy": mean_std([r["val_accuracy"] for r in members]),
                 "seeds": len(members),
@@ -127,16 +130,19 @@ def render_report(config: Any, summary: dict[str, Any]) -> str:
         f"# Structured pruning on `{config.dataset}` ({len(config.seeds)} seeds)",
         "",
         f"Dense model test accuracy {dense_mean:.4f} ± {dense_std:.4f}; {config.dense_epochs} dense epochs, "
-        f"{config.finetune_epochs} fine-tuning epochs for every pruned model (scratch: the dense recipe).",
+        f"{config.finetune_epochs} fine-tuning epochs for every pruned model (scratch: the dense recipe). "
+        "*within noise*: the 95 % t-interval of the loss, paired per seed, contains 0.",
         "",
         "| reduction | method | MAC ratio | test accuracy | loss vs dense (pp) | val accuracy |",
         "|---:|---|---:|---:|---:|---:|",
     ]
     for row in summary["table"]:
+        noise = " (within noise)" if row["loss_within_noise"] else ""
         lines.append(
             f"| {row['reduction']:g} | {row['method']} | {row['mac_ratio'][0]:.1f}x | "
             f"{row['accuracy'][0]:.4f} ± {row['accuracy'][1]:.4f} | "
-            f"{row['loss_pp'][0]:+.2f} ± {row['loss_pp'][1]:.2f} | {row['val_accuracy'][0]:.4f} |"
+            f"{row['loss_pp'][0]:+.2f} ± {row['loss_pp'][1]:.2f}{noise} "
+            f"| {row['val_accuracy'][0]:.4f} |"
         )
     lines += ["", "## Targets (issue 9)", "", "| target | value | limit | met |", "|---|---:|---:|---|"]
     for target in summary["targets"]:
