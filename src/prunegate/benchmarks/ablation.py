@@ -162,6 +162,7 @@ def run_seed(
             "val_accuracy": split_accuracy(module, val),
             "ood_auroc_msp": ood["ood_auroc_msp"],
             "ood_auroc_energy": ood["ood_auroc_energy"],
+            **{key: value for key, value in ood.items() if key.startswith("ood_auroc_")},  # per OOD set
         }
         logger.info(
             "%s seed %d %-32s accuracy %.4f, MACs %s, OOD AUROC msp %.3f",
