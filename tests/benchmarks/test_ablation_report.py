@@ -1,5 +1,6 @@
 """The ablation report: paired differences against the shipped recipe, their interval, the OOD target."""
 
+import json
 import math
 from types import SimpleNamespace
 
@@ -52,7 +53,9 @@ def test_paired_interval_is_the_t_interval_of_the_differences():
 def test_a_consistent_loss_is_outside_the_noise_and_a_scattered_one_inside():
     consistent = _rows("consistent", [0.90, 0.92, 0.94], [0.80, 0.82, 0.84])  # -10 pp on every seed
     scattered = _rows("scattered", [0.90, 0.92, 0.94], [0.95, 0.80, 0.93])  # -3 pp mean, +5 / -12 / -1
-    table = {(e["model"], e["method"]): e for e in summarise(consistent + scattered)["table"]}
+    summary = summarise(consistent + scattered)
+    json.dumps(summary, allow_nan=False)  # written as the benchmark's JSON report
+    table = {(e["model"], e["method"]): e for e in summary["table"]}
     loss = table[("consistent", "no fine-tuning")]
     assert loss["accuracy_change_pp"][0] == pytest.approx(-10.0)
     assert loss["baseline"] == SHIPPED and not loss["within_noise"]
@@ -84,7 +87,6 @@ def test_report_and_plot_show_every_variant():
 @pytest.mark.slow
 def test_the_ablation_benchmark_runs_end_to_end(tmp_path, monkeypatch):
     """``--quick`` on the real zoo model: every variant pruned to the budget, report, plot and JSON."""
-    import json
     from pathlib import Path
 
     from prunegate.benchmarks import ablation

@@ -219,8 +219,9 @@ def main(argv: list[str] | None = None) -> int:
     rows = [
         row for name in config.models for seed in config.seeds for row in run_seed(config, name, seed, params)
     ]
-    summary = summarise(rows)
     args.out.mkdir(parents=True, exist_ok=True)
+    write_json({"config": asdict(config), "rows": rows}, args.out / "ablation.json")  # kept if a report fails
+    summary = summarise(rows)
     figure = ablation_plot(summary)
     figure.savefig(args.out / "ablation.png", dpi=110, bbox_inches="tight")
     report = render_report(config, summary)

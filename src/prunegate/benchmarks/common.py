@@ -42,9 +42,9 @@ def paired_interval(differences: list[float], confidence: float = 0.95) -> tuple
     mean = statistics.fmean(differences)
     if len(differences) < 2:
         return mean, -math.inf, math.inf
-    half = stats.t.ppf(0.5 + confidence / 2, len(differences) - 1) * statistics.stdev(differences)
+    half = float(stats.t.ppf(0.5 + confidence / 2, len(differences) - 1)) * statistics.stdev(differences)
     half /= math.sqrt(len(differences))
-    return mean, mean - half, mean + half
+    return mean, mean - half, mean + half  # plain floats: the reports are written as JSON
 
 
 def write_json(data: Any, path: Path) -> None:
