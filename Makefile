@@ -18,7 +18,7 @@ export PATH := $(BIN):$(PATH)
 # pip warns about every missing folder of this machine's local package index: drop those lines only.
 PIP_FILTER := sed -u '/is ignored: it is neither a file nor a directory/d'
 
-.PHONY: install browser run test test-e2e test-all lint data-use schema plots sweep summary bench-speedup bench-zoo bench-int8 bench-energy bench-scan ablation bench-dense bench-compression gate promote demo-regression \
+.PHONY: install browser run test test-e2e test-all lint data-use schema plots sweep summary bench-speedup bench-zoo bench-int8 bench-energy bench-scan ablation bench-scale bench-dense bench-compression gate promote demo-regression \
 	serve rollback registry monitor simulate-drift bench-serving
 
 install: $(STAMP)
@@ -127,6 +127,12 @@ bench-scan: install
 # `make run` needed). Writes data/08_reporting/ablation.{json,md,png}.
 ablation: install
 	$(BIN)/python -m prunegate.benchmarks.ablation --seeds 0 1 2
+
+# Rows at scale: ingestion, validation, training (2 epochs) and the drift check on 10k, 100k and 1M
+# synthetic rows x 64 features, one process per stage: work seconds and peak RSS (issue 13; no `make run`
+# needed). Writes data/08_reporting/bench_scale.{json,md}.
+bench-scale: install
+	$(BIN)/python -m prunegate.benchmarks.scale --rows 10000 100000 1000000
 
 bench-dense: install
 	$(BIN)/python -m prunegate.benchmarks.dense_seeds --seeds 0 1 2

@@ -113,3 +113,19 @@ def test_feedback_last_label_wins_and_join_leaves_nan_for_unlabelled(log_dir, tm
     assert joined["label"].iloc[1:].tolist() == ["3", "3"]
     assert joined.attrs["skipped_lines"] == 0
     assert read_feedback(tmp_path / "none.jsonl").empty
+
+
+def test_a_written_prediction_log_reads_back_row_for_row(tmp_path):
+    from datetime import UTC, datetime
+
+    import pandas as pd
+
+    from prunegate.monitoring.traffic import read_prediction_log, write_prediction_log
+
+    rows = pd.DataFrame({"a": [1.0, 2.5, -3.0], "b": [0.0, 4.0, 8.0], "target": [1, 0, 1]})
+    start = datetime(2026, 1, 1, tzinfo=UTC)
+    write_prediction_log(rows, ["a", "b"], rows["target"], tmp_path / "p.jsonl", start=start, source="t")
+    logged = read_prediction_log(tmp_path, window_rows=None, window_minutes=None)
+    assert logged[["a", "b"]].to_numpy().tolist() == rows[["a", "b"]].to_numpy().tolist()
+    assert logged["prediction"].tolist() == ["1", "0", "1"]
+    assert logged["request_id"].tolist() == ["t-0", "t-1", "t-2"]

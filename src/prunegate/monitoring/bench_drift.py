@@ -18,13 +18,12 @@ Usage::
 from __future__ import annotations
 
 import argparse
-import json
 import logging
 import sys
 import tempfile
 import time
 import warnings
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
@@ -33,7 +32,7 @@ import pandas as pd
 from prunegate.benchmarks.common import load_parameters
 from prunegate.data.tables import sklearn_digits
 from prunegate.monitoring.drift import drift_report
-from prunegate.monitoring.traffic import read_prediction_log
+from prunegate.monitoring.traffic import read_prediction_log, write_prediction_log
 from prunegate.pipelines.ingestion.nodes import split_raw_table
 
 __all__ = ["main", "synthetic_window"]
@@ -52,22 +51,6 @@ def synthetic_window(reference: pd.DataFrame, rows: int, seed: int) -> pd.DataFr
     return reference.iloc[rng.integers(0, len(reference), size=rows)].reset_index(drop=True)
 
 
-def _write_log(window: pd.DataFrame, features: list[str], target: str, folder: Path) -> None:
-    with (folder / "predictions.jsonl").open("w") as log:
-        for index, (values, label) in enumerate(
-            zip(window[features].to_numpy(), window[target], strict=True)
-        ):
-            record = {
-                "request_id": f"bench-{index}",
-                "timestamp": (_START + timedelta(milliseconds=index)).isoformat(),
-                "model_version": "bench",
-                "features": dict(zip(features, values.tolist(), strict=True)),
-                "prediction": str(label),
-                "probabilities": {str(label): 1.0},
-            }
-            log.write(json.dumps(record) + "\n")
-
-
 def _timed(function, *args, **kwargs):
     start = time.perf_counter()
     result = function(*args, **kwargs)
@@ -83,7 +66,9 @@ def _import_evidently() -> None:
 def _measure(reference: pd.DataFrame, features: list[str], target: str, rows: int) -> dict[str, float]:
     window = synthetic_window(reference, rows, SEED)
     with tempfile.TemporaryDirectory() as folder:
-        _write_log(window, features, target, Path(folder))
+        write_prediction_log(
+            window, features, window[target], Path(folder) / "predictions.jsonl", start=_START, source="bench"
+        )
         logged, read_s = _timed(read_prediction_log, folder, window_rows=rows, window_minutes=None)
     result, drift_s = _timed(
         drift_report,

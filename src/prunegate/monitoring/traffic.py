@@ -33,6 +33,7 @@ __all__ = [
     "join_feedback",
     "read_feedback",
     "read_prediction_log",
+    "write_prediction_log",
 ]
 
 logger = logging.getLogger(__name__)
@@ -202,3 +203,32 @@ def join_feedback(predictions: pd.DataFrame, feedback: pd.DataFrame) -> pd.DataF
     joined[LABEL_COLUMN] = joined["request_id"].map(labels).astype(object)
     joined.attrs = dict(predictions.attrs)
     return joined
+
+
+def write_prediction_log(
+    rows: pd.DataFrame,
+    features: list[str],
+    labels: pd.Series,
+    path: str | Path,
+    *,
+    start: datetime,
+    source: str = "synthetic",
+) -> None:
+    """Write ``rows`` as a prediction log in the service's format, for benchmarks and simulations.
+
+    Each row is "predicted" as its label with probability 1, logged one millisecond after the previous
+    one from ``start``; ``source`` names the request ids and the model version.
+    """
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with target.open("w") as log:
+        for index, (values, label) in enumerate(zip(rows[features].to_numpy(), labels, strict=True)):
+            record = {
+                "request_id": f"{source}-{index}",
+                "timestamp": (start + timedelta(milliseconds=index)).isoformat(),
+                "model_version": source,
+                "features": dict(zip(features, values.tolist(), strict=True)),
+                "prediction": str(label),
+                "probabilities": {str(label): 1.0},
+            }
+            log.write(json.dumps(record) + "\n")
