@@ -129,10 +129,12 @@ ablation: install
 	$(BIN)/python -m prunegate.benchmarks.ablation --seeds 0 1 2
 
 # Rows at scale: ingestion, validation, training (2 epochs) and the drift check on 10k, 100k and 1M
-# synthetic rows x 64 features, one process per stage: work seconds and peak RSS (issue 13; no `make run`
-# needed). Writes data/08_reporting/bench_scale.{json,md}.
+# synthetic rows x 64 features, one process per stage: work seconds and peak RSS; then the error of the
+# sampled drift check (monitoring.drift_sample_rows) against every row (issue 13; no `make run` needed).
+# Writes data/08_reporting/bench_scale.{json,md} and bench_drift_sampling.{json,md}.
 bench-scale: install
 	$(BIN)/python -m prunegate.benchmarks.scale --rows 10000 100000 1000000
+	$(BIN)/python -m prunegate.benchmarks.drift_sampling
 
 bench-dense: install
 	$(BIN)/python -m prunegate.benchmarks.dense_seeds --seeds 0 1 2

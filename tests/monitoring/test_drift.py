@@ -114,3 +114,25 @@ def test_importing_monitoring_does_not_import_evidently():
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert result.stdout.strip() == "False"
+
+
+def test_a_sampled_check_sees_fewer_rows_reports_both_counts_and_keeps_the_verdicts(
+    digits_split, features, calm, shifted
+):
+    reference, held_out = digits_split
+    brighter = held_out.copy()
+    brighter[features] = np.clip(brighter[features] + BRIGHTNESS, 0, PIXEL_MAX)
+    for full, window in ((calm, held_out), (shifted, brighter)):
+        sampled = drift_report(
+            reference,
+            window,
+            features,
+            drift_share=DRIFT_SHARE,
+            reference_prediction=reference["target"].astype(str),
+            current_prediction=window["target"].astype(str),
+            sample_rows=400,
+        )
+        assert (sampled.rows_reference, sampled.rows_current) == (len(reference), len(window))
+        assert (sampled.sampled_rows_reference, sampled.sampled_rows_current) == (400, 400)
+        assert sampled.dataset_drift == full.dataset_drift
+    assert (calm.sampled_rows_reference, calm.sampled_rows_current) == (None, None)  # every row tested

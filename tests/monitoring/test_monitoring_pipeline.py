@@ -188,6 +188,7 @@ def test_shipped_monitoring_parameters_and_catalog_entries():
         ({"window_rows": 50}, "window_rows 50 < min_rows 100"),
         ({"window_rows": None, "window_minutes": None}, "must be bounded"),
         ({"drift_share_threshold": 0.0}, r"monitoring\.drift_share_threshold"),
+        ({"drift_sample_rows": 10}, r"monitoring\.drift_sample_rows"),
         ({"accuracy_tolerance": -0.1}, r"monitoring\.accuracy_tolerance"),
         ({"window_size": 10}, r"monitoring\.window_size: unknown key"),
     ],

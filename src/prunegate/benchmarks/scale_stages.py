@@ -80,6 +80,7 @@ def _train(folder: Path) -> None:
 
 
 def _drift(folder: Path) -> None:
+    from prunegate.benchmarks.common import load_parameters
     from prunegate.data.tables import read_table
     from prunegate.monitoring.drift import drift_report
     from prunegate.monitoring.traffic import read_prediction_log
@@ -94,6 +95,7 @@ def _drift(folder: Path) -> None:
         drift_share=DRIFT_SHARE,
         reference_prediction=reference[TARGET].astype(str),
         current_prediction=window["prediction"],
+        sample_rows=load_parameters(Path.cwd(), "monitoring")["drift_sample_rows"],  # as shipped
     )
 
 

@@ -24,6 +24,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from prunegate.monitoring.policy import is_dataset_drift
@@ -59,6 +60,8 @@ class DriftResult:
     excluded_constant_columns: list[str]
     rows_reference: int
     rows_current: int
+    sampled_rows_reference: int | None = None  # rows the test saw when sampled (None: every row)
+    sampled_rows_current: int | None = None
     snapshot: Any = field(default=None, repr=False)
 
     def to_dict(self) -> dict[str, Any]:
@@ -75,6 +78,8 @@ class DriftResult:
             "excluded_constant_columns": list(self.excluded_constant_columns),
             "rows_reference": self.rows_reference,
             "rows_current": self.rows_current,
+            "sampled_rows_reference": self.sampled_rows_reference,
+            "sampled_rows_current": self.sampled_rows_current,
         }
 
     def html(self) -> str:
@@ -140,6 +145,17 @@ def _run_report(reference: pd.DataFrame, current: pd.DataFrame, columns: list[st
         )
 
 
+def _sample(
+    table: pd.DataFrame, prediction: pd.Series | None, rows: int | None, seed: int
+) -> tuple[pd.DataFrame, pd.Series | None]:
+    """At most ``rows`` rows of ``table`` (and the same rows of ``prediction``), seeded, order kept."""
+    if rows is None or len(table) <= rows:
+        return table, prediction
+    picks = np.sort(np.random.default_rng(seed).choice(len(table), size=rows, replace=False))
+    sampled_prediction = None if prediction is None else prediction.iloc[picks]
+    return table.iloc[picks], sampled_prediction
+
+
 def _parse_snapshot(snapshot) -> tuple[float, dict[str, dict[str, Any]]]:
     """(share of drifted feature columns, per column {score, drifted, method, threshold})."""
     content = snapshot.dict()
@@ -175,6 +191,8 @@ def drift_report(
     drift_share: float,
     reference_prediction: pd.Series | None = None,
     current_prediction: pd.Series | None = None,
+    sample_rows: int | None = None,
+    seed: int = 0,
 ) -> DriftResult:
     """Compare the ``current`` window with the ``reference`` table, column by column.
 
@@ -185,6 +203,11 @@ def drift_report(
         drift_share: dataset drift when at least this share of the tested columns drifted, in (0, 1].
         reference_prediction: the reference's class per row (its labels, as class names).
         current_prediction: the predicted class per row of ``current`` (both or neither).
+        sample_rows: test at most this many rows of each table, a seeded uniform sample without
+            replacement (with its predictions); ``None`` tests every row. The check's time grows with
+            the rows; the sampling error of a column's score shrinks as ``1/sqrt(rows)`` (measured in
+            :mod:`prunegate.monitoring.bench_drift`: ``--sampling-error``).
+        seed: the sample's seed.
 
     Returns:
         The result, with the Evidently snapshot attached.
@@ -196,6 +219,9 @@ def drift_report(
     columns = list(feature_columns)
     predictions = (reference_prediction, current_prediction)
     _check_inputs(reference, current, columns, drift_share, predictions)
+    rows = (len(reference), len(current))
+    reference, reference_prediction = _sample(reference, reference_prediction, sample_rows, seed)
+    current, current_prediction = _sample(current, current_prediction, sample_rows, seed + 1)
     excluded = constant_columns(reference, columns)
     tested = [column for column in columns if column not in excluded]
     if not tested:
@@ -220,15 +246,19 @@ def drift_report(
         prediction_drift_score=None if prediction is None else prediction["score"],
         prediction_drift_method=None if prediction is None else prediction["method"],
         excluded_constant_columns=excluded,
-        rows_reference=len(reference),
-        rows_current=len(current),
+        rows_reference=rows[0],
+        rows_current=rows[1],
+        sampled_rows_reference=len(reference) if len(reference) < rows[0] else None,
+        sampled_rows_current=len(current) if len(current) < rows[1] else None,
         snapshot=snapshot,
     )
+    sampled = f" (sampled {len(reference):,} of {rows[0]:,} and {len(current):,} of {rows[1]:,} rows)"
     logger.info(
-        "drift: %.1f%% of %d columns drifted (threshold %.1f%%), prediction drift %s",
+        "drift: %.1f%% of %d columns drifted (threshold %.1f%%), prediction drift %s%s",
         100 * share,
         len(tested),
         100 * drift_share,
         result.prediction_drift,
+        sampled if (len(reference), len(current)) != rows else "",
     )
     return result

@@ -20,6 +20,7 @@ class MonitoringParams(StrictParams):
     window_rows: PositiveInt | None
     window_minutes: Annotated[float, Field(gt=0, allow_inf_nan=False)] | None
     drift_share_threshold: float = Field(gt=0, le=1)
+    drift_sample_rows: Annotated[int, Field(ge=1000)] | None = 20_000
     min_rows: PositiveInt
     accuracy_tolerance: float = Field(ge=0, le=1)
     min_labelled_rows: PositiveInt

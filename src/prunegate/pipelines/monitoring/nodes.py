@@ -63,6 +63,7 @@ def _drift(
         drift_share=config.drift_share_threshold,
         reference_prediction=train_table[target].astype(str),
         current_prediction=window["prediction"],
+        sample_rows=config.drift_sample_rows,
     )
     return result.to_dict(), result.html()
 
