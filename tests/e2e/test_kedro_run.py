@@ -135,3 +135,28 @@ def test_the_users_own_model_goes_through_the_chain_to_a_packaged_model(project)
     stored = project / "bentoml_home/models/prunegate-model" / version
     code = stored / "code/examples/models/signal_net.py"
     assert code.read_bytes() == (project / "examples/models/signal_net.py").read_bytes()
+    _check_the_bentos_container(project, packaging)
+
+
+def _check_the_bentos_container(project, packaging):
+    """What can be checked without a Docker engine: the generated Dockerfile and its entry point."""
+    name, _, version = packaging["bento_tag"].partition(":")
+    bento = project / "bentoml_home/bentos" / name / version
+    dockerfile = (bento / "env/docker/Dockerfile").read_text()
+    assert dockerfile.startswith("# ===") and "FROM python:3.11" in dockerfile
+    assert 'ARG BENTOML_HOST="0.0.0.0"' in dockerfile or "ARG BENTOML_HOST=0.0.0.0" in dockerfile
+    assert "ENV BENTOML_HOST=$BENTOML_HOST" in dockerfile  # reachable from outside the container
+    assert "ENV BENTOML_DO_NOT_TRACK=$BENTOML_DO_NOT_TRACK" in dockerfile
+    assert (
+        "EXPOSE 3000" in dockerfile
+        and 'ENTRYPOINT [ "/home/bentoml/bento/env/docker/entrypoint.sh" ]' in dockerfile
+    )
+    entrypoint = (bento / "env/docker/entrypoint.sh").read_text()
+    assert 'bentoml serve "$@" "$BENTO_PATH"' in entrypoint  # no arguments: serve the Bento
+    requirements = (bento / "env/python/requirements.txt").read_text()
+    assert "torch==2.13.0" in requirements and "onnxruntime" in requirements
+    # the service and what it reads are in the Bento; no demo code ships in it is issue 14's
+    assert (bento / "src/prunegate/serving/service.py").is_file()
+    assert (bento / "src/conf/base/parameters_serving.yml").is_file()
+    bento_yaml = (bento / "bento.yaml").read_text()
+    assert packaging["model_tag"] in bento_yaml  # the packaged model travels with the Bento
