@@ -143,7 +143,7 @@ def _check_the_bentos_container(project, packaging):
     name, _, version = packaging["bento_tag"].partition(":")
     bento = project / "bentoml_home/bentos" / name / version
     dockerfile = (bento / "env/docker/Dockerfile").read_text()
-    assert dockerfile.startswith("# ===") and "FROM python:3.11" in dockerfile
+    assert "THIS IS A GENERATED DOCKERFILE" in dockerfile and "FROM python:3.11" in dockerfile
     assert 'ARG BENTOML_HOST="0.0.0.0"' in dockerfile or "ARG BENTOML_HOST=0.0.0.0" in dockerfile
     assert "ENV BENTOML_HOST=$BENTOML_HOST" in dockerfile  # reachable from outside the container
     assert "ENV BENTOML_DO_NOT_TRACK=$BENTOML_DO_NOT_TRACK" in dockerfile
