@@ -18,7 +18,7 @@ export PATH := $(BIN):$(PATH)
 # pip warns about every missing folder of this machine's local package index: drop those lines only.
 PIP_FILTER := sed -u '/is ignored: it is neither a file nor a directory/d'
 
-.PHONY: install browser run test test-e2e test-all lint data-use schema plots sweep summary bench-speedup bench-zoo bench-int8 bench-energy bench-scan ablation bench-scale bench-dense bench-compression gate promote demo-regression \
+.PHONY: install browser run test test-e2e test-all lint data-use schema plots sweep summary bench-speedup bench-zoo bench-int8 bench-energy bench-scan ablation bench-scale airflow-dag airflow-venv bench-dense bench-compression gate promote demo-regression \
 	serve rollback registry monitor simulate-drift bench-serving
 
 install: $(STAMP)
@@ -55,8 +55,23 @@ browser:
 	    echo "note: chromium could not be installed: the model card's browser test will be skipped"; \
 	else echo "note: no Chromium on PATH: the model card's browser test will be skipped"; fi
 
-test-e2e: install browser
+test-e2e: install browser airflow-venv
 	$(BIN)/python -m pytest -m slow
+
+# The Kedro pipelines as one Airflow DAG (kedro-airflow, deploy/airflow/dag_template.j2, conf/base/airflow.yml):
+# one task per pipeline in the DVC stage order, written to airflow_dags/prunegate_dag.py. Copy it to your
+# Airflow deployment's dags folder (see README, "Scaling out").
+airflow-dag: install
+	$(BIN)/kedro airflow create --jinja-file deploy/airflow/dag_template.j2 --target-dir airflow_dags
+
+# Apache Airflow in its own virtualenv (its pins clash with the project's), for the test that loads the
+# generated DAG with Airflow's own DagBag (~30 s from the local package index).
+AIRFLOW_VENV := .venv-airflow
+airflow-venv: $(AIRFLOW_VENV)/.installed
+$(AIRFLOW_VENV)/.installed:
+	@test -x $(AIRFLOW_VENV)/bin/python || $(PYTHON) -m venv $(AIRFLOW_VENV)
+	$(AIRFLOW_VENV)/bin/python -m pip install --quiet --disable-pip-version-check "apache-airflow==3.3.2" 2>&1 | $(PIP_FILTER)
+	@touch $@
 
 test-all: install
 	$(BIN)/python -m pytest

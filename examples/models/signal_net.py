@@ -18,7 +18,9 @@ class SignalNet(nn.Module):
 
     def __init__(self, in_channels: int, num_classes: int, width: int = 32, hidden: int = 64) -> None:
         super().__init__()
-        self.stem = nn.Sequential(nn.Conv1d(in_channels, width, 7, padding=3, bias=False), nn.BatchNorm1d(width))
+        self.stem = nn.Sequential(
+            nn.Conv1d(in_channels, width, 7, padding=3, bias=False), nn.BatchNorm1d(width)
+        )
         self.block = nn.Sequential(
             nn.Conv1d(width, width, 5, padding=2, bias=False),
             nn.BatchNorm1d(width),
