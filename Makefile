@@ -18,7 +18,7 @@ export PATH := $(BIN):$(PATH)
 # pip warns about every missing folder of this machine's local package index: drop those lines only.
 PIP_FILTER := sed -u '/is ignored: it is neither a file nor a directory/d'
 
-.PHONY: install browser run test test-e2e test-all lint data-use schema plots sweep summary bench-speedup bench-zoo bench-int8 bench-energy bench-scan ablation bench-scale airflow-dag airflow-venv bench-dense bench-compression gate promote demo-regression \
+.PHONY: install browser run test test-e2e test-all lint data-use schema plots sweep summary bench-speedup bench-zoo bench-int8 bench-energy bench-scan ablation bench-scale bench-ddp airflow-dag airflow-venv bench-dense bench-compression gate promote demo-regression \
 	serve rollback registry monitor simulate-drift bench-serving
 
 install: $(STAMP)
@@ -150,6 +150,12 @@ ablation: install
 bench-scale: install
 	$(BIN)/python -m prunegate.benchmarks.scale --rows 10000 100000 1000000
 	$(BIN)/python -m prunegate.benchmarks.drift_sampling
+
+# One process vs 2 PyTorch DDP processes (gloo, CPU) for training, pruning fine-tuning and distillation,
+# the project's own nodes and parameters, 3 seeds: test accuracy and wall time (issue 13; after `make run`;
+# ~6 minutes on 2 cores). Writes data/08_reporting/bench_ddp.{json,md}.
+bench-ddp: install
+	$(BIN)/python -m prunegate.benchmarks.ddp --seeds 0 1 2 --nproc 2
 
 bench-dense: install
 	$(BIN)/python -m prunegate.benchmarks.dense_seeds --seeds 0 1 2

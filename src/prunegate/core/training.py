@@ -9,6 +9,11 @@ difference between them:
 
 Early stopping keeps the weights of the epoch with the lowest validation loss (Prechelt, 1998,
 "Early Stopping - But When?").
+
+Inside a process group of several ranks (:mod:`prunegate.core.distributed`) the same loop is data-parallel:
+the model is wrapped in ``DistributedDataParallel``, each rank trains on its ``DistributedSampler`` shard of
+the rows with ``batch_size / world_size`` rows per step (so the global batch, and the learning rate that
+suits it, stay those of one process), and the early-stopping decision and the kept weights are rank 0's.
 """
 
 from __future__ import annotations
@@ -24,7 +29,11 @@ import numpy as np
 import torch
 from torch import nn
 from torch.nn import functional as F
+from torch.nn.parallel import DistributedDataParallel
+from torch.utils.data import DistributedSampler
 from tqdm.auto import tqdm
+
+from prunegate.core.distributed import broadcast_from_rank0, process_group_world
 
 __all__ = [
     "DEFAULT_MIN_STD_RATIO",
@@ -143,6 +152,35 @@ def _cross_entropy(logits: torch.Tensor, targets: torch.Tensor, _inputs: torch.T
     return F.cross_entropy(logits, targets)
 
 
+class _EpochOrder:
+    """The order of the training rows each epoch: a seeded permutation, or this rank's sampler shard."""
+
+    def __init__(self, rows: int, batch_size: int, seed: int, generator: torch.Generator) -> None:
+        self.generator = generator
+        self.rows = rows
+        world = process_group_world()
+        self.sampler = None
+        self.batch_size = batch_size
+        if world is not None:
+            rank, world_size = world
+            self.sampler = DistributedSampler(range(rows), num_replicas=world_size, rank=rank, seed=seed)
+            self.batch_size = max(1, math.ceil(batch_size / world_size))
+
+    def indices(self, epoch: int) -> torch.Tensor:
+        if self.sampler is None:
+            return torch.randperm(self.rows, generator=self.generator)
+        self.sampler.set_epoch(epoch)
+        return torch.tensor(list(self.sampler), dtype=torch.long)
+
+
+def _sum_across_ranks(*values: float) -> list[float]:
+    if process_group_world() is None:
+        return list(values)
+    total = torch.tensor(values, dtype=torch.float64)
+    torch.distributed.all_reduce(total)
+    return total.tolist()
+
+
 def train_model(
     model: nn.Module,
     train: tuple[torch.Tensor, torch.Tensor],
@@ -159,6 +197,10 @@ def train_model(
     loss_fn = loss_fn or _cross_entropy
     features, targets = train
     val_features, val_targets = val
+    # under DDP the forward pass goes through the wrapper (it averages gradients across ranks); the hooks,
+    # validation and the kept weights use the module itself
+    forward = model if process_group_world() is None else DistributedDataParallel(model)
+    epoch_order = _EpochOrder(len(features), config.batch_size, config.seed, generator)
     optimizer = torch.optim.AdamW(
         model.parameters(), lr=config.learning_rate, weight_decay=config.weight_decay
     )
@@ -175,12 +217,12 @@ def train_model(
         for group in optimizer.param_groups:
             group["lr"] = lr
         model.train()
-        order = torch.randperm(len(features), generator=generator)
+        order = epoch_order.indices(epoch)
         epoch_loss = 0.0
-        for start in range(0, len(order), config.batch_size):
-            batch = order[start : start + config.batch_size]
+        for start in range(0, len(order), epoch_order.batch_size):
+            batch = order[start : start + epoch_order.batch_size]
             inputs, labels = features[batch], targets[batch]
-            loss = loss_fn(model(inputs), labels, inputs)
+            loss = loss_fn(forward(inputs), labels, inputs)
             if regularizer is not None:
                 loss = loss + regularizer(model)
             optimizer.zero_grad(set_to_none=True)
@@ -191,13 +233,21 @@ def train_model(
             epoch_loss += loss.item() * len(batch)
 
         val_logits = predict_logits(model, val_features)
-        val_loss = F.cross_entropy(val_logits, val_targets).item()
-        val_accuracy = (val_logits.argmax(1) == val_targets).float().mean().item()
+        measured = torch.tensor(
+            [
+                F.cross_entropy(val_logits, val_targets).item(),
+                (val_logits.argmax(1) == val_targets).float().mean().item(),
+            ],
+            dtype=torch.float64,
+        )
+        broadcast_from_rank0([measured])  # every rank stops, and keeps weights, as rank 0 decides
+        val_loss, val_accuracy = measured.tolist()
+        epoch_loss, rows_seen = _sum_across_ranks(epoch_loss, float(len(order)))
         history.append(
             {
                 "epoch": epoch,
                 "lr": lr,
-                "train_loss": epoch_loss / max(1, len(features)),
+                "train_loss": epoch_loss / max(1.0, rows_seen),
                 "val_loss": val_loss,
                 "val_accuracy": val_accuracy,
             }
@@ -216,6 +266,7 @@ def train_model(
 
     progress.close()
     model.load_state_dict(best_state)
+    broadcast_from_rank0(list(model.state_dict().values()))
     model.eval()
     logger.info(
         "%s: best epoch %d of %d, val loss %.4f%s",

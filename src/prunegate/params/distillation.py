@@ -8,6 +8,7 @@ from pydantic import Field, PositiveInt, model_validator
 
 from prunegate.core.training import TrainConfig
 from prunegate.params.base import StrictParams
+from prunegate.params.distributed import DistributedParams
 
 __all__ = ["DistillationParams"]
 
@@ -28,6 +29,7 @@ class DistillationParams(StrictParams):
     patience: PositiveInt
     compare_with_scratch: bool = True
     seed: int = Field(ge=0)
+    distributed: DistributedParams = DistributedParams()
 
     @model_validator(mode="after")
     def _student_widths(self) -> DistillationParams:

@@ -15,6 +15,7 @@ from prunegate.core.pruning.structured_recipe import StructuredRecipe
 from prunegate.core.pruning.unstructured_recipe import UnstructuredRecipe
 from prunegate.core.training import TrainConfig
 from prunegate.params.base import StrictParams
+from prunegate.params.distributed import DistributedParams
 
 __all__ = ["FinetuneParams", "PruningParams"]
 
@@ -32,6 +33,7 @@ class FinetuneParams(StrictParams):
     distillation: Literal["none", "dense"] = "none"
     temperature: float = Field(4.0, gt=0)
     alpha: float = Field(0.7, ge=0, le=1)
+    distributed: DistributedParams = DistributedParams()
 
     def soft_targets(self) -> SoftTargets | None:
         """The dense model's soft targets as a second loss (``distillation: dense``), or labels only."""

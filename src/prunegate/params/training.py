@@ -19,6 +19,7 @@ from prunegate.params.architectures import (
     architecture_spec,
 )
 from prunegate.params.base import StrictParams
+from prunegate.params.distributed import DistributedParams
 
 __all__ = ["CNNParams", "MLPParams", "RegularizationParams", "TrainingParams"]
 
@@ -52,6 +53,7 @@ class TrainingParams(StrictParams):
     min_std_ratio: float = Field(default=DEFAULT_MIN_STD_RATIO, ge=0, le=1)
     seed: int = Field(ge=0)
     show_progress: bool = True
+    distributed: DistributedParams = DistributedParams()
 
     def train_config(self) -> TrainConfig:
         return TrainConfig(

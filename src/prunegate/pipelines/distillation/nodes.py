@@ -7,8 +7,11 @@ from dataclasses import replace
 from typing import Any
 
 import pandas as pd
+import torch
+from torch import nn
 
 from prunegate.core.distillation import distill
+from prunegate.core.distributed import run_distributed
 from prunegate.core.evaluation import artifact_sizes, measure_model, reproducible_metrics
 from prunegate.core.models import ModelSpec, build_model
 from prunegate.core.pruning.history import PruningHistory, fresh_pruned_model
@@ -38,6 +41,31 @@ def _fresh_student(spec: ModelSpec, history: PruningHistory):
     return fresh_pruned_model(build_model(spec), spec.in_features, history)
 
 
+def train_students(
+    teacher: nn.Module,
+    spec: ModelSpec,
+    history: PruningHistory,
+    train: tuple[torch.Tensor, torch.Tensor],
+    val: tuple[torch.Tensor, torch.Tensor],
+    config: DistillationParams,
+) -> tuple[nn.Module, nn.Module | None]:
+    """The distilled student and, with ``compare_with_scratch``, the same student trained on labels only.
+
+    Both start from the same seeded initialisation (one rank's work under ``distillation.distributed``).
+    """
+    train_config = config.train_config(show_progress=False)
+    seed_everything(config.seed)
+    student = _fresh_student(spec, history)
+    distill(teacher, student, train, val, train_config, temperature=config.temperature, alpha=config.alpha)
+    if not config.compare_with_scratch:
+        return student, None
+    seed_everything(config.seed)
+    scratch = _fresh_student(spec, history)
+    copy_standardization(teacher, scratch)  # as distill() does for the distilled student
+    train_model(scratch, train, val, train_config, description="student from scratch")
+    return student, scratch
+
+
 def distill_student(
     dense_model: ModelArtifact,
     pruned_model: ModelArtifact,
@@ -61,27 +89,20 @@ def distill_student(
     data = validated_splits_as_tensors(train_table, val_table, test_table, validated_splits, ingestion)
     teacher = (dense_model if config.teacher == "dense" else pruned_model).build_module()
     spec, history = _student_architecture(config, dense_model, pruned_model)
-    train_config = config.train_config(show_progress=False)
-
-    seed_everything(config.seed)
-    student = _fresh_student(spec, history)
-    distill(
+    student, scratch = run_distributed(
+        train_students,
         teacher,
-        student,
+        spec,
+        history,
         data.train,
         data.val,
-        train_config,
-        temperature=config.temperature,
-        alpha=config.alpha,
+        config,
+        settings=config.distributed.settings(),
     )
     metrics = measure_model(student, data.test, spec.num_classes, profiling.settings())
 
     report: dict[str, Any] = {"teacher": config.teacher, "student_spec": spec.__class__.__name__}
-    if config.compare_with_scratch:
-        seed_everything(config.seed)
-        scratch = _fresh_student(spec, history)
-        copy_standardization(teacher, scratch)  # as distill() does for the distilled student
-        train_model(scratch, data.train, data.val, train_config, description="student from scratch")
+    if scratch is not None:
         scratch_metrics = measure_model(scratch, data.test, spec.num_classes, profiling.settings())
         report["scratch"] = {key: scratch_metrics[key] for key in ("accuracy", "f1_macro", "log_loss")}
         metrics["scratch_accuracy"] = scratch_metrics["accuracy"]

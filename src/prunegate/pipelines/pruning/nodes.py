@@ -7,6 +7,7 @@ from typing import Any
 
 import pandas as pd
 
+from prunegate.core.distributed import run_distributed
 from prunegate.core.evaluation import artifact_sizes, measure_model, reproducible_metrics
 from prunegate.core.pruning.structured_recipe import check_structured_budget, run_structured_pruning
 from prunegate.core.pruning.unstructured import sparsity_of
@@ -69,8 +70,11 @@ def prune_dense_model(
     calibration = (data.train[0][: config.calibration_rows], data.train[1][: config.calibration_rows])
     from_scratch = training.train_config()
     show = training.show_progress
+    # with finetune.distributed, every rank prunes the same way and the fine-tuning is data-parallel
+    ranks = config.finetune.distributed.settings()
     if config.granularity == "structured":
-        outcome = run_structured_pruning(
+        outcome = run_distributed(
+            run_structured_pruning,
             teacher,
             dense_model.spec,
             data.train,
@@ -78,11 +82,13 @@ def prune_dense_model(
             config.structured_recipe(show),
             calibration=calibration,
             from_scratch=from_scratch,
+            settings=ranks,
         )
         module, spec, steps, table = outcome.module, outcome.spec, outcome.steps, outcome.allocation_table
         history, left_dense = outcome.history, outcome.left_dense
     else:
-        unstructured = run_unstructured_pruning(
+        unstructured = run_distributed(
+            run_unstructured_pruning,
             teacher,
             dense_model.spec,
             data.train,
@@ -90,6 +96,7 @@ def prune_dense_model(
             config.unstructured_recipe(show),
             calibration=calibration,
             from_scratch=from_scratch,
+            settings=ranks,
         )
         module, spec, steps, table = unstructured.module, dense_model.spec, unstructured.steps, ""
         history, left_dense = [], []

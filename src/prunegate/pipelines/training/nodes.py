@@ -6,16 +6,41 @@ import logging
 from typing import Any
 
 import pandas as pd
+import torch
+from torch import nn
 
+from prunegate.core.distributed import run_distributed
 from prunegate.core.evaluation import artifact_sizes, measure_model, reproducible_metrics
-from prunegate.core.models import build_model
+from prunegate.core.models import ModelSpec, build_model
 from prunegate.core.pruning.regularization import get_regularizer
 from prunegate.core.serialization import ModelArtifact
-from prunegate.core.training import fit_standardization, seed_everything, train_model
+from prunegate.core.training import (
+    TrainResult,
+    fit_standardization,
+    seed_everything,
+    train_model,
+)
 from prunegate.params import IngestionParams, ProfilingParams, TrainingParams, parse_params
 from prunegate.pipelines.validated_inputs import validated_splits_as_tensors
 
 logger = logging.getLogger(__name__)
+
+
+def fit_dense_model(
+    spec: ModelSpec,
+    train: tuple[torch.Tensor, torch.Tensor],
+    val: tuple[torch.Tensor, torch.Tensor],
+    config: TrainingParams,
+) -> tuple[nn.Module, TrainResult]:
+    """Build the model from the seed, standardise its inputs on ``train`` and train it (one rank's work)."""
+    seed_everything(config.seed)
+    model = build_model(spec)
+    fit_standardization(model, train[0], config.min_std_ratio)
+    regularizer = get_regularizer(config.regularization.kind, config.regularization.strength)
+    result = train_model(
+        model, train, val, config.train_config(), regularizer=regularizer, description="train dense"
+    )
+    return model, result
 
 
 def train_dense_model(
@@ -45,12 +70,8 @@ def train_dense_model(
     data = validated_splits_as_tensors(train_table, val_table, test_table, validated_splits, ingestion)
     spec = config.model_spec(len(data.feature_names), len(data.encoding.classes), ingestion.input_shape)
 
-    seed_everything(config.seed)
-    model = build_model(spec)
-    fit_standardization(model, data.train[0], config.min_std_ratio)
-    regularizer = get_regularizer(config.regularization.kind, config.regularization.strength)
-    result = train_model(
-        model, data.train, data.val, config.train_config(), regularizer=regularizer, description="train dense"
+    model, result = run_distributed(
+        fit_dense_model, spec, data.train, data.val, config, settings=config.distributed.settings()
     )
 
     metrics = measure_model(model, data.test, spec.num_classes, profiling.settings())
