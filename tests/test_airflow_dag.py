@@ -94,8 +94,9 @@ def test_airflows_own_dag_loader_loads_the_dag_as_a_chain(dag_file, tmp_path):
         "bag = DagBag(dag_folder=sys.argv[1])\n"
         "dag = bag.dags.get('prunegate')\n"
         "tasks = {t.task_id: sorted(t.upstream_task_ids) for t in dag.tasks} if dag else None\n"
+        "commands = {t.task_id: t.bash_command for t in dag.tasks} if dag else None\n"
         "errors = {str(k): str(v) for k, v in bag.import_errors.items()}\n"
-        "print(json.dumps({'errors': errors, 'tasks': tasks}))\n"
+        "print(json.dumps({'errors': errors, 'tasks': tasks, 'commands': commands}))\n"
     )
     env = {"PATH": os.environ["PATH"], "AIRFLOW_HOME": str(tmp_path), "HOME": str(tmp_path)}
     result = subprocess.run(
@@ -110,3 +111,16 @@ def test_airflows_own_dag_loader_loads_the_dag_as_a_chain(dag_file, tmp_path):
     assert loaded["errors"] == {}
     order = _stages(dag_file)
     assert loaded["tasks"] == {stage: order[i - 1 : i] for i, stage in enumerate(order)}
+
+    # each task's shell command, run as a worker would, calls the project's scripts/kedro for its pipeline
+    project = tmp_path / "project"
+    (project / "scripts").mkdir(parents=True)
+    stub = project / "scripts/kedro"
+    stub.write_text('#!/bin/sh\necho "$PWD $*" >> "$(dirname "$0")/../calls"\n')
+    stub.chmod(0o755)
+    for stage in order:
+        worker_env = {"PATH": os.environ["PATH"], "PRUNEGATE_PROJECT_PATH": str(project)}
+        ran = subprocess.run(["bash", "-c", loaded["commands"][stage]], env=worker_env, cwd=tmp_path)
+        assert ran.returncode == 0
+    calls = (project / "calls").read_text().splitlines()
+    assert calls == [f"{project} run --pipelines {stage} --env local" for stage in order]

@@ -1,8 +1,10 @@
 """The `prunegate` command: writing a starting schema and printing the run summary."""
 
 import json
+import shutil
 
 import pytest
+from tests.conftest import PROJECT_ROOT
 
 from prunegate.commands import main
 from prunegate.data.tables import write_table
@@ -64,3 +66,16 @@ def test_bad_arguments_exit_with_usage(argv):
     with pytest.raises(SystemExit) as error:
         main(argv)
     assert error.value.code == 2
+
+
+def test_data_init_says_when_conf_local_holds_overrides_dvc_does_not_see(tmp_path, capsys):
+    shutil.copytree(PROJECT_ROOT / "conf/base", tmp_path / "conf/base")
+    (tmp_path / "conf/local").mkdir(parents=True)
+    (tmp_path / "conf/local/credentials.yml").write_text("{}\n")  # credentials are not parameters
+    assert main(["data", "init", "--project-dir", str(tmp_path)]) == 0
+    assert "conf/local holds" not in capsys.readouterr().out
+    override = "pruning: {finetune: {distillation: dense}}\n"
+    (tmp_path / "conf/local/parameters_pruning.yml").write_text(override)
+    assert main(["data", "init", "--project-dir", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert "conf/local holds parameters_pruning.yml" in out and "DVC does not track conf/local" in out

@@ -40,7 +40,16 @@ def _plots(args: argparse.Namespace) -> int:
 def _data_init(args: argparse.Namespace) -> int:
     from prunegate.data.raw_source import ensure_raw_data
 
-    sys.stdout.write(ensure_raw_data(Path(args.project_dir)) + "\n")
+    project = Path(args.project_dir)
+    sys.stdout.write(ensure_raw_data(project) + "\n")
+    overrides = sorted(
+        path.name for path in (project / "conf" / "local").glob("*.yml") if path.name != "credentials.yml"
+    )
+    if overrides:  # `make run` runs this first: say it before DVC decides what to re-run
+        sys.stdout.write(
+            f"note: conf/local holds {', '.join(overrides)}: Kedro applies them, but DVC does not track "
+            "conf/local, so `make run` does not re-run a stage for them (see conf/local/README.md)\n"
+        )
     return 0
 
 

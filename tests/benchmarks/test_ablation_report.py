@@ -93,7 +93,8 @@ def test_the_ablation_benchmark_runs_end_to_end(tmp_path, monkeypatch):
 
     monkeypatch.chdir(Path(__file__).resolve().parents[2])  # the shipped conf/base parameters
     assert ablation.main(["--quick", "--out", str(tmp_path)]) == 0
-    result = json.loads((tmp_path / "ablation.json").read_text())
+    assert not (tmp_path / "ablation.json").exists()  # a smoke run never replaces the study's files
+    result = json.loads((tmp_path / "ablation_quick.json").read_text())
     methods = [row["method"] for row in result["rows"]]
     assert methods[:2] == [DENSE, SHIPPED] and len(methods) == len(set(methods)) == 9
     dense_macs = result["rows"][0]["macs"]
@@ -102,8 +103,10 @@ def test_the_ablation_benchmark_runs_end_to_end(tmp_path, monkeypatch):
         for row in result["rows"]
         if not row["method"].startswith(DENSE)
     )
-    assert "## Target: OOD AUROC" in (tmp_path / "ablation.md").read_text()
-    assert (tmp_path / "ablation.png").stat().st_size > 10_000
+    report = (tmp_path / "ablation_quick.md").read_text()
+    assert report.startswith("> **Smoke run**") and "## Target: OOD AUROC" in report
+    assert "(one seed: no interval)" in report and "within noise" not in report.split("| model |")[1]
+    assert (tmp_path / "ablation_quick.png").stat().st_size > 10_000
 
 
 def test_the_ood_target_is_also_judged_per_ood_set_and_the_report_renders_again_from_json(tmp_path):

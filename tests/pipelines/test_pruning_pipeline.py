@@ -159,6 +159,7 @@ def test_distillation_fine_tunes_on_the_dense_models_soft_targets(
     profiling_params,
     granularity,
     monkeypatch,
+    caplog,
 ):
     """``finetune.distillation: dense`` fine-tunes with the KD loss, the dense model as the teacher."""
     from prunegate.core import distillation
@@ -178,6 +179,7 @@ def test_distillation_fine_tunes_on_the_dense_models_soft_targets(
         params.update(granularity="unstructured", budget="sparsity", criterion="magnitude_l1")
     _prune(splits, dense, {**params, "reduction": 0.5}, training_params, ingestion_params, profiling_params)
     assert seen and set(seen) == {(3.0, 0.25, dense.spec.num_classes)}
+    assert "soft targets too (distillation: temperature 3, alpha 0.25)" in caplog.text  # the log says so
 
     seen.clear()
     params["finetune"]["distillation"] = "none"

@@ -220,13 +220,19 @@ def main(argv: list[str] | None = None) -> int:
         row for name in config.models for seed in config.seeds for row in run_seed(config, name, seed, params)
     ]
     args.out.mkdir(parents=True, exist_ok=True)
-    write_json({"config": asdict(config), "rows": rows}, args.out / "ablation.json")  # kept if a report fails
+    stem = "ablation_quick" if args.quick else "ablation"  # a smoke run never replaces the study's files
+    write_json({"config": asdict(config), "rows": rows}, args.out / f"{stem}.json")  # kept if a report fails
     summary = summarise(rows)
     figure = ablation_plot(summary)
-    figure.savefig(args.out / "ablation.png", dpi=110, bbox_inches="tight")
+    figure.savefig(args.out / f"{stem}.png", dpi=110, bbox_inches="tight")
     report = render_report(config, summary)
-    write_json({"config": asdict(config), "rows": rows, "summary": summary}, args.out / "ablation.json")
-    (args.out / "ablation.md").write_text(report)
+    if args.quick:
+        report = (
+            f"> **Smoke run** (`--quick`: {config.rows} rows, 1 seed, {config.dense_epochs} dense epoch): it "
+            "checks that the study runs; its numbers mean nothing. The study is `make ablation`.\n\n" + report
+        )
+    write_json({"config": asdict(config), "rows": rows, "summary": summary}, args.out / f"{stem}.json")
+    (args.out / f"{stem}.md").write_text(report)
     logger.info("%s", report)
     return 0
 

@@ -90,7 +90,7 @@ def summarise(rows: list[dict[str, Any]]) -> dict[str, Any]:
                     baseline=baseline,
                     accuracy_change_pp=mean_std(differences),
                     accuracy_change_interval_pp=(low, high) if finite else None,  # one seed: none
-                    within_noise=low <= 0.0 <= high,
+                    within_noise=finite and low <= 0.0 <= high,  # one seed: not known
                 )
             table.append(entry)
         targets += _ood_targets(rows, seeds, model)

@@ -106,6 +106,11 @@ def soft_target_loss(teacher: nn.Module, soft_targets: SoftTargets | None) -> Lo
     """
     if soft_targets is None:
         return None
+    logger.info(
+        "fine-tuning on the dense model's soft targets too (distillation: temperature %g, alpha %g)",
+        soft_targets.temperature,
+        soft_targets.alpha,
+    )
     return distillation_loss_fn(teacher, temperature=soft_targets.temperature, alpha=soft_targets.alpha)
 
 
