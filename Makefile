@@ -18,7 +18,7 @@ export PATH := $(BIN):$(PATH)
 # pip warns about every missing folder of this machine's local package index: drop those lines only.
 PIP_FILTER := sed -u '/is ignored: it is neither a file nor a directory/d'
 
-.PHONY: install browser run test test-e2e test-all lint data-use schema plots sweep summary bench-speedup bench-zoo bench-int8 bench-energy bench-scan ablation bench-scale bench-ddp airflow-dag airflow-venv bench-dense bench-compression gate promote demo-regression \
+.PHONY: install browser run test test-e2e test-all lint data-use schema plots sweep summary bench-speedup bench-zoo bench-int8 bench-energy bench-scan ablation bench-scale bench-ddp bench-fanout airflow-dag airflow-venv bench-dense bench-compression gate promote demo-regression \
 	serve rollback registry monitor simulate-drift bench-serving
 
 install: $(STAMP)
@@ -156,6 +156,12 @@ bench-scale: install
 # ~6 minutes on 2 cores). Writes data/08_reporting/bench_ddp.{json,md}.
 bench-ddp: install
 	$(BIN)/python -m prunegate.benchmarks.ddp --seeds 0 1 2 --nproc 2
+
+# The pruning sweep (make sweep's 12 cells, x 3 seeds) on 1 vs 2 local Dask workers, 3 alternating
+# rounds: median wall time and whether the rows agree (issue 13; after `make run`; ~10 minutes). Writes
+# data/08_reporting/bench_fanout.{json,md}.
+bench-fanout: install
+	$(BIN)/python -m prunegate.benchmarks.sweep_fanout --workers 2 --repeats 3 --seeds 0 1 2
 
 bench-dense: install
 	$(BIN)/python -m prunegate.benchmarks.dense_seeds --seeds 0 1 2

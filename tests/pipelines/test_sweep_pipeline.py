@@ -84,3 +84,45 @@ def test_a_bad_method_fails_before_any_run_naming_it(
             ingestion_params,
             profiling_params,
         )
+
+
+def test_cells_on_two_dask_workers_give_the_rows_of_the_loop_for_every_seed(
+    splits, small_dense_model, base_pruning, training_params, ingestion_params, profiling_params
+):
+    sweep = {
+        "reductions": [0.75],
+        "seeds": [0, 1],
+        "methods": [
+            {"name": "structured l2", "overrides": {"criterion": "magnitude_l2", "allocation": "uniform"}}
+        ],
+    }
+    arguments = (small_dense_model, base_pruning, training_params, ingestion_params, profiling_params)
+    in_process, _, _ = _sweep(splits, arguments[0], sweep, *arguments[1:])
+    fanned, _, by_macs = _sweep(splits, arguments[0], {**sweep, "fanout": {"workers": 2}}, *arguments[1:])
+    assert list(fanned["seed"]) == [0, 1] == list(in_process["seed"])
+    assert list(fanned["macs"]) == list(in_process["macs"])
+    # a worker has one thread, this process two: the same cells, float sums in another order
+    assert (abs(fanned["accuracy"] - in_process["accuracy"]) <= 0.02).all()
+    points = by_macs.axes[0].lines[0].get_xydata()
+    assert len(points) == 1  # two seeds, one point: their mean
+    assert points[0][1] == pytest.approx(fanned["accuracy"].mean())
+
+
+def test_an_unknown_sweep_setting_is_named(
+    splits, small_dense_model, base_pruning, training_params, ingestion_params, profiling_params
+):
+    sweep = {
+        "reductions": [0.5],
+        "methods": [{"name": "fine", "overrides": {}}],
+        "fanout": {"address": "host:1"},
+    }
+    with pytest.raises(ConfigError, match=r"pruning_sweep\.fanout\.address"):
+        _sweep(
+            splits,
+            small_dense_model,
+            sweep,
+            base_pruning,
+            training_params,
+            ingestion_params,
+            profiling_params,
+        )

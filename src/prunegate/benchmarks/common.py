@@ -14,7 +14,14 @@ from scipy import stats
 
 from prunegate.data.tables import read_table
 
-__all__ = ["load_parameters", "load_validated_splits", "mean_std", "paired_interval", "write_json"]
+__all__ = [
+    "load_parameters",
+    "load_validated_splits",
+    "mean_std",
+    "paired_interval",
+    "write_json",
+    "write_json_and_report",
+]
 
 
 def load_parameters(project: Path, section: str) -> dict[str, Any]:
@@ -50,3 +57,9 @@ def paired_interval(differences: list[float], confidence: float = 0.95) -> tuple
 def write_json(data: Any, path: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(data, indent=2) + "\n")
+
+
+def write_json_and_report(result: Any, out: Path, report: str) -> None:
+    """``out``.json (the numbers) and ``out``.md (the report), side by side."""
+    write_json(result, out.with_suffix(".json"))
+    out.with_suffix(".md").write_text(report)

@@ -44,6 +44,7 @@ from prunegate.benchmarks.compression_stats import aggregate, check_targets
 from prunegate.benchmarks.compression_table import render_report
 from prunegate.core.evaluation import artifact_sizes
 from prunegate.core.serialization import ModelArtifact
+from prunegate.fanout import FanoutSettings, fan_out
 from prunegate.params import IngestionParams, ProfilingParams, TrainingParams, parse_params
 from prunegate.pipelines.training.nodes import train_dense_model
 from prunegate.pipelines.validated_inputs import validated_splits_as_tensors
@@ -108,40 +109,56 @@ def _labels(section: str, method: str, target: float, **extra: str) -> dict[str,
     return {"section": section, "method": method, "target": target, **extra}
 
 
-def _run_seed(
-    seed: int, tables: Tables, params: dict[str, dict[str, Any]], grid: CompressionGrid
-) -> list[dict[str, Any]]:
-    ctx, dense_row = _seed_context(seed, tables, params)
-    rows = [dense_row]
+def _dense_cell(seed: int, tables: Tables, params: dict[str, dict[str, Any]]) -> tuple[SeedContext, dict]:
+    """Task 1 of a seed: its dense teacher (every other cell of the seed prunes or distils it)."""
+    return _seed_context(seed, tables, params)
+
+
+def _pruning_cells(seeds: list[int], grid: CompressionGrid) -> list[tuple[int, dict[str, Any], tuple]]:
+    """Every (seed, method, budget) pruning cell: its labels and the measurement it runs."""
+    cells = []
     criterion = grid.unstructured_criterion
-    for sparsity in grid.unstructured_sparsities:
-        labels = _labels("unstructured", f"global {criterion}", sparsity, criterion=criterion)
-        rows.append(
-            run_configuration(seed, labels, partial(unstructured_metrics, ctx, criterion, sparsity))[0]
-        )
+    for seed in seeds:
+        for sparsity in grid.unstructured_sparsities:
+            labels = _labels("unstructured", f"global {criterion}", sparsity, criterion=criterion)
+            cells.append((seed, labels, ("unstructured", criterion, sparsity)))
+        for reduction in grid.structured_reductions:
+            for name in grid.criteria:
+                for allocation in grid.allocations:
+                    if name == "snip" and allocation == "sensitivity":
+                        continue  # refused by the pruning params: a sensitivity scan needs a trained model
+                    labels = _labels(
+                        "structured",
+                        f"{name} / {allocation}",
+                        reduction,
+                        criterion=name,
+                        allocation=allocation,
+                    )
+                    cells.append((seed, labels, ("structured", name, allocation, reduction)))
+    return cells
 
-    at_student_budget: dict[tuple[str, str], PrunedModel] = {}
-    for reduction in grid.structured_reductions:
-        for name in grid.criteria:
-            for allocation in grid.allocations:
-                if name == "snip" and allocation == "sensitivity":
-                    continue  # refused by the pruning params: a sensitivity scan needs a trained model
-                labels = _labels(
-                    "structured", f"{name} / {allocation}", reduction, criterion=name, allocation=allocation
-                )
-                work = partial(structured_metrics, ctx, name, allocation, reduction)
-                row, pruned = run_configuration(seed, labels, work)
-                rows.append(row)
-                if pruned is not None and reduction == grid.student_reduction:
-                    at_student_budget[(name, allocation)] = pruned
 
-    student = at_student_budget.get((grid.student_criterion, grid.student_allocation))
+def _pruning_cell(
+    cell: tuple[int, dict[str, Any], tuple], contexts: dict[int, SeedContext]
+) -> tuple[dict[str, Any], PrunedModel | None]:
+    """Task 2: one pruning cell against its seed's teacher; its row and the pruned model it keeps."""
+    seed, labels, (kind, *arguments) = cell
+    measure = unstructured_metrics if kind == "unstructured" else structured_metrics
+    return run_configuration(seed, labels, partial(measure, contexts[seed], *arguments))
+
+
+def _student_cell(
+    cell: tuple[int, PrunedModel | None, PrunedModel | None],
+    contexts: dict[int, SeedContext],
+    grid: CompressionGrid,
+) -> list[dict[str, Any]]:
+    """Task 3 of a seed: the distilled and scratch students, and the best structured model in int8."""
+    seed, student, best = cell
+    ctx = contexts[seed]
+    rows = []
     for method, with_teacher in (("distilled (KD)", True), ("from scratch", False)):
         work = partial(distillation_metrics, ctx, student, with_teacher=with_teacher)
         rows.append(run_configuration(seed, _labels("distillation", method, grid.student_reduction), work)[0])
-
-    # The best structured model at the student's budget, chosen on validation accuracy (never on test).
-    best = max(at_student_budget.values(), key=lambda model: model.val_accuracy, default=None)
     for method, measure in (
         ("float (best structured)", float_model_metrics),
         ("int8 dynamic", quantized_metrics),
@@ -151,14 +168,49 @@ def _run_seed(
     return rows
 
 
-def run_benchmark(project: Path, seeds: list[int], grid: CompressionGrid) -> list[dict[str, Any]]:
-    """Every row (one per seed and configuration) of the benchmark on the project's validated splits."""
+def run_benchmark(
+    project: Path, seeds: list[int], grid: CompressionGrid, fanout: FanoutSettings | None = None
+) -> list[dict[str, Any]]:
+    """Every row (one per seed and configuration) of the benchmark on the project's validated splits.
+
+    Three rounds of tasks (in this process, or on Dask workers with ``fanout``): each seed's dense teacher;
+    every (seed, method, budget) pruning cell; each seed's students and int8 model, which need the pruned
+    models at the student's budget. The student's widths and the int8 source are chosen as before: the
+    configured criterion / allocation, and the best structured model by validation accuracy.
+    """
+    fanout = fanout or FanoutSettings()
     tables = load_validated_splits(project)
     params = _parameters(project, grid)
-    rows: list[dict[str, Any]] = []
-    for seed in seeds:
-        rows += _run_seed(seed, tables, params, grid)
-    return rows
+    dense = fan_out(_dense_cell, seeds, fanout, {"tables": tables, "params": params})
+    contexts = {ctx.seed: ctx for ctx, _ in dense}
+    cells = _pruning_cells(seeds, grid)
+    pruned = fan_out(_pruning_cell, cells, fanout, {"contexts": contexts})
+    rows: dict[int, list[dict[str, Any]]] = {ctx.seed: [row] for ctx, row in dense}
+    at_student_budget: dict[int, dict[tuple[str, str], PrunedModel]] = {seed: {} for seed in seeds}
+    for (seed, labels, _), (row, kept) in zip(cells, pruned, strict=True):
+        rows[seed].append(row)
+        if (
+            kept is not None
+            and labels["section"] == "structured"
+            and labels["target"] == grid.student_reduction
+        ):
+            at_student_budget[seed][(labels["criterion"], labels["allocation"])] = kept
+    finishing = [
+        (
+            seed,
+            at_student_budget[seed].get((grid.student_criterion, grid.student_allocation)),
+            # the best structured model at the student's budget, chosen on validation accuracy (never test)
+            max(at_student_budget[seed].values(), key=lambda model: model.val_accuracy, default=None),
+        )
+        for seed in seeds
+    ]
+    for (seed, _, _), student_rows in zip(
+        finishing,
+        fan_out(_student_cell, finishing, fanout, {"contexts": contexts, "grid": grid}),
+        strict=True,
+    ):
+        rows[seed] += student_rows
+    return [row for seed in seeds for row in rows[seed]]
 
 
 def _report_meta(
@@ -199,6 +251,12 @@ def main(argv: list[str] | None = None) -> int:
         "--threads", type=int, default=1, help="torch threads for training (latency: profiling.threads)"
     )
     parser.add_argument("--verbose", action="store_true", help="also log the library's per-step lines")
+    parser.add_argument(
+        "--workers", type=int, default=1, help="local Dask workers, one cell each at a time (1: this process)"
+    )
+    parser.add_argument(
+        "--dask-address", help="a Dask scheduler (tcp://host:8786), or PRUNEGATE_DASK_ADDRESS"
+    )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     for name in () if args.verbose else _QUIET_LOGGERS:
@@ -214,11 +272,15 @@ def main(argv: list[str] | None = None) -> int:
     markdown = args.markdown or reporting / f"{stem}.md"
 
     started = time.perf_counter()
-    rows = run_benchmark(args.project, seeds, grid)
+    fanout = FanoutSettings(workers=args.workers, address=args.dask_address)
+    rows = run_benchmark(args.project, seeds, grid, fanout)
     aggregates = aggregate(rows)
     targets = Targets()
     checks = check_targets(aggregates, targets)
-    report = render_report(aggregates, checks, _report_meta(args.project, seeds, grid, args.quick, rows))
+    meta = _report_meta(args.project, seeds, grid, args.quick, rows)
+    meta["fanout"] = fanout.resolved_address() or f"{args.workers} local worker(s)"
+    meta["shared_host"] = fanout.resolved_address() is None and args.workers > 1
+    report = render_report(aggregates, checks, meta)
     wall_seconds = time.perf_counter() - started
     logger.info("compression benchmark done in %.1f s", wall_seconds)
 

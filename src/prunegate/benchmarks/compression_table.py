@@ -116,6 +116,15 @@ def render_report(aggregates: Sequence[Entry], checks: Sequence[TargetCheck], me
         "",
         f"Grid `{meta['grid']}`, seeds {seeds}; every cell is mean ± std over seeds (Blalock et al., 2020).",
         "",
+        *(
+            [
+                f"**Run on {meta['fanout']} of one host**: cells ran side by side, so the latencies and "
+                "speedups below shared the CPU with other cells; for timing, run with one worker.",
+                "",
+            ]
+            if meta.get("shared_host")
+            else []
+        ),
         "## Dense teacher",
         "",
         *_table(

@@ -28,7 +28,7 @@ from prunegate.benchmarks.common import (
     load_validated_splits,
     mean_std,
     paired_interval,
-    write_json,
+    write_json_and_report,
 )
 from prunegate.pipelines.distillation.nodes import distill_student
 from prunegate.pipelines.pruning.nodes import prune_dense_model
@@ -162,9 +162,8 @@ def main(argv: list[str] | None = None) -> None:
         "runs": runs,
         "summary": summarise(runs, args.nproc),
     }
-    write_json(result, args.out.with_suffix(".json"))
     report = render_report(result)
-    args.out.with_suffix(".md").write_text(report)
+    write_json_and_report(result, args.out, report)
     logger.info("wrote %s.{json,md}\n%s", args.out, report)
 
 

@@ -34,8 +34,9 @@ def accuracy_plot(
         if not has_intervals:
             axes.plot(rows[x], rows["accuracy"], marker="o", label=method)
             continue
-        errors = [rows["accuracy"] - rows["accuracy_low"], rows["accuracy_high"] - rows["accuracy"]]
-        line = axes.errorbar(rows[x], rows["accuracy"], yerr=errors, marker="o", capsize=3, label=method)
+        accuracy = rows["accuracy"].to_numpy()
+        errors = [accuracy - rows["accuracy_low"].to_numpy(), rows["accuracy_high"].to_numpy() - accuracy]
+        line = axes.errorbar(rows[x].to_numpy(), accuracy, yerr=errors, marker="o", capsize=3, label=method)
         if "within_noise_of_dense" in rows:
             inside = rows[rows["within_noise_of_dense"].astype(bool)]
             axes.plot(
