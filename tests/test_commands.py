@@ -79,3 +79,18 @@ def test_data_init_says_when_conf_local_holds_overrides_dvc_does_not_see(tmp_pat
     assert main(["data", "init", "--project-dir", str(tmp_path)]) == 0
     out = capsys.readouterr().out
     assert "conf/local holds parameters_pruning.yml" in out and "DVC does not track conf/local" in out
+
+
+def test_summary_shows_ood_auroc_per_set_with_the_users_file(tmp_path, capsys):
+    keys = {"accuracy": 0.98, "macs": 1000, "latency_ms_p50_b256": 0.4}
+    (tmp_path / "dense_metrics.json").write_text(json.dumps(keys))
+    (tmp_path / "pruned_metrics.json").write_text(json.dumps(keys))
+    evaluation = {
+        "dense": {"ood_auroc_msp_uniform": 0.9, "ood_auroc_msp_user": 0.81, "ood_auroc_energy_user": 0.7},
+        "pruned": {"ood_auroc_msp_uniform": 0.95, "ood_auroc_msp_user": 0.86},
+    }
+    (tmp_path / "evaluation.json").write_text(json.dumps(evaluation))
+    assert main(["summary", "--reporting-dir", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert "| model | uniform | user |" in out
+    assert "| dense | 0.900 | 0.810 |" in out and "| pruned | 0.950 | 0.860 |" in out

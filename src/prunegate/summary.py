@@ -53,6 +53,37 @@ def _versus(metrics: dict[str, Any], baseline: dict[str, Any] | None) -> list[st
         return ["-", "-", "-"]
 
 
+_OOD_PREFIX = "ood_auroc_msp_"
+
+
+def _ood_lines(reporting_dir: Path) -> list[str]:
+    """OOD AUROC (max softmax probability) per OOD set and model, your own file (``user``) included."""
+    evaluation = _read_json(reporting_dir / "evaluation.json") or {}
+    models = [role for role in MODEL_ROLES if isinstance(evaluation.get(role), dict)]
+    sets = sorted(
+        {
+            key[len(_OOD_PREFIX) :]
+            for role in models
+            for key in evaluation[role]
+            if key.startswith(_OOD_PREFIX)
+        }
+    )
+    if not sets:
+        return []
+    lines = [
+        "",
+        "OOD detection, AUROC of the max softmax probability (test rows vs each OOD set; `user`: your file "
+        "at `ood_data.path`; energy scores and FPR@95 in evaluation.json):",
+        "",
+        "| model | " + " | ".join(sets) + " |",
+        "|---" * (len(sets) + 1) + "|",
+    ]
+    for role in models:
+        cells = [_cell(evaluation[role], _OOD_PREFIX + name, "{:.3f}") for name in sets]
+        lines.append(f"| {role} | " + " | ".join(cells) + " |")
+    return lines
+
+
 def render_summary(reporting_dir: Path) -> str:
     """A markdown summary: data checks, then one row per model that has a metrics file."""
     lines = ["", "## prunegate run summary", ""]
@@ -96,4 +127,5 @@ def render_summary(reporting_dir: Path) -> str:
             "\nEnergy per inference is estimated (Horowitz 2014's per-operation energies, Yang et al. 2017's "
             "layer model); this machine has no readable RAPL power meter (/sys/class/powercap) to measure it."
         )
+    lines += _ood_lines(reporting_dir)
     return "\n".join(lines) + "\n"

@@ -55,12 +55,16 @@ def test_user_rows_follow_the_models_feature_order():
 @pytest.mark.parametrize(
     ("table", "message"),
     [
-        (pd.DataFrame({"a": [1.0]}), r"lacks the model's feature columns b"),
+        (pd.DataFrame({"a": [1.0]}), r"lacks the model's feature columns b$"),
+        (
+            pd.DataFrame({"a": [1.0], "bx": [2.0]}),
+            r"lacks the model's feature columns b; did you mean 'bx' for 'b'",
+        ),
         (
             pd.DataFrame({"a": [1.0, 2.0], "b": ["3", "x"]}),
-            r"1 values are not finite .* column 'b' of row 2 \('x'\)",
+            r"1 values are not finite .* column 'b' of data row 2 \(the header not counted\): 'x'",
         ),
-        (pd.DataFrame({"a": [np.inf], "b": [1.0]}), r"column 'a' of row 1"),
+        (pd.DataFrame({"a": [np.inf], "b": [1.0]}), r"column 'a' of data row 1 \("),
         (pd.DataFrame({"a": [], "b": []}), r"has no rows"),
     ],
 )

@@ -57,18 +57,57 @@ def accuracy_plot(
     return figure
 
 
+FEW_SAMPLES = 10  # a bin with fewer samples than this says little about calibration
+
+
 def reliability_plot(reliability: pd.DataFrame, title: str) -> Figure:
-    """Reliability diagram (Guo et al., 2017): accuracy per confidence bin against the diagonal."""
-    figure, axes = plt.subplots(figsize=(4.5, 4.5))
+    """Reliability diagram (Guo et al., 2017, Fig. 1): accuracy per confidence bin, and how many samples.
+
+    Each non-empty bin is one point at its mean confidence, its area growing with its sample count and
+    labelled with it; points are not joined (a line between a 1-sample bin and a 247-sample bin suggests a
+    trend that is not there). Bins with fewer than ``FEW_SAMPLES`` samples are hollow. Below, the sample
+    count per bin, as in Guo et al.'s confidence histogram: on a well-trained model most samples sit in the
+    last bin, and the diagram above is read with that in mind.
+    """
+    figure, (axes, counts) = plt.subplots(
+        2, 1, figsize=(4.5, 5.5), sharex=True, gridspec_kw={"height_ratios": [3, 1]}
+    )
     axes.plot([0, 1], [0, 1], color="black", linestyle="--", linewidth=1, label="perfect calibration")
     if not reliability.empty:
-        axes.plot(reliability["confidence"], reliability["accuracy"], marker="o", label="model")
-    axes.set_xlim(0, 1)
-    axes.set_ylim(0, 1)
-    axes.set_xlabel("confidence")
+        total = int(reliability["count"].sum())
+        sizes = 20 + 400 * reliability["count"] / max(1, total)
+        few = reliability["count"] < FEW_SAMPLES
+        color = "tab:blue"
+        axes.scatter(
+            reliability.loc[~few, "confidence"],
+            reliability.loc[~few, "accuracy"],
+            s=sizes[~few],
+            color=color,
+            label=f"bin (>= {FEW_SAMPLES} samples)",
+        )
+        axes.scatter(
+            reliability.loc[few, "confidence"],
+            reliability.loc[few, "accuracy"],
+            s=sizes[few],
+            facecolors="white",
+            edgecolors=color,
+            label=f"bin (< {FEW_SAMPLES} samples)",
+        )
+        for confidence, accuracy, count in reliability[["confidence", "accuracy", "count"]].itertuples(
+            index=False
+        ):
+            axes.annotate(
+                f"n={count}", (confidence, accuracy), textcoords="offset points", xytext=(4, -10), fontsize=7
+            )
+        counts.bar(reliability["confidence"], reliability["count"], width=0.03, color=color)
+        counts.set_yscale("log")
+    axes.set_xlim(0, 1.12)
+    axes.set_ylim(-0.05, 1.08)
     axes.set_ylabel("accuracy")
     axes.set_title(title)
-    axes.legend(fontsize=8)
+    axes.legend(fontsize=7, loc="upper left", markerscale=0.5)
+    counts.set_xlabel("confidence")
+    counts.set_ylabel("samples (log)")
     figure.tight_layout()
     return figure
 

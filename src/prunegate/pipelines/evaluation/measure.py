@@ -7,6 +7,7 @@ way (quality, calibration, robustness, slices, latency on this machine now) on t
 
 from __future__ import annotations
 
+import difflib
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -173,13 +174,23 @@ def user_ood_rows(ood_table: pd.DataFrame | None, feature_names: list[str]) -> d
     """
     if ood_table is None or (ood_table.empty and len(ood_table.columns) == 0):
         return {}
-    where = f"the out-of-distribution file (ood_data.path in conf/base/globals.yml, {len(ood_table)} rows)"
+    where = (
+        "the out-of-distribution file (ood_data.path in conf/base/globals.yml, by default "
+        f"data/01_raw/ood/ood.csv; {len(ood_table)} rows)"
+    )
     missing = [name for name in feature_names if name not in ood_table.columns]
     if missing:
         shown = ", ".join(map(str, missing[:10])) + (
             f" and {len(missing) - 10} more" if len(missing) > 10 else ""
         )
-        raise DataFileError(f"{where} lacks the model's feature columns {shown}")
+        extra = [str(name) for name in ood_table.columns if name not in feature_names]
+        hints = {
+            name: close[0]
+            for name in missing[:10]
+            if (close := difflib.get_close_matches(str(name), extra, n=1))
+        }
+        hint = "; did you mean " + ", ".join(f"{found!r} for {name!r}" for name, found in hints.items())
+        raise DataFileError(f"{where} lacks the model's feature columns {shown}{hint if hints else ''}")
     if ood_table.empty:
         raise DataFileError(f"{where} has no rows")
     columns = ood_table[feature_names]
@@ -189,7 +200,8 @@ def user_ood_rows(ood_table: pd.DataFrame | None, feature_names: list[str]) -> d
         row, column = (int(index[0]) for index in bad.nonzero())
         raise DataFileError(
             f"{where}: {int(bad.sum())} values are not finite numbers, the first in column "
-            f"{feature_names[column]!r} of row {row + 1} ({columns.iat[row, column]!r})"
+            f"{feature_names[column]!r} of data row {row + 1} (the header not counted): "
+            f"{columns.iat[row, column]!r}"
         )
     return {USER_OOD_SET: torch.tensor(values, dtype=torch.float32)}
 
