@@ -37,3 +37,42 @@ def test_readme_opens_with_the_two_commands_and_ci_runs_the_test_one():
     commands = [line.split("#")[0].strip() for line in first_block.splitlines()[1:] if line.strip()]
     assert commands == ["make run", "make test"]
     assert "make test" in (PROJECT_ROOT / ".ci" / "run").read_text()
+
+
+def _workflow(name: str) -> dict:
+    import yaml
+
+    return yaml.safe_load((PROJECT_ROOT / ".github" / "workflows" / name).read_text())
+
+
+def test_the_tests_run_once_per_pull_request_and_every_job_is_bounded():
+    workflows = {name: _workflow(name) for name in ("ci.yml", "pr-gate.yml")}
+    runs = [
+        step["run"]
+        for workflow in workflows.values()
+        for job in workflow["jobs"].values()
+        for step in job["steps"]
+        if "run" in step
+    ]
+    assert sum("make test\n" in run + "\n" for run in runs) == 1  # `make test` once, not per workflow
+    for name, workflow in workflows.items():
+        assert workflow["concurrency"]["cancel-in-progress"] is True, name
+        for job_name, job in workflow["jobs"].items():
+            assert job["timeout-minutes"] <= 45, (name, job_name)
+            caches = [step for step in job["steps"] if step.get("uses", "").startswith("actions/cache@")]
+            assert any(".venv" in step["with"]["path"] for step in caches), (name, job_name)
+
+
+def test_the_gate_passes_or_fails_on_the_verdict_not_on_the_comment():
+    steps = {
+        step.get("name", step.get("uses", step.get("run"))): step
+        for step in _workflow("pr-gate.yml")["jobs"]["gate"]["steps"]
+    }
+    comment = steps["comment on the pull request (updated in place)"]
+    assert comment["continue-on-error"] is True
+    assert "github.event.pull_request.head.repo.full_name == github.repository" in comment["if"]  # not forks
+    gate = steps["reproduce and gate"]
+    assert gate["id"] == "gate" and gate["continue-on-error"] is True
+    verdict = steps["pass or fail on the gate's verdict"]
+    assert verdict["if"] == "always()" and "steps.gate.outcome" in verdict["env"]["GATE_OUTCOME"]
+    assert "NOT BLESSED" in verdict["run"] and "no gate verdict" in verdict["run"]
