@@ -77,8 +77,8 @@ test-all: install
 	$(BIN)/python -m pytest
 
 lint: install
-	$(BIN)/ruff check src tests
-	$(BIN)/ruff format --check src tests
+	$(BIN)/ruff check src tests benchmarks examples scripts
+	$(BIN)/ruff format --check src tests benchmarks examples scripts
 
 # Make your CSV / Parquet file the project's raw data (checked, DVC-tracked, settings derived from it):
 # make data-use DATA=path/to/yours.csv TARGET=label [ARGS="--sep ';' --input-shape 1,140"]
@@ -110,67 +110,67 @@ summary: install
 # counts rounded to multiples of 8) on a ResNet-18 layout at 3x32x32, eager and ONNX Runtime, 1 thread,
 # batch 1 and 32 (~5 minutes). Writes data/08_reporting/bench_pruning_speedup.json.
 bench-speedup: install
-	$(BIN)/python -m prunegate.benchmarks.pruning_speedup
+	$(BIN)/python -m benchmarks.pruning_speedup
 
 # Structured pruning of the zoo ResNet-1D on the harder built-in signal set (issue 9's targets): every
 # criterion x allocation, Torch-Pruning's default recipe and the pruned widths from scratch, at 4x and 10x
 # fewer MACs, 3 seeds (~35 minutes on one core; no `make run` needed).
 # Writes data/08_reporting/bench_zoo_compression.{json,md}.
 bench-zoo: install
-	$(BIN)/python -m prunegate.benchmarks.zoo_compression --criteria magnitude_l2 taylor --seeds 0 1 2
+	$(BIN)/python -m benchmarks.zoo_compression --criteria magnitude_l2 taylor --seeds 0 1 2
 
 # Static int8 (ONNX Runtime QDQ, per-channel weights) against float ONNX for the zoo 1-D ResNet, 2-D ResNet
 # and an MLP, dense and 10x pruned, 3 seeds: accuracy lost and speedup at batch 1 and 32 on one thread
 # (issue 12's int8 targets; no `make run` needed). Writes data/08_reporting/bench_int8.{json,md}.
 bench-int8: install
-	$(BIN)/python -m prunegate.benchmarks.static_int8 --seeds 0 1 2
+	$(BIN)/python -m benchmarks.static_int8 --seeds 0 1 2
 
 # Energy-aware against MAC-aware structured pruning (sensitivity allocation, estimated joules per inference)
 # on the zoo 1-D ResNet and an MLP, 3 seeds (issue 12's energy target; no `make run` needed).
 # Writes data/08_reporting/bench_energy.{json,md}.
 bench-energy: install
-	$(BIN)/python -m prunegate.benchmarks.energy_allocation --seeds 0 1 2
+	$(BIN)/python -m benchmarks.energy_allocation --seeds 0 1 2
 
 # Is the sensitivity scan signal or noise? Two scans on disjoint validation halves, accuracy against loss
 # (issue 12 item 7; about 5 minutes, no `make run` needed). Writes data/08_reporting/bench_scan.{json,md}.
 bench-scan: install
-	$(BIN)/python -m prunegate.benchmarks.scan_agreement --seeds 0 1 2
+	$(BIN)/python -m benchmarks.scan_agreement --seeds 0 1 2
 
 # Ablation of the shipped pruning recipe (make sure each component earns its place): no fine-tuning,
 # distillation, sparsity regularisation, the other criterion, allocation and schedule, one at a time, on
 # the zoo 1-D ResNet, 3 seeds, with OOD AUROC beside accuracy (issue 12; ~30 minutes on one core, no
 # `make run` needed). Writes data/08_reporting/ablation.{json,md,png}.
 ablation: install
-	$(BIN)/python -m prunegate.benchmarks.ablation --seeds 0 1 2
+	$(BIN)/python -m benchmarks.ablation --seeds 0 1 2
 
 # Rows at scale: ingestion, validation, training (2 epochs) and the drift check on 10k, 100k and 1M
 # synthetic rows x 64 features, one process per stage: work seconds and peak RSS; then the error of the
 # sampled drift check (monitoring.drift_sample_rows) against every row (issue 13; no `make run` needed).
 # Writes data/08_reporting/bench_scale.{json,md} and bench_drift_sampling.{json,md}.
 bench-scale: install
-	$(BIN)/python -m prunegate.benchmarks.scale --rows 10000 100000 1000000
-	$(BIN)/python -m prunegate.benchmarks.drift_sampling
+	$(BIN)/python -m benchmarks.scale --rows 10000 100000 1000000
+	$(BIN)/python -m benchmarks.drift_sampling
 
 # One process vs 2 PyTorch DDP processes (gloo, CPU) for training, pruning fine-tuning and distillation,
 # the project's own nodes and parameters, 3 seeds: test accuracy and wall time (issue 13; after `make run`;
 # ~6 minutes on 2 cores). Writes data/08_reporting/bench_ddp.{json,md}.
 bench-ddp: install
-	$(BIN)/python -m prunegate.benchmarks.ddp --seeds 0 1 2 --nproc 2
+	$(BIN)/python -m benchmarks.ddp --seeds 0 1 2 --nproc 2
 
 # The pruning sweep (make sweep's 12 cells, x 3 seeds) on 1 vs 2 local Dask workers, 3 alternating
 # rounds: median wall time and whether the rows agree (issue 13; after `make run`; ~10 minutes). Writes
 # data/08_reporting/bench_fanout.{json,md}.
 bench-fanout: install
-	$(BIN)/python -m prunegate.benchmarks.sweep_fanout --workers 2 --repeats 3 --seeds 0 1 2
+	$(BIN)/python -m benchmarks.sweep_fanout --workers 2 --repeats 3 --seeds 0 1 2
 
 bench-dense: install
-	$(BIN)/python -m prunegate.benchmarks.dense_seeds --seeds 0 1 2
+	$(BIN)/python -m benchmarks.dense_seeds --seeds 0 1 2
 
 # Pruning (unstructured + structured, 6 criteria x 2 allocations x 4 MAC budgets), distillation and int8
 # vs the dense model over 3 seeds, checked against the targets (after `make run`; about 3.5 minutes on 2 CPU
 # cores; `--quick` smoke run ~6 s). Writes data/08_reporting/bench_compression.{json,md}.
 bench-compression: install
-	$(BIN)/python -m prunegate.benchmarks.compression --seeds 0 1 2
+	$(BIN)/python -m benchmarks.compression --seeds 0 1 2
 
 # Evaluate and gate the candidate (reproducing whatever changed first); prints the report and exits
 # non-zero when the candidate is NOT BLESSED.
@@ -205,13 +205,13 @@ monitor: install
 # Monitoring end to end in a temp copy: held-out traffic -> none, shifted traffic -> retrain (through the
 # gate), a bad promotion -> rollback with zero failed requests; prints every decision (~2 minutes).
 simulate-drift: install
-	$(BIN)/python -m prunegate.demo.simulate_drift
+	$(BIN)/python -m examples.demo.simulate_drift
 
 # Serving throughput/latency at 16 and 32 clients: dense vs compressed, logging on/off, vs bare FastAPI;
 # checked against the targets, JSON in data/08_reporting/bench_serving.json (after `make run`; ~5 minutes).
 bench-serving: install
-	$(BIN)/python -m prunegate.benchmarks.serving
+	$(BIN)/python -m benchmarks.serving
 
 # A champion, a harmful change that the gate blocks and a harmless one it blesses, in a temp copy.
 demo-regression: install
-	$(BIN)/python -m prunegate.demo.regression
+	$(BIN)/python -m examples.demo.regression

@@ -76,3 +76,13 @@ def test_the_gate_passes_or_fails_on_the_verdict_not_on_the_comment():
     verdict = steps["pass or fail on the gate's verdict"]
     assert verdict["if"] == "always()" and "steps.gate.outcome" in verdict["env"]["GATE_OUTCOME"]
     assert "NOT BLESSED" in verdict["run"] and "no gate verdict" in verdict["run"]
+
+
+def test_the_wheel_ships_no_demo_or_benchmark_code():
+    from setuptools import find_packages
+
+    packages = find_packages(where=str(PROJECT_ROOT / "src"))
+    assert "prunegate.serving" in packages
+    assert not [name for name in packages if name.split(".")[1:2] in (["demo"], ["benchmarks"])]
+    bentofile = (PROJECT_ROOT / "bentofile.yaml").read_text()
+    assert '"src/prunegate/**"' not in bentofile  # the Bento lists what the service needs

@@ -5,15 +5,14 @@ import math
 from types import SimpleNamespace
 
 import pytest
-
-from prunegate.benchmarks.ablation_report import (
+from benchmarks.ablation_report import (
     DENSE,
     SHIPPED,
     ablation_plot,
     render_report,
     summarise,
 )
-from prunegate.benchmarks.common import paired_interval
+from benchmarks.common import paired_interval
 
 CONFIG = SimpleNamespace(seeds=(0, 1, 2), reduction=0.9, dense_epochs=30, finetune_epochs=15)
 
@@ -89,7 +88,7 @@ def test_the_ablation_benchmark_runs_end_to_end(tmp_path, monkeypatch):
     """``--quick`` on the real zoo model: every variant pruned to the budget, report, plot and JSON."""
     from pathlib import Path
 
-    from prunegate.benchmarks import ablation
+    from benchmarks import ablation
 
     monkeypatch.chdir(Path(__file__).resolve().parents[2])  # the shipped conf/base parameters
     assert ablation.main(["--quick", "--out", str(tmp_path)]) == 0
@@ -110,7 +109,7 @@ def test_the_ablation_benchmark_runs_end_to_end(tmp_path, monkeypatch):
 
 
 def test_the_ood_target_is_also_judged_per_ood_set_and_the_report_renders_again_from_json(tmp_path):
-    from prunegate.benchmarks.ablation_report import main
+    from benchmarks.ablation_report import main
 
     rows = _rows("m", [0.9] * 3, [0.8] * 3, dense_ood=0.90, shipped_ood=(0.90, 0.90, 0.90))
     for row in rows:  # one stable set and one that swings with the seed

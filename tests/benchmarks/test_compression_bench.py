@@ -3,10 +3,9 @@
 import math
 
 import pytest
-
-from prunegate.benchmarks.compression_grid import FULL, QUICK, CompressionGrid, Targets
-from prunegate.benchmarks.compression_stats import aggregate, check_targets, metric_mean, metric_std
-from prunegate.benchmarks.compression_table import render_report
+from benchmarks.compression_grid import FULL, QUICK, CompressionGrid, Targets
+from benchmarks.compression_stats import aggregate, check_targets, metric_mean, metric_std
+from benchmarks.compression_table import render_report
 
 TARGETS = Targets()
 

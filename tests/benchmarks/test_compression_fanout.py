@@ -1,11 +1,11 @@
 """The compression benchmark's cells as Dask tasks: the same rows, in the same order, as the loop."""
 
 import pytest
+from benchmarks.compression_grid import QUICK
 from tests.conftest import PROJECT_ROOT, shipped_params
 from tests.pipelines.conftest import certify
 
-from prunegate.benchmarks import compression
-from prunegate.benchmarks.compression_grid import QUICK
+from benchmarks import compression
 from prunegate.fanout import FanoutSettings
 from prunegate.pipelines.ingestion.nodes import split_raw_table
 

@@ -1,8 +1,7 @@
 """The DDP benchmark's summary: paired differences per seed, time ratios, and the table."""
 
 import pytest
-
-from prunegate.benchmarks.ddp import render_report, summarise
+from benchmarks.ddp import render_report, summarise
 
 
 def _run(accuracy: float, seconds: float) -> dict:

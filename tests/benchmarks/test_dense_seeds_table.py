@@ -1,6 +1,6 @@
 """The dense-seeds benchmark table: one row per run, then mean ± std per standardisation floor."""
 
-from prunegate.benchmarks.dense_seeds import _table
+from benchmarks.dense_seeds import _table
 
 
 def _row(ratio, seed, accuracy, noisy):

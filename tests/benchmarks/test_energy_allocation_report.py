@@ -2,7 +2,7 @@
 
 from types import SimpleNamespace
 
-from prunegate.benchmarks.energy_allocation_report import DEEPER, MACS, SAME_ENERGY, render_report, summarise
+from benchmarks.energy_allocation_report import DEEPER, MACS, SAME_ENERGY, render_report, summarise
 
 
 def _rows(model, macs_acc, same_acc, deeper_acc, deeper_energy):

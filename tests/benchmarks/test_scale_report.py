@@ -1,8 +1,7 @@
 """The scale benchmark's targets: linear growth of ingest + validate, peak memory, the drift check."""
 
 import pytest
-
-from prunegate.benchmarks.scale_report import render_report, summarise
+from benchmarks.scale_report import render_report, summarise
 
 
 def _results(ingest, validate, drift, rss):
@@ -38,7 +37,7 @@ def test_superlinear_growth_too_much_memory_or_a_slow_drift_check_fail():
 @pytest.mark.slow
 def test_every_stage_runs_on_real_code_in_its_own_process(tmp_path):
     """A 3,000-row run of the real benchmark: every stage reports its work time and peak memory."""
-    from prunegate.benchmarks import scale
+    from benchmarks import scale
 
     assert (
         scale.main(["--rows", "3000", "--features", "8", "--window-rows", "2000", "--out", str(tmp_path)])

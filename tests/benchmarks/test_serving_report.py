@@ -1,8 +1,7 @@
 """The serving benchmark's targets and table: pure functions of the measured runs."""
 
 import pytest
-
-from prunegate.benchmarks.serving_report import (
+from benchmarks.serving_report import (
     BARE,
     BENTOML,
     COMPRESSED,

@@ -3,8 +3,7 @@
 from types import SimpleNamespace
 
 import pytest
-
-from prunegate.benchmarks.static_int8_report import render_report, summarise
+from benchmarks.static_int8_report import render_report, summarise
 
 
 def _row(model, stage, seed, loss_pp, speedup_b32):

@@ -1,8 +1,7 @@
 """The zoo compression benchmark's aggregation decides issue 9's targets from constructed rows."""
 
 import pytest
-
-from prunegate.benchmarks.zoo_compression_report import FROM_SCRATCH, TP_DEFAULT, summarise
+from benchmarks.zoo_compression_report import FROM_SCRATCH, TP_DEFAULT, summarise
 
 
 def _row(seed, method, reduction, accuracy, val_accuracy, macs):
@@ -51,7 +50,7 @@ def test_a_worse_best_recipe_misses_the_targets():
 def test_a_loss_inside_the_seed_noise_is_marked():
     from types import SimpleNamespace
 
-    from prunegate.benchmarks.zoo_compression_report import render_report, summarise
+    from benchmarks.zoo_compression_report import render_report, summarise
 
     rows = []
     for seed, (steady, scattered) in enumerate([(0.88, 0.95), (0.87, 0.80), (0.88, 0.91)]):

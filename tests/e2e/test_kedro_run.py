@@ -1,6 +1,7 @@
 """`kedro run` of ingestion + validation + training on the real digits, and a bad file stopping it."""
 
 import json
+import sys
 
 import pandas as pd
 import pytest
@@ -155,8 +156,19 @@ def _check_the_bentos_container(project, packaging):
     assert 'bentoml serve "$@" "$BENTO_PATH"' in entrypoint  # no arguments: serve the Bento
     requirements = (bento / "env/python/requirements.txt").read_text()
     assert "torch==2.13.0" in requirements and "onnxruntime" in requirements
-    # the service and what it reads are in the Bento; no demo code ships in it is issue 14's
+    # the service and what it reads are in the Bento, and no pipeline, demo or benchmark code
     assert (bento / "src/prunegate/serving/service.py").is_file()
     assert (bento / "src/conf/base/parameters_serving.yml").is_file()
+    shipped = {path.name for path in (bento / "src/prunegate").iterdir() if path.is_dir()} - {"__pycache__"}
+    assert shipped == {"core", "registry", "reporting", "serving"}
+    # the service imports from the Bento's own code alone (the checkout's prunegate is installed too)
+    probe = (
+        "import sys; sys.path.insert(0, sys.argv[1]); import prunegate.serving.service\n"
+        "outside = [m.__file__ for n, m in sys.modules.items() if n.startswith('prunegate') and m.__file__\n"
+        "           and not m.__file__.startswith(sys.argv[1])]\n"
+        "assert not outside, outside"
+    )
+    imported = run([sys.executable, "-c", probe, str(bento / "src")], project)
+    assert imported.returncode == 0, imported.stdout + imported.stderr
     bento_yaml = (bento / "bento.yaml").read_text()
     assert packaging["model_tag"] in bento_yaml  # the packaged model travels with the Bento

@@ -1,9 +1,8 @@
 """The gate in a temporary git repo: a champion, a harmful change (blocked), a harmless one (blessed)."""
 
 import pytest
+from examples.demo.regression import HARMFUL_CHANGE, HARMLESS_CHANGE, setup_champion, try_change
 from tests.conftest import PROJECT_ROOT
-
-from prunegate.demo.regression import HARMFUL_CHANGE, HARMLESS_CHANGE, setup_champion, try_change
 
 pytestmark = pytest.mark.slow
 

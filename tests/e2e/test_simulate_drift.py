@@ -1,10 +1,9 @@
 """``make simulate-drift`` end to end: none -> retrain -> rollback, with a real service and real traffic."""
 
 import pytest
+from examples.demo.regression import FAST
+from examples.demo.simulate_drift import EXPECTED_DECISIONS, run_scenario
 from tests.conftest import PROJECT_ROOT
-
-from prunegate.demo.regression import FAST
-from prunegate.demo.simulate_drift import EXPECTED_DECISIONS, run_scenario
 
 pytestmark = pytest.mark.slow
 

@@ -206,7 +206,7 @@ def drift_report(
         sample_rows: test at most this many rows of each table, a seeded uniform sample without
             replacement (with its predictions); ``None`` tests every row. The check's time grows with
             the rows; the sampling error of a column's score shrinks as ``1/sqrt(rows)`` (measured in
-            :mod:`prunegate.monitoring.bench_drift`: ``--sampling-error``).
+            :mod:`benchmarks.drift_timing`: ``--sampling-error``).
         seed: the sample's seed.
 
     Returns:

@@ -3,9 +3,9 @@
 import numpy as np
 import pytest
 import torch
+from benchmarks.scan_agreement import summarise_scan
 from torch import nn
 
-from prunegate.benchmarks.scan_agreement import summarise_scan
 from prunegate.core.pruning.scan_measures import get_scan_measure
 
 

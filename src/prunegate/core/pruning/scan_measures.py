@@ -6,7 +6,7 @@ all, so a scan of accuracy is mostly ties and noise (measured here: sensitivity 
 pairs against uniform). The cross-entropy loss moves with every row's confidence, the way Molchanov et
 al. (2017, "Pruning Convolutional Neural Networks for Resource Efficient Inference") judge a pruned
 network by its change in loss; two scans on different rows agree far better with it
-(``python -m prunegate.benchmarks.scan_agreement``).
+(``python -m benchmarks.scan_agreement``).
 """
 
 from __future__ import annotations

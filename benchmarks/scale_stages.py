@@ -1,7 +1,7 @@
 """One stage of the scale benchmark, run in its own process so its peak memory is its own.
 
-``python -m prunegate.benchmarks.scale_stages <stage> <folder>`` runs ``ingest``, ``validate``, ``train``
-or ``drift`` on the synthetic table in ``<folder>`` (written by :mod:`prunegate.benchmarks.scale`) with
+``python -m benchmarks.scale_stages <stage> <folder>`` runs ``ingest``, ``validate``, ``train``
+or ``drift`` on the synthetic table in ``<folder>`` (written by :mod:`benchmarks.scale`) with
 the project's own code, and prints one JSON line: the seconds of the heavy imports (``import_s``) and of
 the work after them (``work_s``).
 """
@@ -80,7 +80,7 @@ def _train(folder: Path) -> None:
 
 
 def _drift(folder: Path) -> None:
-    from prunegate.benchmarks.common import load_parameters
+    from benchmarks.common import load_parameters
     from prunegate.data.tables import read_table
     from prunegate.monitoring.drift import drift_report
     from prunegate.monitoring.traffic import read_prediction_log

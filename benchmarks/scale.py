@@ -2,7 +2,7 @@
 
 For each size a synthetic table (``--features`` float32 columns, 10 overlapping Gaussian classes, written
 as Parquet) goes through the project's own code, one stage per process
-(:mod:`prunegate.benchmarks.scale_stages`), so each stage's peak resident memory (``ru_maxrss`` of that
+(:mod:`benchmarks.scale_stages`), so each stage's peak resident memory (``ru_maxrss`` of that
 process) is its own:
 
 - ``ingest``: read the raw Parquet file, seeded stratified 70/15/15 split with the cross-split leakage
@@ -16,7 +16,7 @@ process) is its own:
 Targets (issue 13): ingestion + validation grow no worse than linearly (at most 110x the time from 10k
 to 1M rows), peak RSS at most 4 GB at 1M rows, the drift check on 100k logged rows at most 10 s.
 
-Usage: ``python -m prunegate.benchmarks.scale`` (``make bench-scale``; ``--rows 10000 100000`` for a
+Usage: ``python -m benchmarks.scale`` (``make bench-scale``; ``--rows 10000 100000`` for a
 shorter run). Writes ``data/08_reporting/bench_scale.{json,md}``.
 """
 
@@ -37,9 +37,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from prunegate.benchmarks.common import write_json
-from prunegate.benchmarks.scale_report import render_report, summarise
-from prunegate.benchmarks.scale_stages import DRIFT_WINDOW_ROWS, STAGES, TARGET, synthetic_table
+from benchmarks.common import write_json
+from benchmarks.scale_report import render_report, summarise
+from benchmarks.scale_stages import DRIFT_WINDOW_ROWS, STAGES, TARGET, synthetic_table
 from prunegate.monitoring.traffic import write_prediction_log
 from prunegate.validation.schema import dump_schema, infer_schema
 
@@ -55,7 +55,7 @@ def run_stage(stage: str, folder: Path) -> dict[str, Any]:
     """Run one stage in a fresh process; its wall time, import and work seconds, and peak RSS in MB."""
     started = time.perf_counter()
     process = subprocess.Popen(
-        [sys.executable, "-m", "prunegate.benchmarks.scale_stages", stage, str(folder)],
+        [sys.executable, "-m", "benchmarks.scale_stages", stage, str(folder)],
         stdout=subprocess.PIPE,
         text=True,
     )

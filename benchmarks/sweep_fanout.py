@@ -6,7 +6,7 @@ outputs of ``make run`` (the dense model and the validated splits), the worker c
 of each and their ratio, and whether the cells' rows agree (structure exactly, accuracy within a few
 test rows: a worker has one thread).
 
-Usage: ``python -m prunegate.benchmarks.sweep_fanout`` (``make bench-fanout``, after ``make run``).
+Usage: ``python -m benchmarks.sweep_fanout`` (``make bench-fanout``, after ``make run``).
 Writes ``data/08_reporting/bench_fanout.{json,md}``.
 """
 
@@ -22,7 +22,7 @@ from typing import Any
 
 import yaml
 
-from prunegate.benchmarks.common import load_parameters, load_validated_splits, write_json_and_report
+from benchmarks.common import load_parameters, load_validated_splits, write_json_and_report
 from prunegate.core.serialization import load_artifact
 from prunegate.pipelines.pruning_sweep.nodes import sweep_pruning
 from prunegate.reporting.measured import read_measured_json

@@ -12,7 +12,7 @@ once.
 
 Usage::
 
-    python -m prunegate.monitoring.bench_drift --rows 1000 100000
+    python -m benchmarks.drift_timing --rows 1000 100000
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from prunegate.benchmarks.common import load_parameters
+from benchmarks.common import load_parameters
 from prunegate.data.tables import sklearn_digits
 from prunegate.monitoring.drift import drift_report
 from prunegate.monitoring.traffic import read_prediction_log, write_prediction_log

@@ -27,7 +27,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from prunegate.demo.drift_scenario import (
+from examples.demo.drift_scenario import (
     PhaseResult,
     ScenarioSettings,
     Service,
@@ -37,9 +37,9 @@ from prunegate.demo.drift_scenario import (
     held_out_phase,
     prepare,
 )
-from prunegate.demo.regression import FAST
-from prunegate.demo.server import ServerProcess, bentoml_serve_command, free_port
-from prunegate.demo.service_sandbox import ServiceSandbox
+from examples.demo.regression import FAST
+from examples.demo.server import ServerProcess, bentoml_serve_command, free_port
+from examples.demo.service_sandbox import ServiceSandbox
 
 __all__ = ["ScenarioResult", "main", "run_scenario"]
 

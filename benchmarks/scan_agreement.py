@@ -14,7 +14,7 @@ row by row on the validation split. From those rows:
   cell's drop over 200 resamples of the validation rows, relative to the largest drop of the scan
   (median over cells).
 
-Usage: ``python -m prunegate.benchmarks.scan_agreement`` (``make bench-scan``; ``--quick`` is a smoke
+Usage: ``python -m benchmarks.scan_agreement`` (``make bench-scan``; ``--quick`` is a smoke
 run). Writes ``data/08_reporting/bench_scan.{json,md}``.
 """
 
@@ -31,13 +31,13 @@ import numpy as np
 import torch
 from scipy.stats import spearmanr
 
-from prunegate.benchmarks.benchmark_splits import (
+from benchmarks.benchmark_splits import (
     bench_arguments,
     model_and_splits,
     quiet_logging,
     train_dense,
 )
-from prunegate.benchmarks.common import load_parameters, mean_std, write_json
+from benchmarks.common import load_parameters, mean_std, write_json
 from prunegate.core.pruning.channel_pruning import channel_groups, prune_channels
 from prunegate.core.pruning.criteria import get_criterion
 from prunegate.core.pruning.scan_measures import SCAN_MEASURES

@@ -18,7 +18,7 @@ Every model is measured on the test split: accuracy, MACs and out-of-distributio
 (:mod:`prunegate.core.ood`, the same three OOD sets as the evaluation pipeline), so the run also answers
 issue 12's OOD target: the 10x-pruned model's OOD AUROC within 0.02 of the dense model's.
 
-Usage: ``python -m prunegate.benchmarks.ablation`` (``make ablation``; ``--quick`` is a smoke run).
+Usage: ``python -m benchmarks.ablation`` (``make ablation``; ``--quick`` is a smoke run).
 Writes ``data/08_reporting/ablation.{json,md,png}``.
 """
 
@@ -35,16 +35,16 @@ from typing import Any
 import torch
 from torch import nn
 
-from prunegate.benchmarks.ablation_report import DENSE, SHIPPED, ablation_plot, render_report, summarise
-from prunegate.benchmarks.benchmark_splits import (
+from benchmarks.ablation_report import DENSE, SHIPPED, ablation_plot, render_report, summarise
+from benchmarks.benchmark_splits import (
     BENCHMARK_MODELS,
     Split,
     bench_arguments,
     model_and_splits,
     quiet_logging,
 )
-from prunegate.benchmarks.common import load_parameters, write_json
-from prunegate.benchmarks.recipes import shipped_recipe
+from benchmarks.common import load_parameters, write_json
+from benchmarks.recipes import shipped_recipe
 from prunegate.core.distillation import SoftTargets
 from prunegate.core.models import ModelSpec, build_model
 from prunegate.core.ood import ood_inputs, ood_metrics

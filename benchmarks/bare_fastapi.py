@@ -8,7 +8,7 @@ prediction log when ``log_predictions`` is on, and the same response (:class:`Pr
 it leaves out is BentoML: no adaptive batching, no in-process client hop, no BentoML middleware. The
 model call runs inline in the event loop (a batch-1 call of these models takes well under a millisecond).
 
-Run with ``uvicorn --factory prunegate.benchmarks.bare_fastapi:create_app``; it reads
+Run with ``uvicorn --factory benchmarks.bare_fastapi:create_app``; it reads
 ``PRUNEGATE_MODEL_PATH`` and ``PRUNEGATE_SERVING_CONFIG`` like the service.
 """
 

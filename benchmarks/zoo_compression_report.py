@@ -1,11 +1,11 @@
-"""Aggregate and render :mod:`prunegate.benchmarks.zoo_compression`: mean ± std, and issue 9's targets."""
+"""Aggregate and render :mod:`benchmarks.zoo_compression`: mean ± std, and issue 9's targets."""
 
 from __future__ import annotations
 
 from collections import defaultdict
 from typing import Any
 
-from prunegate.benchmarks.common import mean_std, paired_interval
+from benchmarks.common import mean_std, paired_interval
 
 __all__ = ["render_report", "summarise"]
 

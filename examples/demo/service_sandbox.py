@@ -1,4 +1,4 @@
-"""A :class:`~prunegate.demo.sandbox.ProjectSandbox` whose commands also see a BentoML store of its own.
+"""A :class:`~examples.demo.sandbox.ProjectSandbox` whose commands also see a BentoML store of its own.
 
 Every command run in it (``dvc repro``, ``prunegate promote``, ``prunegate monitor``, ``bentoml serve``)
 gets ``BENTOML_HOME=<sandbox>/bentoml_home`` and ``PRUNEGATE_PROJECT_ROOT=<sandbox>``, so nothing
@@ -14,8 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
-
-from prunegate.demo.sandbox import ProjectSandbox
+from examples.demo.sandbox import ProjectSandbox
 
 __all__ = ["COMMAND_TIMEOUT_S", "ServiceSandbox"]
 

@@ -1,4 +1,4 @@
-"""Aggregate, render and plot :mod:`prunegate.benchmarks.ablation`: paired differences over seeds.
+"""Aggregate, render and plot :mod:`benchmarks.ablation`: paired differences over seeds.
 
 Every variant is compared with the shipped recipe *on the same seed* (same split, same dense model), so
 seed-to-seed variation of the data and the dense model cancels. A difference is "within the noise" when
@@ -10,7 +10,7 @@ model's of the same seed (mean paired difference), for both scores, on the mean 
 each set. Both readings are reported: within ±0.02, and no worse than -0.02 (a pruned model that
 separates OOD rows *better* is not a regression).
 
-``python -m prunegate.benchmarks.ablation_report data/08_reporting/ablation.json`` renders the report and
+``python -m benchmarks.ablation_report data/08_reporting/ablation.json`` renders the report and
 the plot again from the rows of a run.
 """
 
@@ -22,7 +22,7 @@ from typing import Any
 
 from matplotlib.figure import Figure
 
-from prunegate.benchmarks.common import mean_std, paired_interval
+from benchmarks.common import mean_std, paired_interval
 
 __all__ = [
     "DENSE",

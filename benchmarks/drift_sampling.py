@@ -1,7 +1,7 @@
 """The error of a sampled drift check: per-column scores and verdicts, sampled against every row.
 
 ``monitoring.drift_sample_rows`` caps the rows the drift test sees (time grows with rows). This measures
-what the cap costs: on synthetic tables (:func:`~prunegate.benchmarks.scale_stages.synthetic_table`), a
+what the cap costs: on synthetic tables (:func:`~benchmarks.scale_stages.synthetic_table`), a
 reference of ``--reference-rows`` and a window of ``--window-rows`` are checked once on every row and
 then with the cap under several sampling seeds, for a window from the reference distribution and one
 whose first third of columns is shifted by ``--shift`` standard deviations (near Evidently's normed
@@ -9,7 +9,7 @@ Wasserstein threshold of 0.1, where sampling noise matters most). Reported: the 
 percentile absolute change of a column's score, the share of column verdicts that change, the dataset
 verdicts, and the time of each check.
 
-Usage: ``python -m prunegate.benchmarks.drift_sampling`` (``make bench-scale`` runs it after the scale
+Usage: ``python -m benchmarks.drift_sampling`` (``make bench-scale`` runs it after the scale
 benchmark). Writes ``data/08_reporting/bench_drift_sampling.{json,md}``.
 """
 
@@ -25,8 +25,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from prunegate.benchmarks.common import write_json
-from prunegate.benchmarks.scale_stages import DRIFT_SHARE, TARGET, synthetic_table
+from benchmarks.common import write_json
+from benchmarks.scale_stages import DRIFT_SHARE, TARGET, synthetic_table
 from prunegate.monitoring.drift import DriftResult, drift_report
 
 __all__ = ["compare", "main"]

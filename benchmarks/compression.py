@@ -7,9 +7,9 @@ criterion and both allocations, (3) a distilled student vs the same student from
 dynamic quantization of the best structured model are measured. Every method gets the pipeline's
 fine-tuning budget (``conf/base/parameters_pruning.yml``); params and MACs are both reported, as mean ±
 std over seeds, and the results are checked against the targets of
-:class:`~prunegate.benchmarks.compression_grid.Targets`.
+:class:`~benchmarks.compression_grid.Targets`.
 
-Usage: ``python -m prunegate.benchmarks.compression --seeds 0 1 2 [--quick]`` (``make bench-compression``;
+Usage: ``python -m benchmarks.compression --seeds 0 1 2 [--quick]`` (``make bench-compression``;
 run ``make run`` first). Writes the rows and aggregates as JSON and the report as markdown (also printed).
 """
 
@@ -28,9 +28,9 @@ from typing import Any
 import pandas as pd
 import torch
 
-from prunegate.benchmarks.common import load_parameters, load_validated_splits, write_json
-from prunegate.benchmarks.compression_grid import FULL, QUICK, CompressionGrid, Targets
-from prunegate.benchmarks.compression_runs import (
+from benchmarks.common import load_parameters, load_validated_splits, write_json
+from benchmarks.compression_grid import FULL, QUICK, CompressionGrid, Targets
+from benchmarks.compression_runs import (
     PrunedModel,
     SeedContext,
     distillation_metrics,
@@ -40,8 +40,8 @@ from prunegate.benchmarks.compression_runs import (
     structured_metrics,
     unstructured_metrics,
 )
-from prunegate.benchmarks.compression_stats import aggregate, check_targets
-from prunegate.benchmarks.compression_table import render_report
+from benchmarks.compression_stats import aggregate, check_targets
+from benchmarks.compression_table import render_report
 from prunegate.core.evaluation import artifact_sizes
 from prunegate.core.serialization import ModelArtifact
 from prunegate.fanout import FanoutSettings, fan_out

@@ -1,4 +1,4 @@
-"""Aggregate and render :mod:`prunegate.benchmarks.energy_allocation`: mean ± std, and the target.
+"""Aggregate and render :mod:`benchmarks.energy_allocation`: mean ± std, and the target.
 
 Target (issue 12): ``energy`` allocation lowers the estimated energy per inference more than ``macs``
 allocation at the same accuracy. It is judged per model on the paired seeds: the deeper energy-budget
@@ -13,7 +13,7 @@ import statistics
 from collections import defaultdict
 from typing import Any
 
-from prunegate.benchmarks.common import mean_std
+from benchmarks.common import mean_std
 
 __all__ = ["DEEPER", "MACS", "SAME_ENERGY", "render_report", "summarise"]
 

@@ -1,11 +1,11 @@
-"""Aggregate and render :mod:`prunegate.benchmarks.static_int8`: mean ± std over seeds, and the targets."""
+"""Aggregate and render :mod:`benchmarks.static_int8`: mean ± std over seeds, and the targets."""
 
 from __future__ import annotations
 
 from collections import defaultdict
 from typing import Any
 
-from prunegate.benchmarks.common import mean_std
+from benchmarks.common import mean_std
 
 __all__ = ["MAX_EXTRA_LOSS_PP", "MIN_SPEEDUP_B32", "render_report", "summarise"]
 

@@ -4,7 +4,7 @@ Clean accuracy and accuracy under the evaluation's Gaussian input noise (``evalu
 clamped to ``evaluation.feature_range``), for the configured input-standardisation floor
 (``training.min_std_ratio``) or for each of ``--min-std-ratio R [R ...]`` (``0`` turns the floor off).
 
-Usage: ``python -m prunegate.benchmarks.dense_seeds --seeds 0 1 2`` (``make bench-dense``);
+Usage: ``python -m benchmarks.dense_seeds --seeds 0 1 2`` (``make bench-dense``);
 ``--min-std-ratio 0 0.5`` compares without and with the floor.
 """
 
@@ -17,7 +17,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from prunegate.benchmarks.common import load_parameters, load_validated_splits, mean_std, write_json
+from benchmarks.common import load_parameters, load_validated_splits, mean_std, write_json
 from prunegate.core.robustness import noise_accuracy
 from prunegate.params import EvaluationParams, IngestionParams, parse_params
 from prunegate.pipelines.evaluation.measure import evaluation_settings

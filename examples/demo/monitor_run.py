@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from prunegate.demo.service_sandbox import ServiceSandbox
+from examples.demo.service_sandbox import ServiceSandbox
 
 __all__ = ["GATE_REPORT", "MonitorOutcome", "gate_failures", "run_monitor", "top_drifted"]
 

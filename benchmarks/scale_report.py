@@ -1,4 +1,4 @@
-"""Aggregate and render :mod:`prunegate.benchmarks.scale`: time growth, peak memory and the targets."""
+"""Aggregate and render :mod:`benchmarks.scale`: time growth, peak memory and the targets."""
 
 from __future__ import annotations
 

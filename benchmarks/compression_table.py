@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from prunegate.benchmarks.compression_stats import TargetCheck, metric_mean, metric_std
+from benchmarks.compression_stats import TargetCheck, metric_mean, metric_std
 
 __all__ = ["render_report"]
 

@@ -14,7 +14,7 @@ reduction measures on the test split:
   "Rethinking the Value of Network Pruning"). The best recipe is chosen on *validation* accuracy, so the
   test split only scores it.
 
-Usage: ``python -m prunegate.benchmarks.zoo_compression`` (``make bench-zoo``; ``--quick`` is a smoke run).
+Usage: ``python -m benchmarks.zoo_compression`` (``make bench-zoo``; ``--quick`` is a smoke run).
 Needs no ``make run``: the data are generated. Writes ``data/08_reporting/bench_zoo_compression.{json,md}``.
 """
 
@@ -30,10 +30,10 @@ from typing import Any
 
 import torch
 
-from prunegate.benchmarks.benchmark_splits import Split, split_benchmark_set
-from prunegate.benchmarks.common import load_parameters, write_json
-from prunegate.benchmarks.recipes import shipped_recipe
-from prunegate.benchmarks.zoo_compression_report import FROM_SCRATCH, TP_DEFAULT, render_report, summarise
+from benchmarks.benchmark_splits import Split, split_benchmark_set
+from benchmarks.common import load_parameters, write_json
+from benchmarks.recipes import shipped_recipe
+from benchmarks.zoo_compression_report import FROM_SCRATCH, TP_DEFAULT, render_report, summarise
 from prunegate.core.models import ModelSpec, build_model, input_shape_of
 from prunegate.core.models.catalog import ARCHITECTURES
 from prunegate.core.profiling import count_macs

@@ -7,7 +7,7 @@ multiple of 8, then timed on one thread at batch 1 and 32, in torch eager mode a
 (median of repeats after warm-up, the dense model timed in the same run). The table gives each speedup
 and its ratio to the MAC reduction (1.0 = the speedup the MACs promise).
 
-Usage: ``python -m prunegate.benchmarks.pruning_speedup`` (``make bench-speedup``); ``--quick`` for a
+Usage: ``python -m benchmarks.pruning_speedup`` (``make bench-speedup``); ``--quick`` for a
 small model.
 """
 
@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from prunegate.benchmarks.common import write_json
+from benchmarks.common import write_json
 from prunegate.core.models import ResNetSpec, build_model
 from prunegate.core.profiling import count_macs, measure_latency
 from prunegate.core.pruning.channel_pruning import prune_channels_to_budget

@@ -1,6 +1,6 @@
 """A deliberately bad model, registered and promoted like a real one (for ``make simulate-drift``).
 
-``python -m prunegate.demo.bad_model`` (run inside a project, with its ``BENTOML_HOME``) takes the
+``python -m examples.demo.bad_model`` (run inside a project, with its ``BENTOML_HOME``) takes the
 chain's dense model, zeroes the smallest-magnitude share of every weight matrix, saves it with
 :func:`~prunegate.core.serialization.save_artifact`, registers it in the BentoML store with the serving
 champion's store metadata (so the service can serve it the same way) and promotes it with

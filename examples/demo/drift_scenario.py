@@ -1,6 +1,6 @@
 """The phases of ``make simulate-drift``: real traffic, real monitoring decisions, real actions.
 
-In a :class:`~prunegate.demo.service_sandbox.ServiceSandbox` with the service running:
+In a :class:`~examples.demo.service_sandbox.ServiceSandbox` with the service running:
 
 1. :func:`prepare`: ``dvc repro package`` (ingest .. gate, packaging into the sandbox's store) and
    ``prunegate promote``;
@@ -12,7 +12,7 @@ In a :class:`~prunegate.demo.service_sandbox.ServiceSandbox` with the service ru
    failure is counted.
 
 Each phase's traffic is the only traffic its monitor call sees: the prediction log is archived and
-truncated after every phase (:func:`~prunegate.demo.traffic_replay.clear_prediction_log`).
+truncated after every phase (:func:`~examples.demo.traffic_replay.clear_prediction_log`).
 """
 
 from __future__ import annotations
@@ -26,11 +26,9 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-
-from prunegate.core.serialization import load_artifact
-from prunegate.demo.monitor_run import GATE_REPORT, MonitorOutcome, gate_failures, run_monitor, top_drifted
-from prunegate.demo.service_sandbox import ServiceSandbox
-from prunegate.demo.traffic_replay import (
+from examples.demo.monitor_run import GATE_REPORT, MonitorOutcome, gate_failures, run_monitor, top_drifted
+from examples.demo.service_sandbox import ServiceSandbox
+from examples.demo.traffic_replay import (
     ReplayStats,
     Shift,
     SteadyTraffic,
@@ -42,6 +40,8 @@ from prunegate.demo.traffic_replay import (
     wait_for_logs,
     wait_for_model,
 )
+
+from prunegate.core.serialization import load_artifact
 from prunegate.registry.store import read_pointer
 
 __all__ = [
@@ -216,7 +216,7 @@ def bad_promotion_phase(
         result = sandbox.run(
             sys.executable,
             "-m",
-            "prunegate.demo.bad_model",
+            "examples.demo.bad_model",
             "--fraction",
             str(settings.bad_weight_fraction),
             "--reason",

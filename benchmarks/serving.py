@@ -1,8 +1,8 @@
 """``make bench-serving``: throughput and latency of the prunegate service under concurrent load.
 
 For each server setup, a server is started on a free loopback port (``bentoml serve`` of the real
-service, or uvicorn with the bare FastAPI baseline of :mod:`prunegate.benchmarks.bare_fastapi`),
-then loaded by :mod:`prunegate.benchmarks.load` at each client count for a fixed time, then stopped:
+service, or uvicorn with the bare FastAPI baseline of :mod:`benchmarks.bare_fastapi`),
+then loaded by :mod:`benchmarks.load` at each client count for a fixed time, then stopped:
 
 - the prunegate service serving the dense model (``data/06_models/dense.pt``) and the compressed,
   shipped model (``data/06_models/shipped.pt``) through ``PRUNEGATE_MODEL_PATH``, each with prediction
@@ -19,7 +19,7 @@ others (``--no-pin`` to turn it off). Both servers follow the project's serving 
 ``dispatch`` and Prometheus ``metrics`` (``--dispatch``, ``--metrics`` / ``--no-metrics`` override them;
 ``--dispatch batched`` measures adaptive batching). Every request is one
 row of the test split (``{"rows": [[...64 values...]]}``). Prints a markdown table and the targets
-(:mod:`prunegate.benchmarks.serving_report`) and writes ``data/08_reporting/bench_serving.json``.
+(:mod:`benchmarks.serving_report`) and writes ``data/08_reporting/bench_serving.json``.
 Run ``make run`` first.
 """
 
@@ -40,10 +40,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import yaml
+from examples.demo.server import ServerProcess, bentoml_serve_command, free_port, uvicorn_command
 
-from prunegate.benchmarks.common import write_json
-from prunegate.benchmarks.load import LoadSettings, run_load
-from prunegate.benchmarks.serving_report import (
+from benchmarks.common import write_json
+from benchmarks.load import LoadSettings, run_load
+from benchmarks.serving_report import (
     BARE,
     BENTOML,
     COMPRESSED,
@@ -53,7 +54,6 @@ from prunegate.benchmarks.serving_report import (
     targets_text,
 )
 from prunegate.core.serialization import load_artifact, save_artifact
-from prunegate.demo.server import ServerProcess, bentoml_serve_command, free_port, uvicorn_command
 from prunegate.serving.config import (
     CONFIG_ENV,
     DEFAULT_CONFIG,
@@ -72,7 +72,7 @@ MODEL_FILES = {DENSE: "data/06_models/dense.pt", COMPRESSED: "data/06_models/shi
 TEST_SPLIT = "data/05_model_input/test.parquet"
 PACKAGING_PARAMETERS = "conf/base/parameters_packaging.yml"
 OUTPUT = "data/08_reporting/bench_serving.json"
-BARE_APP = "prunegate.benchmarks.bare_fastapi:create_app"
+BARE_APP = "benchmarks.bare_fastapi:create_app"
 DEFAULT_CLIENTS = (16, 32)
 DEFAULT_DURATION_S = 15.0
 DEFAULT_WARMUP_S = 3.0

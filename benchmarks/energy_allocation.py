@@ -14,7 +14,7 @@ per unit of cost saved) and the shipped criterion, schedule and fine-tuning; onl
 Per seed on the harder benchmark set (a zoo model), mean ± std over seeds; energies are estimates
 (:mod:`prunegate.core.energy`), since this machine has no power meter.
 
-Usage: ``python -m prunegate.benchmarks.energy_allocation`` (``make bench-energy``; ``--quick`` is a
+Usage: ``python -m benchmarks.energy_allocation`` (``make bench-energy``; ``--quick`` is a
 smoke run). Writes ``data/08_reporting/bench_energy.{json,md}``.
 """
 
@@ -29,16 +29,16 @@ from typing import Any
 
 import torch
 
-from prunegate.benchmarks.benchmark_splits import (
+from benchmarks.benchmark_splits import (
     BENCHMARK_MODELS,
     bench_arguments,
     model_and_splits,
     quiet_logging,
     train_dense,
 )
-from prunegate.benchmarks.common import load_parameters, write_json
-from prunegate.benchmarks.energy_allocation_report import DEEPER, MACS, SAME_ENERGY, render_report, summarise
-from prunegate.benchmarks.recipes import shipped_recipe
+from benchmarks.common import load_parameters, write_json
+from benchmarks.energy_allocation_report import DEEPER, MACS, SAME_ENERGY, render_report, summarise
+from benchmarks.recipes import shipped_recipe
 from prunegate.core.energy import estimate_energy
 from prunegate.core.profiling import count_macs
 from prunegate.core.pruning.structured_recipe import run_structured_pruning

@@ -17,7 +17,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from prunegate.demo.sandbox import ProjectSandbox
+from examples.demo.sandbox import ProjectSandbox
 
 __all__ = ["HARMFUL_CHANGE", "HARMLESS_CHANGE", "GateOutcome", "run_gate", "setup_champion"]
 

@@ -10,7 +10,7 @@ On this 2-core machine 2 processes are not expected to be faster: each has one c
 every launch pays for starting the processes. The point is that the same recipe gives the same quality,
 and that the command is the one that scales out on a machine (or hosts) with more cores.
 
-Usage: ``python -m prunegate.benchmarks.ddp`` (``make bench-ddp``; ``--quick`` for short epochs). Writes
+Usage: ``python -m benchmarks.ddp`` (``make bench-ddp``; ``--quick`` for short epochs). Writes
 ``data/08_reporting/bench_ddp.{json,md}``.
 """
 
@@ -23,7 +23,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from prunegate.benchmarks.common import (
+from benchmarks.common import (
     load_parameters,
     load_validated_splits,
     mean_std,

@@ -14,7 +14,7 @@ on 512 training rows) and measure on the test split:
 Targets (issue 12): on the pruned model, int8 loses at most 0.5 pp more accuracy and is at least 1.5x
 faster than float at batch 32. Reported as mean ± std over seeds.
 
-Usage: ``python -m prunegate.benchmarks.static_int8`` (``make bench-int8``; ``--quick`` is a smoke run).
+Usage: ``python -m benchmarks.static_int8`` (``make bench-int8``; ``--quick`` is a smoke run).
 Needs no ``make run``: the data are generated. Writes ``data/08_reporting/bench_int8.{json,md}``.
 """
 
@@ -33,7 +33,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from prunegate.benchmarks.benchmark_splits import (
+from benchmarks.benchmark_splits import (
     BENCHMARK_MODELS,
     Split,
     bench_arguments,
@@ -41,9 +41,9 @@ from prunegate.benchmarks.benchmark_splits import (
     quiet_logging,
     train_dense,
 )
-from prunegate.benchmarks.common import load_parameters, write_json
-from prunegate.benchmarks.recipes import shipped_recipe
-from prunegate.benchmarks.static_int8_report import render_report, summarise
+from benchmarks.common import load_parameters, write_json
+from benchmarks.recipes import shipped_recipe
+from benchmarks.static_int8_report import render_report, summarise
 from prunegate.core.models import ModelSpec
 from prunegate.core.profiling import count_macs
 from prunegate.core.pruning.structured_recipe import run_structured_pruning

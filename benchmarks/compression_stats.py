@@ -1,6 +1,6 @@
 """Pure parts of the compression benchmark: mean ± std per configuration, and the target checks.
 
-Rows are flat dicts (one per seed and configuration, see :mod:`prunegate.benchmarks.compression_runs`);
+Rows are flat dicts (one per seed and configuration, see :mod:`benchmarks.compression_runs`);
 a row with an ``error`` is counted as a failure and contributes no numbers. Targets are checked on the
 means over seeds, and a target nothing measured is NOT met.
 """
@@ -12,8 +12,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from prunegate.benchmarks.common import mean_std
-from prunegate.benchmarks.compression_grid import Targets
+from benchmarks.common import mean_std
+from benchmarks.compression_grid import Targets
 
 __all__ = ["GROUP_KEYS", "TargetCheck", "aggregate", "check_targets", "metric_mean", "metric_std"]
 
