@@ -34,9 +34,7 @@ $(STAMP): pyproject.toml
 # The raw data is an input of the chain: written once (bundled default) when missing, never replaced.
 # `dvc repro package` reproduces the whole chain up to packaging; the pruning sweep is opt-in (make sweep).
 run: install
-	$(BIN)/prunegate data init
-	$(BIN)/dvc repro package
-	$(BIN)/prunegate summary
+	$(BIN)/prunegate run
 
 # `make test` stays under 10 minutes on 2 cores: the end-to-end tests (marked slow, ~15 minutes: they run
 # kedro and dvc on a copy of the project) are `make test-e2e`; CI (.ci/run) runs both.
@@ -177,9 +175,7 @@ bench-compression: install
 # The report of an earlier run is removed first: a run that stops before the gate never shows an old verdict
 # (an unchanged, cached gate stage gets its report back from the DVC cache).
 gate: install
-	@rm -f data/08_reporting/gate_report.md; $(BIN)/dvc repro gate; status=$$?; \
-	  if [ -f data/08_reporting/gate_report.md ]; then cat data/08_reporting/gate_report.md; \
-	  else echo "no gate report: the run stopped before the gate (the error is above)"; fi; exit $$status
+	$(BIN)/prunegate gate
 
 # Make the blessed candidate of the last run the champion: champion/ (commit it) and the serving pointer.
 promote: install

@@ -1,4 +1,8 @@
-"""``prunegate`` command: helpers around the Kedro project (``kedro run`` runs the pipelines)."""
+"""``prunegate``, the project's command line: run, data, gate, promote, rollback, serve, monitor, registry.
+
+``prunegate run`` and ``prunegate gate`` reproduce the DVC stages (each stage runs ``kedro run --pipelines
+<name>``); ``kedro run`` still runs the Kedro pipelines directly, outside DVC's cache.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +12,37 @@ import sys
 from pathlib import Path
 
 __all__ = ["main"]
+
+
+GATE_REPORT = Path("data/08_reporting/gate_report.md")
+
+
+def _dvc(*arguments: str) -> int:
+    """``dvc <arguments>`` of this environment in the project folder, its output shown as it comes."""
+    import os
+    import subprocess
+
+    env = {**os.environ, "DVC_NO_ANALYTICS": "1"}
+    return subprocess.run([sys.executable, "-m", "dvc", *arguments], env=env, check=False).returncode
+
+
+def _run(args: argparse.Namespace) -> int:
+    _data_init(argparse.Namespace(project_dir="."))  # the bundled data when the raw file is missing
+    status = _dvc("repro", *(["--force"] if args.force else []), args.target)
+    if status == 0:
+        args.reporting_dir = "data/08_reporting"
+        return _summary(args)
+    return status
+
+
+def _gate(args: argparse.Namespace) -> int:
+    GATE_REPORT.unlink(missing_ok=True)  # never show an earlier run's verdict
+    status = _dvc("repro", "gate")
+    if GATE_REPORT.is_file():
+        sys.stdout.write(GATE_REPORT.read_text())
+    else:
+        sys.stdout.write("no gate report: the run stopped before the gate (the error is above)\n")
+    return status
 
 
 def _summary(args: argparse.Namespace) -> int:
@@ -178,6 +213,16 @@ def _serve(args: argparse.Namespace) -> int:
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="prunegate", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
+
+    run = commands.add_parser(
+        "run", help="the whole chain with DVC (unchanged stages are skipped), then the summary (make run)"
+    )
+    run.add_argument("--target", default="package", help="the last DVC stage to reproduce (default: package)")
+    run.add_argument("--force", action="store_true", help="run every stage again, changed or not")
+    run.set_defaults(handler=_run)
+
+    gate = commands.add_parser("gate", help="reproduce up to the gate and print its report (make gate)")
+    gate.set_defaults(handler=_gate)
 
     summary = commands.add_parser("summary", help="print the summary table of the last run")
     summary.add_argument("--reporting-dir", default="data/08_reporting")

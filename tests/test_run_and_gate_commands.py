@@ -1,0 +1,77 @@
+"""`prunegate run` / `prunegate gate` (what `make run` / `make gate` call): DVC, then the summary or the
+gate report of this run, never an earlier run's verdict (issue 11 item 6)."""
+
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+from tests.conftest import PROJECT_ROOT
+
+from prunegate import commands
+
+OLD_VERDICT = "# Gate report\n\n✅ BLESSED (an earlier run)\n"
+REPORT = "data/08_reporting/gate_report.md"
+
+
+@pytest.fixture
+def project(tmp_path, monkeypatch):
+    shutil.copytree(PROJECT_ROOT / "conf/base", tmp_path / "conf/base")
+    (tmp_path / "conf/local").mkdir()
+    (tmp_path / "data/08_reporting").mkdir(parents=True)
+    (tmp_path / REPORT).write_text(OLD_VERDICT)
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+def _fake_dvc(monkeypatch, calls: list, status: int, report: str | None = None):
+    def dvc(*arguments):
+        calls.append(arguments)
+        if report is not None:
+            (Path.cwd() / REPORT).write_text(report)
+        return status
+
+    monkeypatch.setattr(commands, "_dvc", dvc)
+
+
+def test_a_run_that_stops_before_the_gate_shows_no_earlier_verdict(project, monkeypatch, capsys):
+    calls: list = []
+    _fake_dvc(monkeypatch, calls, status=1)
+    assert commands.main(["gate"]) == 1
+    out = capsys.readouterr().out
+    assert calls == [("repro", "gate")]
+    assert "BLESSED" not in out and "no gate report: the run stopped before the gate" in out
+    assert not (project / REPORT).exists()
+
+
+def test_the_report_this_run_wrote_is_shown_with_its_exit_status(project, monkeypatch, capsys):
+    _fake_dvc(monkeypatch, [], status=1, report="# Gate report\n\nNOT BLESSED (this run)\n")
+    assert commands.main(["gate"]) == 1
+    out = capsys.readouterr().out
+    assert "NOT BLESSED (this run)" in out and "an earlier run" not in out
+
+
+def test_run_writes_the_bundled_data_reproduces_the_chain_and_prints_the_summary(
+    project, monkeypatch, capsys
+):
+    calls: list = []
+    _fake_dvc(monkeypatch, calls, status=0)
+    assert commands.main(["run"]) == 0
+    assert calls == [("repro", "package")]
+    assert (project / "data/01_raw/digits.csv").is_file()  # `prunegate data init` first
+    assert "## prunegate run summary" in capsys.readouterr().out
+    calls.clear()
+    assert commands.main(["run", "--force", "--target", "train"]) == 0
+    assert calls == [("repro", "--force", "train")]
+
+
+def test_a_failed_run_prints_no_summary_and_keeps_dvcs_status(project, monkeypatch, capsys):
+    _fake_dvc(monkeypatch, [], status=3)
+    assert commands.main(["run"]) == 3
+    assert "run summary" not in capsys.readouterr().out
+
+
+def test_make_run_and_make_gate_call_the_commands():
+    makefile = (PROJECT_ROOT / "Makefile").read_text()
+    assert re.search(r"^run: install\n\t\$\(BIN\)/prunegate run\n", makefile, re.MULTILINE)
+    assert re.search(r"^gate: install\n\t\$\(BIN\)/prunegate gate\n", makefile, re.MULTILINE)
