@@ -18,6 +18,7 @@ from prunegate.params import (
     TrainingParams,
     parse_params,
 )
+from prunegate.serving.config import ServingConfig
 
 logger = logging.getLogger(__name__)
 
@@ -32,6 +33,7 @@ PARAMETER_MODELS = {
     "evaluation": EvaluationParams,
     "monitoring": MonitoringParams,
     "packaging": PackagingParams,
+    "serving": ServingConfig,  # read by the service, not by a node: a bad key must still stop the run
 }
 
 

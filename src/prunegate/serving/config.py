@@ -25,6 +25,7 @@ __all__ = [
     "ServingConfigError",
     "load_serving_config",
     "project_root",
+    "validate_serving_section",
 ]
 
 ROOT_ENV = "PRUNEGATE_PROJECT_ROOT"
@@ -111,6 +112,15 @@ def load_serving_config(path: Path | None = None) -> ServingConfig:
     if not source.is_file():
         raise FileNotFoundError(f"serving config {source} not found (set {CONFIG_ENV} or {ROOT_ENV})")
     section = (yaml.safe_load(source.read_text()) or {}).get(SECTION)
+    return validate_serving_section(section, str(source))
+
+
+def validate_serving_section(section: object, source: str) -> ServingConfig:
+    """``section`` (the ``serving`` mapping read from ``source``) as a validated config.
+
+    Raises:
+        ServingConfigError: not a mapping, or a missing or unknown key or a bad value (each named).
+    """
     if not isinstance(section, dict):
         raise ServingConfigError(f"{source}: no '{SECTION}:' mapping")
     try:

@@ -17,9 +17,10 @@ import sys
 from pathlib import Path
 
 from prunegate.registry.store import ensure_project_bentoml_home
-from prunegate.serving.config import load_serving_config, project_root
+from prunegate.serving.config import CONFIG_ENV, load_serving_config, project_root
 from prunegate.serving.model_source import CANNOT_SERVE, serving_holder
 from prunegate.serving.no_telemetry import turn_off_telemetry
+from prunegate.serving.project_config import write_resolved_serving_config
 
 __all__ = ["EXIT_CANNOT_SERVE", "SERVICE", "check_servable", "serve"]
 
@@ -44,6 +45,8 @@ def serve(host: str | None, port: int | None, bentoml_args: list[str]) -> int:
     """Check, then ``exec`` ``bentoml serve`` (returns only when the check fails)."""
     turn_off_telemetry()
     ensure_project_bentoml_home(project_root())
+    if not os.environ.get(CONFIG_ENV):  # one config path: Kedro's loader, conf/local over conf/base
+        os.environ[CONFIG_ENV] = str(write_resolved_serving_config(project_root()))
     try:
         serving = check_servable()
     except CANNOT_SERVE as error:
