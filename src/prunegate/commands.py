@@ -1,7 +1,7 @@
-"""``prunegate``, the project's command line: run, data, gate, promote, rollback, serve, monitor, registry.
+"""prunegate, the project's command line: run, data, gate, promote, rollback, serve, monitor, registry.
 
-``prunegate run`` and ``prunegate gate`` reproduce the DVC stages (each stage runs ``kedro run --pipelines
-<name>``); ``kedro run`` still runs the Kedro pipelines directly, outside DVC's cache.
+`prunegate run` and `prunegate gate` reproduce the DVC stages (each stage runs `kedro run --pipelines
+<name>`); `kedro run` still runs the Kedro pipelines directly, outside DVC's cache.
 """
 
 from __future__ import annotations
@@ -221,7 +221,13 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--force", action="store_true", help="run every stage again, changed or not")
     run.set_defaults(handler=_run)
 
-    gate = commands.add_parser("gate", help="reproduce up to the gate and print its report (make gate)")
+    gate = commands.add_parser(
+        "gate",
+        help="reproduce up to the gate and print its report (make gate)",
+        description="Reproduce the DVC stages up to the gate (unchanged ones are restored from DVC's cache) "
+        "and print this run's gate report. Exit status 0 when the candidate is BLESSED, non-zero when it "
+        "is not or when the run stopped before the gate (the report of an earlier run is never shown).",
+    )
     gate.set_defaults(handler=_gate)
 
     summary = commands.add_parser("summary", help="print the summary table of the last run")

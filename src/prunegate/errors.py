@@ -5,10 +5,12 @@ They carry a message written for the user; the CLI prints it without a traceback
 
 from __future__ import annotations
 
+from prunegate.core.distributed import DistributedLaunchError
 from prunegate.core.models import FactoryModelError
 from prunegate.core.serialization import ModelArtifactError
 from prunegate.data.splitting import DataLeakageError
 from prunegate.data.tables import DataFileError
+from prunegate.fanout import FanoutError
 from prunegate.params.base import ConfigError
 from prunegate.validation.failures import DataValidationError
 
@@ -39,7 +41,9 @@ USER_ERRORS: tuple[type[Exception], ...] = (
     DataFileError,
     DataLeakageError,
     DataValidationError,
+    DistributedLaunchError,  # a rank failed, or the hosts could not meet: the message names which
     FactoryModelError,
+    FanoutError,  # the Dask scheduler cannot be reached
     ModelArtifactError,
     NotBlessedError,
     UnvalidatedDataError,

@@ -64,6 +64,26 @@ def fan_out(
     address = settings.resolved_address()
     if address is None and settings.workers == 1:
         return [fn(cell, **shared) for cell in cells]
+    import distributed  # noqa: F401  (configures its loggers when imported: set their level after)
+
+    dask_logs = logging.getLogger("distributed")  # its INFO lines (worker start/stop) are noise in a run
+    level = dask_logs.level
+    dask_logs.setLevel(logging.WARNING)
+    try:
+        return _on_dask(fn, cells, settings, shared, address, dask_logs)
+    finally:
+        dask_logs.setLevel(level)
+
+
+def _on_dask(
+    fn: Callable[..., ResultT],
+    cells: Sequence[CellT],
+    settings: FanoutSettings,
+    shared: dict[str, Any],
+    address: str | None,
+    dask_logs: logging.Logger,
+) -> list[ResultT]:
+    """The cells as tasks on a local cluster or the scheduler at ``address``."""
     from distributed import Client, LocalCluster
 
     with ExitStack() as stack:
@@ -88,4 +108,6 @@ def fan_out(
         # each shared input travels to every worker once; a list keeps a dict value in one piece
         scattered = {key: client.scatter([value], broadcast=True)[0] for key, value in shared.items()}
         futures = client.map(fn, list(cells), pure=False, **scattered)
-        return client.gather(futures)
+        results = client.gather(futures)
+        dask_logs.setLevel(logging.CRITICAL)  # shutting down: connections closing now are not errors
+        return results

@@ -109,3 +109,33 @@ def test_a_bad_distributed_block_names_the_key(distributed, message):
     params = {**shipped_params("training"), "distributed": distributed}
     with pytest.raises(ConfigError, match=message):
         parse_params(TrainingParams, params, "training")
+
+
+def test_hosts_that_cannot_meet_give_one_message_naming_the_endpoint(monkeypatch):
+    from torch.distributed.elastic.rendezvous.api import RendezvousConnectionError
+    from torch.distributed.launcher import api
+
+    def unreachable(config, entrypoint):
+        def launch(*args):
+            raise RendezvousConnectionError("The connection to the C10d store has failed.")
+
+        return launch
+
+    monkeypatch.setattr(api, "elastic_launch", unreachable)
+    settings = DistributedSettings(
+        nproc_per_node=1, nnodes=2, rdzv_endpoint="nohost.invalid:29400", run_id="R1"
+    )
+    with pytest.raises(
+        DistributedLaunchError, match=r"could not meet at nohost\.invalid:29400 \(run_id R1\)"
+    ):
+        run_distributed(_plain_call, 1, settings=settings)
+
+
+def test_distributed_and_fanout_errors_are_shown_without_a_traceback():
+    from prunegate.errors import find_user_error
+    from prunegate.fanout import FanoutError
+
+    for error in (DistributedLaunchError("rank 1 failed"), FanoutError("no scheduler")):
+        wrapped = RuntimeError("node failed")
+        wrapped.__cause__ = error
+        assert find_user_error(wrapped) is error

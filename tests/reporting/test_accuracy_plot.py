@@ -25,6 +25,9 @@ def test_every_point_has_an_error_bar_and_the_noisy_ones_are_hollow():
     assert len(bars) == 2  # one per method
     hollow = [line for line in axes.lines if line.get_markerfacecolor() == "white"]
     assert sum(len(line.get_xdata()) for line in hollow) == int(table["within_noise_of_dense"].sum()) == 3
+    filled = [line for line in axes.lines if line.get_marker() == "o" and line not in hollow]
+    # drawn above the filled markers of the error bars, or they hide the hollow ones
+    assert min(line.get_zorder() for line in hollow) > max(line.get_zorder() for line in filled)
     assert "inside the noise" in axes.get_title()
 
 

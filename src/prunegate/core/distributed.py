@@ -31,6 +31,7 @@ from typing import Any, TypeVar
 import torch
 import torch.distributed as dist
 from torch.distributed.elastic.multiprocessing.errors import ChildFailedError, record
+from torch.distributed.elastic.rendezvous.api import RendezvousError
 
 __all__ = [
     "DistributedLaunchError",
@@ -202,6 +203,12 @@ def run_distributed(
                 results = elastic_launch(_launch_config(settings), _worker)(
                     fn, args, kwargs, settings.backend, threads, error_dir
                 )
+            except RendezvousError as error:  # another host never came, or the endpoint is unreachable
+                raise DistributedLaunchError(
+                    f"the ranks could not meet at {settings.rdzv_endpoint or 'localhost'} (run_id "
+                    f"{settings.run_id}): {type(error).__name__}: {error}. Check that every host runs the "
+                    "same command with the same rdzv_endpoint and run_id, and that its port is reachable"
+                ) from None
             except ChildFailedError as error:
                 cause = _first_error(Path(error_dir))
                 if cause is None:  # killed (a signal, out of memory): only the launcher knows

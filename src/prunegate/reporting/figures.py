@@ -40,7 +40,12 @@ def accuracy_plot(
         if "within_noise_of_dense" in rows:
             inside = rows[rows["within_noise_of_dense"].astype(bool)]
             axes.plot(
-                inside[x], inside["accuracy"], "o", markerfacecolor="white", color=line.lines[0].get_color()
+                inside[x].to_numpy(),
+                inside["accuracy"].to_numpy(),
+                "o",
+                markerfacecolor="white",
+                color=line.lines[0].get_color(),
+                zorder=line.lines[0].get_zorder() + 1,  # above the errorbar's filled marker, or it hides
             )
     axes.axhline(dense_accuracy, color="black", linestyle="--", linewidth=1, label="dense")
     if dense_band is not None:
