@@ -10,6 +10,7 @@ still selects the student's epoch with the lowest validation cross-entropy.
 
 from __future__ import annotations
 
+import copy
 import logging
 import math
 from dataclasses import dataclass
@@ -119,6 +120,8 @@ def distillation_loss_fn(teacher: nn.Module, *, temperature: float, alpha: float
 
     The teacher is put in eval mode (no dropout) and its logits on ``inputs`` are computed under
     ``torch.no_grad()`` at every step, so the teacher is never updated and costs no activation memory.
+    When the student trains on another device (a GPU), a copy of the teacher goes there, taken once; the
+    teacher itself stays where it is.
 
     Args:
         teacher: the trained model whose soft predictions the student learns from.
@@ -133,11 +136,21 @@ def distillation_loss_fn(teacher: nn.Module, *, temperature: float, alpha: float
     """
     _check_hyperparameters(temperature, alpha)
     teacher.eval()
+    on_device: dict[torch.device, nn.Module] = {}
+
+    def teacher_on(device: torch.device) -> nn.Module:
+        home = next((parameter.device for parameter in teacher.parameters()), device)
+        if home == device:
+            return teacher
+        if device not in on_device:
+            on_device[device] = copy.deepcopy(teacher).to(device)
+        return on_device[device]
 
     def loss_fn(logits: torch.Tensor, targets: torch.Tensor, inputs: torch.Tensor) -> torch.Tensor:
-        teacher.eval()  # guard against a caller switching the teacher back to train mode
+        model = teacher_on(inputs.device)
+        model.eval()  # guard against a caller switching the teacher back to train mode
         with torch.no_grad():
-            teacher_logits = teacher(inputs)
+            teacher_logits = model(inputs)
         return kd_loss(logits, teacher_logits, targets, temperature=temperature, alpha=alpha)
 
     return loss_fn

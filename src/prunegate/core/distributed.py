@@ -55,7 +55,8 @@ class DistributedSettings:
     """How many processes train together.
 
     ``nproc_per_node`` processes on each of ``nnodes`` hosts; one process (the default) runs in this process
-    with no process group at all. ``backend`` is ``gloo``: the training loop runs on the CPU.
+    with no process group at all. ``backend`` is ``gloo`` when the ranks train on CPUs and ``nccl`` on GPUs,
+    one GPU per rank (:func:`prunegate.core.devices.collective_backend`).
     """
 
     nproc_per_node: int = 1
@@ -124,6 +125,8 @@ def _worker(
     rank = int(os.environ["RANK"])
     _configure_worker_logging(rank)
     torch.set_num_threads(threads)
+    if backend == "nccl":  # one GPU per rank on this host: NCCL's collectives run on the current device
+        torch.cuda.set_device(int(os.environ["LOCAL_RANK"]))
     dist.init_process_group(backend=backend)
     try:
         result = fn(*args, **kwargs)

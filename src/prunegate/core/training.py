@@ -14,6 +14,9 @@ Inside a process group of several ranks (:mod:`prunegate.core.distributed`) the 
 the model is wrapped in ``DistributedDataParallel``, each rank trains on its ``DistributedSampler`` shard of
 the rows with ``batch_size / world_size`` rows per step (so the global batch, and the learning rate that
 suits it, stay those of one process), and the early-stopping decision and the kept weights are rank 0's.
+
+``TrainConfig.device`` moves the work to a GPU (:mod:`prunegate.core.devices`): the model and the rows go
+to the device for the loop and the model comes back to the CPU with its kept weights.
 """
 
 from __future__ import annotations
@@ -33,6 +36,7 @@ from torch.nn.parallel import DistributedDataParallel
 from torch.utils.data import DistributedSampler
 from tqdm.auto import tqdm
 
+from prunegate.core.devices import training_device
 from prunegate.core.distributed import broadcast_from_rank0, process_group_world
 
 __all__ = [
@@ -66,6 +70,7 @@ class TrainConfig:
     min_delta: float = 1e-4
     seed: int = 0
     show_progress: bool = True
+    device: str = "cpu"  # cpu | cuda | auto (prunegate.core.devices)
 
 
 @dataclass
@@ -173,12 +178,24 @@ class _EpochOrder:
         return torch.tensor(list(self.sampler), dtype=torch.long)
 
 
-def _sum_across_ranks(*values: float) -> list[float]:
+def _collective_device(device: torch.device) -> torch.device:
+    """Where tensors sent between ranks live: NCCL only moves GPU tensors, gloo CPU ones."""
+    return device if device.type == "cuda" else torch.device("cpu")
+
+
+def _sum_across_ranks(*values: float, device: torch.device) -> list[float]:
     if process_group_world() is None:
         return list(values)
-    total = torch.tensor(values, dtype=torch.float64)
+    total = torch.tensor(values, dtype=torch.float64, device=_collective_device(device))
     torch.distributed.all_reduce(total)
     return total.tolist()
+
+
+def _wrap_for_ranks(model: nn.Module, device: torch.device) -> nn.Module:
+    """The module the forward pass goes through: the model, or its DDP wrapper inside a process group."""
+    if process_group_world() is None:
+        return model
+    return DistributedDataParallel(model, device_ids=[device.index] if device.type == "cuda" else None)
 
 
 def train_model(
@@ -195,11 +212,14 @@ def train_model(
     """Train ``model`` in place and leave it holding the weights of its best validation epoch."""
     generator = seed_everything(config.seed)
     loss_fn = loss_fn or _cross_entropy
-    features, targets = train
-    val_features, val_targets = val
+    device = training_device(config.device)
+    home = next((parameter.device for parameter in model.parameters()), torch.device("cpu"))
+    model.to(device)
+    features, targets = (tensor.to(device) for tensor in train)
+    val_features, val_targets = (tensor.to(device) for tensor in val)
     # under DDP the forward pass goes through the wrapper (it averages gradients across ranks); the hooks,
     # validation and the kept weights use the module itself
-    forward = model if process_group_world() is None else DistributedDataParallel(model)
+    forward = _wrap_for_ranks(model, device)
     epoch_order = _EpochOrder(len(features), config.batch_size, config.seed, generator)
     optimizer = torch.optim.AdamW(
         model.parameters(), lr=config.learning_rate, weight_decay=config.weight_decay
@@ -239,10 +259,11 @@ def train_model(
                 (val_logits.argmax(1) == val_targets).float().mean().item(),
             ],
             dtype=torch.float64,
+            device=_collective_device(device),
         )
         broadcast_from_rank0([measured])  # every rank stops, and keeps weights, as rank 0 decides
         val_loss, val_accuracy = measured.tolist()
-        epoch_loss, rows_seen = _sum_across_ranks(epoch_loss, float(len(order)))
+        epoch_loss, rows_seen = _sum_across_ranks(epoch_loss, float(len(order)), device=device)
         history.append(
             {
                 "epoch": epoch,
@@ -267,6 +288,7 @@ def train_model(
     progress.close()
     model.load_state_dict(best_state)
     broadcast_from_rank0(list(model.state_dict().values()))
+    model.to(home)
     model.eval()
     logger.info(
         "%s: best epoch %d of %d, val loss %.4f%s",

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field, PositiveInt, model_validator
+from pydantic import Field, PositiveInt, field_validator, model_validator
 
 from prunegate.core.training import TrainConfig
 from prunegate.params.base import StrictParams
-from prunegate.params.distributed import DistributedParams
+from prunegate.params.distributed import Device, DistributedParams, placement_validator
 
 __all__ = ["DistillationParams"]
 
@@ -30,6 +30,9 @@ class DistillationParams(StrictParams):
     compare_with_scratch: bool = True
     seed: int = Field(ge=0)
     distributed: DistributedParams = DistributedParams()
+    device: Device = "cpu"  # cpu | cuda (one GPU per process) | auto; after distributed: it checks both
+
+    _placement = field_validator("device")(placement_validator)
 
     @model_validator(mode="after")
     def _student_widths(self) -> DistillationParams:
@@ -47,4 +50,5 @@ class DistillationParams(StrictParams):
             patience=self.patience,
             seed=self.seed,
             show_progress=show_progress,
+            device=self.device,
         )

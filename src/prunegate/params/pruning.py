@@ -15,7 +15,7 @@ from prunegate.core.pruning.structured_recipe import StructuredRecipe
 from prunegate.core.pruning.unstructured_recipe import UnstructuredRecipe
 from prunegate.core.training import TrainConfig
 from prunegate.params.base import StrictParams
-from prunegate.params.distributed import DistributedParams
+from prunegate.params.distributed import Device, DistributedParams, placement_validator
 
 __all__ = ["FinetuneParams", "PruningParams"]
 
@@ -34,6 +34,9 @@ class FinetuneParams(StrictParams):
     temperature: float = Field(4.0, gt=0)
     alpha: float = Field(0.7, ge=0, le=1)
     distributed: DistributedParams = DistributedParams()
+    device: Device = "cpu"  # cpu | cuda (one GPU per process) | auto; after distributed: it checks both
+
+    _placement = field_validator("device")(placement_validator)
 
     def soft_targets(self) -> SoftTargets | None:
         """The dense model's soft targets as a second loss (``distillation: dense``), or labels only."""
@@ -116,6 +119,7 @@ class PruningParams(StrictParams):
             patience=self.finetune.patience,
             seed=self.seed,
             show_progress=show_progress,
+            device=self.finetune.device,
         )
 
     def structured_recipe(self, show_progress: bool) -> StructuredRecipe:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field, PositiveInt
+from pydantic import Field, PositiveInt, field_validator
 
 from prunegate.core.models import ModelSpec
 from prunegate.core.training import DEFAULT_MIN_STD_RATIO, TrainConfig
@@ -19,7 +19,7 @@ from prunegate.params.architectures import (
     architecture_spec,
 )
 from prunegate.params.base import StrictParams
-from prunegate.params.distributed import DistributedParams
+from prunegate.params.distributed import Device, DistributedParams, placement_validator
 
 __all__ = ["CNNParams", "MLPParams", "RegularizationParams", "TrainingParams"]
 
@@ -54,6 +54,9 @@ class TrainingParams(StrictParams):
     seed: int = Field(ge=0)
     show_progress: bool = True
     distributed: DistributedParams = DistributedParams()
+    device: Device = "cpu"  # cpu | cuda (one GPU per process) | auto; after distributed: it checks both
+
+    _placement = field_validator("device")(placement_validator)
 
     def train_config(self) -> TrainConfig:
         return TrainConfig(
@@ -66,6 +69,7 @@ class TrainingParams(StrictParams):
             min_delta=self.min_delta,
             seed=self.seed,
             show_progress=self.show_progress,
+            device=self.device,
         )
 
     def model_spec(self, in_features: int, num_classes: int, input_shape: list[int] | None) -> ModelSpec:

@@ -97,7 +97,7 @@ def distill_student(
         data.train,
         data.val,
         config,
-        settings=config.distributed.settings(),
+        settings=config.distributed.settings(config.device),
     )
     metrics = measure_model(student, data.test, spec.num_classes, profiling.settings())
 

@@ -71,7 +71,7 @@ def prune_dense_model(
     from_scratch = training.train_config()
     show = training.show_progress
     # with finetune.distributed, every rank prunes the same way and the fine-tuning is data-parallel
-    ranks = config.finetune.distributed.settings()
+    ranks = config.finetune.distributed.settings(config.finetune.device)
     if config.granularity == "structured":
         outcome = run_distributed(
             run_structured_pruning,

@@ -71,7 +71,12 @@ def train_dense_model(
     spec = config.model_spec(len(data.feature_names), len(data.encoding.classes), ingestion.input_shape)
 
     model, result = run_distributed(
-        fit_dense_model, spec, data.train, data.val, config, settings=config.distributed.settings()
+        fit_dense_model,
+        spec,
+        data.train,
+        data.val,
+        config,
+        settings=config.distributed.settings(config.device),
     )
 
     metrics = measure_model(model, data.test, spec.num_classes, profiling.settings())
