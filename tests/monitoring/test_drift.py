@@ -72,6 +72,27 @@ def test_a_brighter_window_drifts_and_names_the_columns(shifted):
     assert shifted.per_column[shifted.drifted_columns[0]]["method"]
 
 
+def test_the_drifted_share_is_the_share_of_columns_whose_test_failed(shifted, calm):
+    for result in (shifted, calm):
+        assert result.drift_share == pytest.approx(len(result.drifted_columns) / len(result.per_column))
+
+
+def test_the_page_opens_with_the_verdict_and_every_column_drifted_first(shifted):
+    page = shifted.html()
+    body = page.index(">", page.index("<body")) + 1
+    summary_end = page.index("</section>", body)
+    summary = page[body:summary_end]
+    assert summary.startswith('<section id="prunegate-drift-summary"')
+    assert "Data drift: drifted" in summary
+    assert f"{len(shifted.drifted_columns)} of {len(shifted.per_column)} columns drifted" in summary
+    rows = [line for line in summary.split("<th>")[1:] if "</th>" in line]
+    listed = [row.split("</th>")[0] for row in rows if row.split("</th>")[0] in shifted.per_column]
+    assert listed[: len(shifted.drifted_columns)] == sorted(
+        shifted.drifted_columns, key=lambda column: -shifted.per_column[column]["score"]
+    )
+    assert set(listed) == set(shifted.per_column)
+
+
 def test_all_predictions_one_class_is_prediction_drift(shifted, calm):
     assert shifted.prediction_drift is True
     assert shifted.prediction_drift_score is not None

@@ -1,8 +1,13 @@
 """Data and prediction drift of a traffic window against the training reference (Evidently 0.7).
 
-One Evidently ``Report`` runs a ``DataDriftPreset`` over the feature columns and, when predictions are
-given, a ``ValueDrift`` on a categorical column holding the predicted class (current window) vs the
-label (reference). Evidently picks each column's test from its type and the reference size
+One Evidently ``Report`` runs a ``ValueDrift`` per feature column, a ``DriftedColumnsCount`` over them
+and, when predictions are given, a ``ValueDrift`` on a categorical column holding the predicted class
+(current window) vs the label (reference). These are the metrics of Evidently's ``DataDriftPreset`` less
+its ``DataDriftTable`` widget, which computes every column's drift a second time and draws it again: it
+took 40 % of the check (7.0 s -> 4.2 s on 20k x 64 rows). The page opens instead with a table of every
+column's score, method and verdict (:meth:`DriftResult.html`).
+
+Evidently picks each column's test from its type and the reference size
 (numerical: Kolmogorov-Smirnov p-value up to 1,000 reference rows, normed Wasserstein distance above;
 categorical: chi-square p-value up to 1,000 rows, Jensen-Shannon distance above); the chosen method and
 threshold are reported per column. A column is *drifted* when its Evidently test fails
@@ -82,9 +87,41 @@ class DriftResult:
             "sampled_rows_current": self.sampled_rows_current,
         }
 
+    def summary_table(self) -> pd.DataFrame:
+        """One row per tested column, drifted first, then by score: score, method, threshold, verdict."""
+        table = pd.DataFrame.from_dict(self.per_column, orient="index")
+        table.index.name = "column"
+        table = table[["drifted", "score", "method", "threshold"]]
+        return table.sort_values(["drifted", "score"], ascending=[False, False], na_position="last")
+
     def html(self) -> str:
-        """The Evidently report as one self-contained HTML page (JS inlined, ~8 MB, works offline)."""
-        return self.snapshot.get_html_str(as_iframe=False)
+        """The Evidently report as one self-contained HTML page (JS inlined, works offline).
+
+        It opens with the verdict and :meth:`summary_table`; Evidently's widgets (the drifted-columns
+        count, then each column's distributions) follow.
+        """
+        page = self.snapshot.get_html_str(as_iframe=False)
+        verdict = "drifted" if self.dataset_drift else "no drift"
+        heading = (
+            f"<h2>Data drift: {verdict}</h2><p>{len(self.drifted_columns)} of {len(self.per_column)} "
+            f"columns drifted ({100 * self.drift_share:.1f} %; the dataset drifts at "
+            f"{100 * self.drift_share_threshold:.1f} %). Rows: reference {self.rows_reference:,}, "
+            f"window {self.rows_current:,}"
+            + (
+                f" (tested on a sample of {self.sampled_rows_reference or self.rows_reference:,} and "
+                f"{self.sampled_rows_current or self.rows_current:,})"
+                if self.sampled_rows_reference or self.sampled_rows_current
+                else ""
+            )
+            + ".</p>"
+        )
+        table = self.summary_table().to_html(float_format=lambda value: f"{value:.4g}", na_rep="-")
+        summary = f'<section id="prunegate-drift-summary" style="margin:1em">{heading}{table}</section>'
+        body = page.find("<body")
+        if body < 0:
+            return summary + page
+        start = page.index(">", body) + 1
+        return page[:start] + summary + page[start:]
 
 
 def constant_columns(reference: pd.DataFrame, columns: Sequence[str]) -> list[str]:
@@ -127,14 +164,14 @@ def _run_report(reference: pd.DataFrame, current: pd.DataFrame, columns: list[st
     with warnings.catch_warnings():  # evidently 0.7.23's imports warn (numpy.core, litestar): not ours
         warnings.simplefilter("ignore", DeprecationWarning)
         from evidently import DataDefinition, Dataset, Report
-        from evidently.metrics import ValueDrift
-        from evidently.presets import DataDriftPreset
+        from evidently.metrics import DriftedColumnsCount, ValueDrift
 
     with_prediction = PREDICTION_COLUMN in reference.columns
     definition = DataDefinition(
         numerical_columns=columns, categorical_columns=[PREDICTION_COLUMN] if with_prediction else []
     )
-    metrics = [DataDriftPreset(columns=columns, drift_share=drift_share)]
+    metrics = [DriftedColumnsCount(columns=columns, drift_share=drift_share)]
+    metrics += [ValueDrift(column=column) for column in columns]
     if with_prediction:
         metrics.append(ValueDrift(column=PREDICTION_COLUMN))
     with warnings.catch_warnings():
