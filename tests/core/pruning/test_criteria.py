@@ -16,8 +16,8 @@ from prunegate.core.pruning import (
     ActivationMean,
     MagnitudeL1,
     MagnitudeL2,
+    NameTable,
     OptimalBrainDamage,
-    Registry,
     TaylorFirstOrder,
     get_criterion,
     prunable_layers,
@@ -172,7 +172,7 @@ def test_unknown_criterion_lists_known_names() -> None:
 
 
 def test_registry_rejects_duplicate_names() -> None:
-    registry: Registry[int] = Registry("widget")
+    registry: NameTable[int] = NameTable("widget")
     registry.register("a")(1)
     assert registry.get("a") == 1
     assert "a" in registry

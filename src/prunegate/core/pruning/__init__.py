@@ -17,7 +17,7 @@ from prunegate.core.pruning.criteria import (
     get_criterion,
 )
 from prunegate.core.pruning.layers import prunable_layers
-from prunegate.core.pruning.registry import Registry
+from prunegate.core.pruning.names import NameTable
 from prunegate.core.pruning.regularization import (
     REGULARIZERS,
     Penalty,
@@ -56,9 +56,9 @@ __all__ = [
     "MagnitudeL1",
     "MagnitudeL2",
     "MaskEnforcer",
+    "NameTable",
     "OptimalBrainDamage",
     "Penalty",
-    "Registry",
     "Schedule",
     "SparsityReport",
     "TaylorFirstOrder",

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor
 
-from prunegate.core.pruning.registry import Registry
+from prunegate.core.pruning.names import NameTable
 
 __all__ = [
     "ALLOCATIONS",
@@ -69,7 +69,7 @@ def global_allocation(
     }
 
 
-_ALLOCATIONS: Registry[Allocation] = Registry("allocation")
+_ALLOCATIONS: NameTable[Allocation] = NameTable("allocation")
 _ALLOCATIONS.register("uniform")(uniform_allocation)
 _ALLOCATIONS.register("global")(global_allocation)
 ALLOCATIONS: tuple[str, ...] = tuple(_ALLOCATIONS.names())

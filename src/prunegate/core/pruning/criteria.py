@@ -21,7 +21,7 @@ from torch.func import functional_call, grad, vmap
 from torch.nn import functional as F
 
 from prunegate.core.pruning.layers import prunable_layers
-from prunegate.core.pruning.registry import Registry
+from prunegate.core.pruning.names import NameTable
 
 __all__ = [
     "CRITERIA",
@@ -41,8 +41,8 @@ logger = logging.getLogger(__name__)
 
 Calibration = tuple[Tensor, Tensor]
 
-_REGISTRY: Registry[type[ImportanceCriterion]] = Registry("criterion", "criteria")
-CRITERIA: dict[str, type[ImportanceCriterion]] = _REGISTRY.entries
+_NAMES: NameTable[type[ImportanceCriterion]] = NameTable("criterion", "criteria")
+CRITERIA: dict[str, type[ImportanceCriterion]] = _NAMES.entries
 
 
 class ImportanceCriterion(ABC):
@@ -133,7 +133,7 @@ def _loss_gradients(model: nn.Module, calibration: Calibration) -> dict[str, Ten
     return dict(zip(layers, gradients, strict=True))
 
 
-@_REGISTRY.register("magnitude_l1")
+@_NAMES.register("magnitude_l1")
 class MagnitudeL1(ImportanceCriterion):
     """Weight magnitude ``|w|``; a unit scores the L1 norm of its weight row / filter.
 
@@ -147,7 +147,7 @@ class MagnitudeL1(ImportanceCriterion):
         return {name: weight.abs() for name, weight in _weights(model).items()}
 
 
-@_REGISTRY.register("magnitude_l2")
+@_NAMES.register("magnitude_l2")
 class MagnitudeL2(ImportanceCriterion):
     """Squared weight magnitude ``w²``; a unit scores the L2 norm of its weight row / filter.
 
@@ -164,7 +164,7 @@ class MagnitudeL2(ImportanceCriterion):
         return {name: torch.linalg.vector_norm(_per_unit(w), dim=1) for name, w in _weights(model).items()}
 
 
-@_REGISTRY.register("taylor")
+@_NAMES.register("taylor")
 class TaylorFirstOrder(ImportanceCriterion):
     """First-order Taylor estimate of the loss change when a weight is removed: ``|w · dL/dw|``.
 
@@ -190,7 +190,7 @@ class TaylorFirstOrder(ImportanceCriterion):
         return {name: _per_unit(product).sum(dim=1).abs() for name, product in products.items()}
 
 
-@_REGISTRY.register("obd")
+@_NAMES.register("obd")
 class OptimalBrainDamage(ImportanceCriterion):
     """Optimal Brain Damage saliency ``½ · H_ii · w²`` with a diagonal Hessian.
 
@@ -254,7 +254,7 @@ def _looped_squared_gradients(
     return totals
 
 
-@_REGISTRY.register("snip")
+@_NAMES.register("snip")
 class SNIP(ImportanceCriterion):
     """Connection sensitivity ``|g · w|`` normalised to sum to 1 over all prunable weights.
 
@@ -275,7 +275,7 @@ class SNIP(ImportanceCriterion):
         return {name: value / total for name, value in sensitivities.items()}
 
 
-@_REGISTRY.register("activation")
+@_NAMES.register("activation")
 class ActivationMean(ImportanceCriterion):
     """Mean post-ReLU activation of each unit over the calibration batch (and spatial positions).
 
@@ -301,7 +301,7 @@ class ActivationMean(ImportanceCriterion):
         return _unit_scores_per_weight(model, self.unit_scores(model, calibration))
 
 
-@_REGISTRY.register("lrp")
+@_NAMES.register("lrp")
 class LayerwiseRelevance(ImportanceCriterion):
     """Layer-wise relevance of each unit for the true class: Yeom et al., 2021, "Pruning by Explaining".
 
@@ -340,4 +340,4 @@ def get_criterion(name: str, **kwargs: Any) -> ImportanceCriterion:
     Raises:
         ValueError: If ``name`` is unknown; the message lists the known criteria.
     """
-    return _REGISTRY.get(name)(**kwargs)
+    return _NAMES.get(name)(**kwargs)

@@ -12,7 +12,7 @@ import torch
 from torch import Tensor, nn
 
 from prunegate.core.pruning.layers import prunable_layers
-from prunegate.core.pruning.registry import Registry
+from prunegate.core.pruning.names import NameTable
 
 __all__ = [
     "REGULARIZERS",
@@ -25,8 +25,8 @@ __all__ = [
 
 Penalty = Callable[[nn.Module], Tensor]
 
-_REGISTRY: Registry[Callable[[float], Penalty]] = Registry("regularizer")
-REGULARIZERS: dict[str, Callable[[float], Penalty]] = _REGISTRY.entries
+_NAMES: NameTable[Callable[[float], Penalty]] = NameTable("regularizer")
+REGULARIZERS: dict[str, Callable[[float], Penalty]] = _NAMES.entries
 
 
 def _check_strength(strength: float) -> float:
@@ -35,7 +35,7 @@ def _check_strength(strength: float) -> float:
     return float(strength)
 
 
-@_REGISTRY.register("none")
+@_NAMES.register("none")
 def no_penalty(strength: float = 0.0) -> Penalty:
     """A penalty that is always zero (``strength`` is accepted for a uniform signature and ignored)."""
     _check_strength(strength)
@@ -46,7 +46,7 @@ def no_penalty(strength: float = 0.0) -> Penalty:
     return penalty
 
 
-@_REGISTRY.register("l1")
+@_NAMES.register("l1")
 def l1_penalty(strength: float) -> Penalty:
     """``strength · Σ |w|`` over prunable weights: drives individual weights to zero.
 
@@ -62,7 +62,7 @@ def l1_penalty(strength: float) -> Penalty:
     return penalty
 
 
-@_REGISTRY.register("group_lasso")
+@_NAMES.register("group_lasso")
 def group_lasso_penalty(strength: float) -> Penalty:
     """``strength · Σ_units ||w_unit||_2``: drives whole neurons / filters to zero.
 
@@ -89,4 +89,4 @@ def get_regularizer(name: str, strength: float) -> Penalty:
     Raises:
         ValueError: If ``name`` is unknown; the message lists the known regularizers.
     """
-    return _REGISTRY.get(name)(strength)
+    return _NAMES.get(name)(strength)

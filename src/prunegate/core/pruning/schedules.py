@@ -9,14 +9,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from prunegate.core.pruning.registry import Registry
+from prunegate.core.pruning.names import NameTable
 
 __all__ = ["SCHEDULES", "Schedule", "cubic_sparsity", "get_schedule", "gradual", "iterative", "one_shot"]
 
 Schedule = Callable[..., list[float]]
 
-_REGISTRY: Registry[Schedule] = Registry("schedule")
-SCHEDULES: dict[str, Schedule] = _REGISTRY.entries
+_NAMES: NameTable[Schedule] = NameTable("schedule")
+SCHEDULES: dict[str, Schedule] = _NAMES.entries
 
 
 def _check_fraction(name: str, value: float) -> None:
@@ -29,7 +29,7 @@ def _check_steps(steps: int) -> None:
         raise ValueError(f"steps must be a positive integer, got {steps!r}")
 
 
-@_REGISTRY.register("one_shot")
+@_NAMES.register("one_shot")
 def one_shot(final: float, steps: int = 1) -> list[float]:
     """Prune once, straight to ``final``: ``[final]``.
 
@@ -40,7 +40,7 @@ def one_shot(final: float, steps: int = 1) -> list[float]:
     return [float(final)]
 
 
-@_REGISTRY.register("iterative")
+@_NAMES.register("iterative")
 def iterative(final: float, steps: int) -> list[float]:
     """Geometric iterative pruning: each step keeps the same fraction of the remaining weights.
 
@@ -75,7 +75,7 @@ def cubic_sparsity(t: float, initial: float, final: float, t0: float, n: int, dt
     return final + (initial - final) * (1.0 - progress) ** 3
 
 
-@_REGISTRY.register("gradual")
+@_NAMES.register("gradual")
 def gradual(final: float, steps: int, initial: float = 0.0) -> list[float]:
     """Cubic gradual pruning (Zhu & Gupta, 2017): :func:`cubic_sparsity` at ``t = 1 .. steps``.
 
@@ -94,4 +94,4 @@ def get_schedule(name: str) -> Schedule:
     Raises:
         ValueError: If ``name`` is unknown; the message lists the known schedules.
     """
-    return _REGISTRY.get(name)
+    return _NAMES.get(name)

@@ -1,6 +1,6 @@
-"""A tiny name -> object registry shared by criteria, schedules and regularisers.
+"""Name -> object tables for criteria, schedules, allocations and regularisers (not the model registry).
 
-Configuration names a criterion or schedule by string; the registry turns the name into the object and
+Configuration names a criterion or schedule by string; the table turns the name into the object and
 fails loudly, listing the known names, instead of dispatching through an ``elif`` chain.
 """
 
@@ -9,12 +9,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Generic, TypeVar
 
-__all__ = ["Registry"]
+__all__ = ["NameTable"]
 
 T = TypeVar("T")
 
 
-class Registry(Generic[T]):
+class NameTable(Generic[T]):
     """Maps names to objects (classes or functions) registered with :meth:`register`.
 
     Args:
