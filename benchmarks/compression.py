@@ -46,8 +46,12 @@ from prunegate.core.evaluation import artifact_sizes
 from prunegate.core.serialization import ModelArtifact
 from prunegate.fanout import FanoutSettings, fan_out
 from prunegate.params import IngestionParams, ProfilingParams, TrainingParams, parse_params
+from prunegate.params.node_call import as_kedro_node
 from prunegate.pipelines.training.nodes import train_dense_model
 from prunegate.pipelines.validated_inputs import validated_splits_as_tensors
+
+# the nodes as Kedro calls them: each params:<section> mapping validated into its typed model
+train_dense_model = as_kedro_node(train_dense_model)
 
 __all__ = ["main", "run_benchmark"]
 

@@ -30,9 +30,15 @@ from benchmarks.common import (
     paired_interval,
     write_json_and_report,
 )
+from prunegate.params.node_call import as_kedro_node
 from prunegate.pipelines.distillation.nodes import distill_student
 from prunegate.pipelines.pruning.nodes import prune_dense_model
 from prunegate.pipelines.training.nodes import train_dense_model
+
+# the nodes as Kedro calls them: each params:<section> mapping validated into its typed model
+distill_student = as_kedro_node(distill_student)
+prune_dense_model = as_kedro_node(prune_dense_model)
+train_dense_model = as_kedro_node(train_dense_model)
 
 __all__ = ["main", "render_report"]
 

@@ -20,9 +20,13 @@ from typing import Any
 from benchmarks.common import load_parameters, load_validated_splits, mean_std, write_json
 from prunegate.core.robustness import noise_accuracy
 from prunegate.params import EvaluationParams, IngestionParams, parse_params
+from prunegate.params.node_call import as_kedro_node
 from prunegate.pipelines.evaluation.measure import evaluation_settings
 from prunegate.pipelines.training.nodes import train_dense_model
 from prunegate.pipelines.validated_inputs import validated_splits_as_tensors
+
+# the nodes as Kedro calls them: each params:<section> mapping validated into its typed model
+train_dense_model = as_kedro_node(train_dense_model)
 
 logger = logging.getLogger(__name__)
 

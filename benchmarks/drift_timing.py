@@ -33,7 +33,11 @@ from benchmarks.common import load_parameters
 from prunegate.data.tables import sklearn_digits
 from prunegate.monitoring.drift import drift_report
 from prunegate.monitoring.traffic import read_prediction_log, write_prediction_log
+from prunegate.params.node_call import as_kedro_node
 from prunegate.pipelines.ingestion.nodes import split_raw_table
+
+# the nodes as Kedro calls them: each params:<section> mapping validated into its typed model
+split_raw_table = as_kedro_node(split_raw_table)
 
 __all__ = ["main", "synthetic_window"]
 

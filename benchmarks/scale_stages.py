@@ -39,10 +39,11 @@ _SPLITS = ("train", "val", "test")
 
 def _ingest(folder: Path) -> None:
     from prunegate.data.tables import read_table, write_table
+    from prunegate.params.node_call import as_kedro_node
     from prunegate.pipelines.ingestion.nodes import split_raw_table
 
     raw = read_table(folder / "raw.parquet")
-    *splits, _report = split_raw_table(raw, INGESTION)
+    *splits, _report = as_kedro_node(split_raw_table)(raw, INGESTION)
     for name, table in zip(_SPLITS, splits, strict=True):
         write_table(table, folder / f"{name}.parquet")
 

@@ -24,8 +24,12 @@ import yaml
 
 from benchmarks.common import load_parameters, load_validated_splits, write_json_and_report
 from prunegate.core.serialization import load_artifact
+from prunegate.params.node_call import as_kedro_node
 from prunegate.pipelines.pruning_sweep.nodes import sweep_pruning
 from prunegate.reporting.measured import read_measured_json
+
+# the nodes as Kedro calls them: each params:<section> mapping validated into its typed model
+sweep_pruning = as_kedro_node(sweep_pruning)
 
 __all__ = ["main", "render_report"]
 

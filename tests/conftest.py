@@ -6,6 +6,7 @@ import pytest
 import yaml
 
 from prunegate.data.tables import sklearn_digits
+from prunegate.params import SECTION_MODELS
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 
@@ -13,6 +14,11 @@ PROJECT_ROOT = Path(__file__).resolve().parents[1]
 def shipped_params(section: str) -> dict:
     """The ``section`` of ``conf/base/parameters_<section>.yml`` as committed."""
     return yaml.safe_load((PROJECT_ROOT / "conf" / "base" / f"parameters_{section}.yml").read_text())[section]
+
+
+def typed_params(section: str, data: dict | None = None):
+    """``data`` (default: the shipped section) as the typed model Kedro gives ``params:<section>``."""
+    return SECTION_MODELS[section].model_validate(shipped_params(section) if data is None else data)
 
 
 @pytest.fixture

@@ -5,6 +5,10 @@ They carry a message written for the user; the CLI prints it without a traceback
 
 from __future__ import annotations
 
+import re
+
+from kedro.validation.exceptions import ParameterValidationError
+
 from prunegate.core.distributed import DistributedLaunchError
 from prunegate.core.models import FactoryModelError
 from prunegate.core.serialization import ModelArtifactError
@@ -20,6 +24,7 @@ __all__ = [
     "NotBlessedError",
     "UnvalidatedDataError",
     "find_user_error",
+    "user_message",
 ]
 
 
@@ -46,8 +51,17 @@ USER_ERRORS: tuple[type[Exception], ...] = (
     FanoutError,  # the Dask scheduler cannot be reached
     ModelArtifactError,
     NotBlessedError,
+    ParameterValidationError,  # Kedro's, from a typed node parameter: our ConfigError messages inside
     UnvalidatedDataError,
 )
+
+
+_KEDRO_WRAPPING = re.compile(r"Parameter '[^']+': Failed to instantiate \w+ for parameter '[^']+': ")
+
+
+def user_message(error: Exception) -> str:
+    """The error's message for the user: Kedro's wrapping of a typed parameter's error removed."""
+    return _KEDRO_WRAPPING.sub("", str(error))
 
 
 def find_user_error(error: BaseException) -> Exception | None:

@@ -6,6 +6,9 @@ on its own schedule (``make monitor``).
 
 from __future__ import annotations
 
+import importlib
+import pkgutil
+
 from kedro.framework.project import find_pipelines
 from kedro.pipeline import Pipeline
 
@@ -18,3 +21,14 @@ def register_pipelines() -> dict[str, Pipeline]:
         pipeline for name, pipeline in pipelines.items() if name not in _NOT_DEFAULT
     )
     return pipelines
+
+
+def every_pipeline() -> dict[str, Pipeline]:
+    """Every pipeline of the project, whichever a run names (Kedro's registry loads only those named)."""
+    from prunegate import pipelines as package
+
+    return {
+        module.name: importlib.import_module(f"{package.__name__}.{module.name}").create_pipeline()
+        for module in pkgutil.iter_modules(package.__path__)
+        if module.ispkg
+    }

@@ -7,7 +7,11 @@ from tests.pipelines.conftest import certify
 
 from benchmarks import compression
 from prunegate.fanout import FanoutSettings
+from prunegate.params.node_call import as_kedro_node
 from prunegate.pipelines.ingestion.nodes import split_raw_table
+
+# the nodes as Kedro calls them: each params:<section> mapping validated into its typed model
+split_raw_table = as_kedro_node(split_raw_table)
 
 pytestmark = pytest.mark.slow
 

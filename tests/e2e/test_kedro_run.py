@@ -85,12 +85,15 @@ def test_unusable_raw_file_fails_with_a_clear_message(project, content, message)
     assert message in result.stdout + result.stderr
 
 
-def test_unknown_parameter_key_fails_before_any_node_runs(project):
+@pytest.mark.parametrize("pipelines", [[], ["--pipelines", "ingestion"]])
+def test_unknown_parameter_key_fails_before_any_node_runs(project, pipelines):
+    """Also when the run names a pipeline that does not read the section (a DVC stage runs one)."""
     params = project / "conf/base/parameters_training.yml"
     params.write_text(params.read_text().replace("  epochs: 80", "  epochs: 80\n  epoch: 3"))
-    result = run(["kedro", "run"], project)
+    result = run(["kedro", "run", *pipelines], project)
     assert result.returncode != 0
     assert "training.epoch: unknown key" in result.stdout + result.stderr
+    assert "Traceback" not in result.stderr
     assert not (project / "data/05_model_input/train.parquet").exists()
 
 

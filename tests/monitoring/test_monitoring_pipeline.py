@@ -10,17 +10,23 @@ from kedro.io import DataCatalog, MemoryDataset
 from kedro.runner import SequentialRunner
 from kedro_datasets.json import JSONDataset
 from kedro_datasets.text import TextDataset
-from tests.conftest import PROJECT_ROOT, shipped_params
+from tests.conftest import PROJECT_ROOT, shipped_params, typed_params
 
 from prunegate.core.serialization import save_artifact
 from prunegate.data.tables import sklearn_digits, table_fingerprint
 from prunegate.datasets.optional_model_artifact_dataset import OptionalModelArtifactDataset
 from prunegate.monitoring.live_accuracy import artifact_predictor
 from prunegate.params import ConfigError, MonitoringParams, parse_params
+from prunegate.params.node_call import as_kedro_node
 from prunegate.pipelines.ingestion.nodes import split_raw_table
 from prunegate.pipelines.monitoring import create_pipeline
 from prunegate.pipelines.monitoring.nodes import monitor_traffic
 from prunegate.pipelines.training.nodes import train_dense_model
+
+# the nodes as Kedro calls them: each params:<section> mapping validated into its typed model
+split_raw_table = as_kedro_node(split_raw_table)
+monitor_traffic = as_kedro_node(monitor_traffic)
+train_dense_model = as_kedro_node(train_dense_model)
 
 START = datetime(2026, 1, 5, 12, 0, tzinfo=UTC)
 BRIGHTNESS = 4.0  # added to every pixel of the drifted window (pixels are 0..16)
@@ -102,8 +108,8 @@ def calm_run(tmp_path_factory, splits, served, previous_model):
     catalog = DataCatalog(
         {
             "train_table": MemoryDataset(splits[0]),
-            "params:monitoring": MemoryDataset(params),
-            "params:ingestion": MemoryDataset(shipped_params("ingestion")),
+            "params:monitoring": MemoryDataset(typed_params("monitoring", params)),
+            "params:ingestion": MemoryDataset(typed_params("ingestion", shipped_params("ingestion"))),
             "previous_champion_model": OptionalModelArtifactDataset(str(previous_path)),
             "monitoring_summary": JSONDataset(filepath=str(previous_path.parent / "summary.json")),
             "drift_report_html": TextDataset(filepath=str(previous_path.parent / "drift.html")),

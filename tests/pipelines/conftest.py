@@ -4,8 +4,13 @@ import pytest
 from tests.conftest import shipped_params
 
 from prunegate.data.tables import table_fingerprint
+from prunegate.params.node_call import as_kedro_node
 from prunegate.pipelines.ingestion.nodes import split_raw_table
 from prunegate.pipelines.training.nodes import train_dense_model
+
+# the nodes as Kedro calls them: each params:<section> mapping validated into its typed model
+split_raw_table = as_kedro_node(split_raw_table)
+train_dense_model = as_kedro_node(train_dense_model)
 
 
 def certify(train, val, test) -> dict:

@@ -18,11 +18,17 @@ from prunegate.core.serialization import ModelArtifact, ModelArtifactError, save
 from prunegate.errors import ChampionMismatchError, find_user_error
 from prunegate.gate import TEST_SPLIT_FINGERPRINT
 from prunegate.gate.baseline import PAIRED_CANDIDATE_TIMINGS
+from prunegate.params import EvaluationParams, IngestionParams, ProfilingParams
+from prunegate.params.node_call import as_kedro_node
 from prunegate.pipelines.evaluation import create_pipeline as evaluation_pipeline
 from prunegate.pipelines.evaluation.champion_node import evaluate_champion
 from prunegate.pipelines.evaluation.nodes import evaluate_models
 from prunegate.pipelines.gate import create_pipeline as gate_pipeline
 from prunegate.pipelines.gate.nodes import PLOT_LINKS, existing_plot_links, gate_candidate
+
+# the nodes as Kedro calls them: each params:<section> mapping validated into its typed model
+evaluate_champion = as_kedro_node(evaluate_champion)
+evaluate_models = as_kedro_node(evaluate_models)
 
 PARAMS = {**shipped_params("evaluation"), "candidate": "dense", "quantize_candidate": False}
 PROFILING = {**shipped_params("profiling"), "warmup": 1, "repeats": 3}
@@ -248,9 +254,12 @@ def test_the_pipelines_pass_the_reevaluated_champion_to_the_gate(
                 "val_table": MemoryDataset(val),
                 "test_table": MemoryDataset(test),
                 "validated_splits": MemoryDataset(certificate),
-                "params:evaluation": MemoryDataset(PARAMS),
-                "params:ingestion": MemoryDataset(shipped_params("ingestion")),
-                "params:profiling": MemoryDataset(PROFILING),
+                # typed, as a Kedro session validates them before the run
+                "params:evaluation": MemoryDataset(EvaluationParams.model_validate(PARAMS)),
+                "params:ingestion": MemoryDataset(
+                    IngestionParams.model_validate(shipped_params("ingestion"))
+                ),
+                "params:profiling": MemoryDataset(ProfilingParams.model_validate(PROFILING)),
                 "ood_table": MemoryDataset(pd.DataFrame()),  # no OOD file: an empty table
                 "candidate_metrics": MemoryDataset(candidate),
                 "evaluation_metrics": MemoryDataset(report),

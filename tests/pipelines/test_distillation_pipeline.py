@@ -5,8 +5,13 @@ from tests.conftest import shipped_params
 
 from prunegate.core.models import MLPSpec
 from prunegate.params import ConfigError
+from prunegate.params.node_call import as_kedro_node
 from prunegate.pipelines.distillation.nodes import distill_student
 from prunegate.pipelines.pruning.nodes import prune_dense_model
+
+# the nodes as Kedro calls them: each params:<section> mapping validated into its typed model
+distill_student = as_kedro_node(distill_student)
+prune_dense_model = as_kedro_node(prune_dense_model)
 
 
 @pytest.fixture(scope="module")

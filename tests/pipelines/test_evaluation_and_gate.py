@@ -6,8 +6,12 @@ from tests.conftest import PROJECT_ROOT, shipped_params
 
 from prunegate.errors import NotBlessedError
 from prunegate.params import ConfigError
+from prunegate.params.node_call import as_kedro_node
 from prunegate.pipelines.evaluation.nodes import evaluate_models
 from prunegate.pipelines.gate.nodes import gate_candidate, ship_if_blessed
+
+# the nodes as Kedro calls them: each params:<section> mapping validated into its typed model
+evaluate_models = as_kedro_node(evaluate_models)
 
 
 @pytest.fixture(scope="module")
@@ -96,7 +100,9 @@ def test_a_blessed_candidate_is_shipped_marked_blessed(evaluated, gates):
 
 
 def test_cross_validation_of_the_recipe_when_enabled(splits, training_params, ingestion_params):
-    from prunegate.pipelines.evaluation.cross_validation_node import cross_validate_recipe
+    from prunegate.pipelines.evaluation.cross_validation_node import cross_validate_recipe as node
+
+    cross_validate_recipe = as_kedro_node(node)
 
     params = shipped_params("evaluation")
     assert cross_validate_recipe(*splits, params, training_params, ingestion_params) == {"enabled": False}

@@ -2,11 +2,15 @@ import pandas as pd
 import pytest
 from kedro.io import DataCatalog, MemoryDataset
 from kedro.runner import SequentialRunner
-from tests.conftest import shipped_params
+from tests.conftest import shipped_params, typed_params
 
 from prunegate.params import ConfigError
+from prunegate.params.node_call import as_kedro_node
 from prunegate.pipelines.ingestion import create_pipeline
 from prunegate.pipelines.ingestion.nodes import append_feedback, split_raw_table
+
+# the nodes as Kedro calls them: each params:<section> mapping validated into its typed model
+split_raw_table = as_kedro_node(split_raw_table)
 
 
 def test_ingestion_pipeline_splits_digits_on_an_in_memory_catalog(digits, ingestion_params):
@@ -14,7 +18,7 @@ def test_ingestion_pipeline_splits_digits_on_an_in_memory_catalog(digits, ingest
         {
             "raw_table": MemoryDataset(digits),
             "feedback_table": MemoryDataset(pd.DataFrame()),
-            "params:ingestion": MemoryDataset(ingestion_params),
+            "params:ingestion": MemoryDataset(typed_params("ingestion", ingestion_params)),
         }
     )
     for name in ("train_table", "val_table", "test_table", "leakage_report"):

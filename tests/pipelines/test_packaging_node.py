@@ -13,10 +13,14 @@ from prunegate.core.models import MLPSpec, build_model
 from prunegate.core.serialization import ModelArtifact
 from prunegate.data.tables import table_fingerprint
 from prunegate.errors import NotBlessedError
+from prunegate.params.node_call import as_kedro_node
 from prunegate.pipelines.packaging.nodes import package_model
 from prunegate.registry.store import METRICS_FILE, MODEL_CARD_FILE, model_metadata, model_path
 from prunegate.serving.runtimes import ONNX_INT8
 from prunegate.serving.static_int8 import STATIC_INT8_FILE
+
+# the nodes as Kedro calls them: each params:<section> mapping validated into its typed model
+package_model = as_kedro_node(package_model)
 
 FEATURES = ["a", "b", "c"]
 PARAMS = {
@@ -67,7 +71,7 @@ def splits() -> dict:
 def _package(model, blessing, splits, params=PARAMS):
     dense = {"dense": {"accuracy": 0.95, "macs": 120}}
     return package_model(
-        model, blessing, METRICS, dense, SCHEMA, **splits, packaging_params=params, ingestion_params=INGESTION
+        model, blessing, METRICS, dense, SCHEMA, **splits, config=params, ingestion=INGESTION
     )
 
 

@@ -4,14 +4,18 @@ from dataclasses import replace
 import pytest
 from kedro.io import DataCatalog, MemoryDataset
 from kedro.runner import SequentialRunner
-from tests.conftest import shipped_params
+from tests.conftest import shipped_params, typed_params
 
 from prunegate.core.models import MLPSpec, build_model
 from prunegate.core.serialization import ModelArtifact
 from prunegate.datasets import ModelArtifactDataset
 from prunegate.params import ConfigError
+from prunegate.params.node_call import as_kedro_node
 from prunegate.pipelines.pruning import create_pipeline
 from prunegate.pipelines.pruning.nodes import prune_dense_model
+
+# the nodes as Kedro calls them: each params:<section> mapping validated into its typed model
+prune_dense_model = as_kedro_node(prune_dense_model)
 
 
 @pytest.fixture
@@ -40,10 +44,10 @@ def test_pruning_pipeline_runs_on_an_in_memory_catalog(
             "val_table": MemoryDataset(val),
             "test_table": MemoryDataset(test),
             "validated_splits": MemoryDataset(certificate),
-            "params:pruning": MemoryDataset({**pruning_params, "reduction": 0.75}),
-            "params:training": MemoryDataset(training_params),
-            "params:ingestion": MemoryDataset(ingestion_params),
-            "params:profiling": MemoryDataset(profiling_params),
+            "params:pruning": MemoryDataset(typed_params("pruning", {**pruning_params, "reduction": 0.75})),
+            "params:training": MemoryDataset(typed_params("training", training_params)),
+            "params:ingestion": MemoryDataset(typed_params("ingestion", ingestion_params)),
+            "params:profiling": MemoryDataset(typed_params("profiling", profiling_params)),
             "pruned_model": ModelArtifactDataset(str(tmp_path / "pruned.pt")),
         }
     )

@@ -5,7 +5,11 @@ from matplotlib.figure import Figure
 from tests.conftest import shipped_params
 
 from prunegate.params import ConfigError
+from prunegate.params.node_call import as_kedro_node
 from prunegate.pipelines.pruning_sweep.nodes import sweep_pruning
+
+# the nodes as Kedro calls them: each params:<section> mapping validated into its typed model
+sweep_pruning = as_kedro_node(sweep_pruning)
 
 
 @pytest.fixture

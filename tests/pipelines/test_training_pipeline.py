@@ -1,12 +1,17 @@
 import pytest
 from kedro.io import DataCatalog, MemoryDataset
 from kedro.runner import SequentialRunner
+from tests.conftest import typed_params
 
 from prunegate.data.tables import table_fingerprint
 from prunegate.errors import UnvalidatedDataError
 from prunegate.params import ConfigError
+from prunegate.params.node_call import as_kedro_node
 from prunegate.pipelines.training import create_pipeline
 from prunegate.pipelines.training.nodes import train_dense_model
+
+# the nodes as Kedro calls them: each params:<section> mapping validated into its typed model
+train_dense_model = as_kedro_node(train_dense_model)
 
 
 def test_training_pipeline_writes_model_metrics_and_history(
@@ -19,9 +24,9 @@ def test_training_pipeline_writes_model_metrics_and_history(
             "val_table": MemoryDataset(val),
             "test_table": MemoryDataset(test),
             "validated_splits": MemoryDataset(certificate),
-            "params:training": MemoryDataset(training_params),
-            "params:ingestion": MemoryDataset(ingestion_params),
-            "params:profiling": MemoryDataset(profiling_params),
+            "params:training": MemoryDataset(typed_params("training", training_params)),
+            "params:ingestion": MemoryDataset(typed_params("ingestion", ingestion_params)),
+            "params:profiling": MemoryDataset(typed_params("profiling", profiling_params)),
         }
     )
     for name in ("dense_model", "dense_metrics", "dense_training_history"):

@@ -6,8 +6,12 @@ import pytest
 from tests.conftest import shipped_params
 
 from prunegate.data.tables import DataFileError
+from prunegate.params.node_call import as_kedro_node
 from prunegate.pipelines.evaluation.measure import USER_OOD_SET, user_ood_rows
 from prunegate.pipelines.evaluation.nodes import evaluate_models
+
+# the nodes as Kedro calls them: each params:<section> mapping validated into its typed model
+evaluate_models = as_kedro_node(evaluate_models)
 
 PROFILING = {**shipped_params("profiling"), "warmup": 1, "repeats": 3}
 

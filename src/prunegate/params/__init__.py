@@ -16,6 +16,7 @@ from prunegate.params.sweep import SweepParams
 from prunegate.params.training import TrainingParams
 
 __all__ = [
+    "SECTION_MODELS",
     "ConfigError",
     "DistillationParams",
     "EvaluationParams",
@@ -28,3 +29,19 @@ __all__ = [
     "TrainingParams",
     "parse_params",
 ]
+
+# each parameters section -> the model a node's ``params:<section>`` input is typed with
+SECTION_MODELS = {
+    model.section: model
+    for model in (
+        IngestionParams,
+        TrainingParams,
+        ProfilingParams,
+        PruningParams,
+        SweepParams,
+        DistillationParams,
+        EvaluationParams,
+        PackagingParams,
+        MonitoringParams,
+    )
+}

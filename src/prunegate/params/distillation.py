@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import ClassVar, Literal
 
 from pydantic import Field, PositiveInt, field_validator, model_validator
 
@@ -15,6 +15,8 @@ __all__ = ["DistillationParams"]
 
 class DistillationParams(StrictParams):
     """Hinton KD: ``alpha`` weighs the soft (teacher) loss against the hard-label loss."""
+
+    section: ClassVar[str] = "distillation"
 
     teacher: Literal["dense", "pruned"]
     student_architecture: Literal["pruned", "params"]

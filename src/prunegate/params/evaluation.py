@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import ClassVar, Literal
 
 from pydantic import Field, PositiveInt, field_validator
 
@@ -22,6 +22,8 @@ class CrossValidationParams(StrictParams):
 
 class EvaluationParams(StrictParams):
     """What is measured on every model, and which model is the candidate for shipping."""
+
+    section: ClassVar[str] = "evaluation"
 
     candidate: Literal["dense", "pruned", "distilled"]
     quantize_candidate: bool = False

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from math import prod
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 from pydantic import Field, PositiveInt, model_validator
 
@@ -29,6 +29,8 @@ class SplitFractions(StrictParams):
 
 class IngestionParams(StrictParams):
     """Which columns are the target and the features, how the rows are split, and the leakage policy."""
+
+    section: ClassVar[str] = "ingestion"
 
     target_column: str = Field(min_length=1)
     feature_columns: list[str] | None = None

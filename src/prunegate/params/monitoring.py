@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, ClassVar
 
 from pydantic import Field, PositiveInt, model_validator
 
@@ -14,6 +14,8 @@ __all__ = ["MonitoringParams"]
 
 class MonitoringParams(StrictParams):
     """Where the service logs, which window is checked, and the thresholds of the decision."""
+
+    section: ClassVar[str] = "monitoring"
 
     predictions_dir: str = Field(min_length=1)
     feedback_path: str = Field(min_length=1)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from pydantic import Field, PositiveInt
 
 from prunegate.params.base import StrictParams
@@ -18,6 +20,8 @@ class ModelCardParams(StrictParams):
 
 class PackagingParams(StrictParams):
     """How the serving runtime is chosen and whether a Bento is built."""
+
+    section: ClassVar[str] = "packaging"
 
     runtime_batch_sizes: list[PositiveInt] = Field(min_length=1)
     runtime_repeats: PositiveInt

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from pydantic import Field, PositiveInt
 
 from prunegate.core.evaluation import ProfileSettings
@@ -11,6 +13,10 @@ __all__ = ["ProfilingParams"]
 
 
 class ProfilingParams(StrictParams):
+    """How latency is measured (``conf/base/parameters_profiling.yml``)."""
+
+    section: ClassVar[str] = "profiling"
+
     latency_batches: list[PositiveInt] = Field(min_length=1)
     warmup: int = Field(ge=0)
     repeats: PositiveInt

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import ClassVar, Literal
 
 from pydantic import Field, PositiveInt, field_validator, model_validator
 
@@ -47,6 +47,8 @@ class FinetuneParams(StrictParams):
 
 class PruningParams(StrictParams):
     """One pruning method at one budget. ``reduction`` is the fraction removed, in [0, 1)."""
+
+    section: ClassVar[str] = "pruning"
 
     granularity: Literal["structured", "unstructured"]
     criterion: str

@@ -6,7 +6,7 @@ Each method is a set of overrides of the ``pruning`` section; the merged result 
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, ClassVar
 
 from pydantic import Field, PositiveInt, field_validator
 
@@ -34,6 +34,10 @@ class FanoutParams(StrictParams):
 
 
 class SweepParams(StrictParams):
+    """The pruning sweep: methods x reductions x seeds (``pruning_sweep`` in parameters_pruning.yml)."""
+
+    section: ClassVar[str] = "pruning_sweep"
+
     methods: list[SweepMethod] = Field(min_length=1)
     reductions: list[float] = Field(min_length=1)
     seeds: list[Annotated[int, Field(ge=0)]] = Field(default=[0], min_length=1)  # the pruning's seed

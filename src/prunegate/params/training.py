@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import ClassVar, Literal
 
 from pydantic import Field, PositiveInt, field_validator
 
@@ -33,6 +33,8 @@ class RegularizationParams(StrictParams):
 
 class TrainingParams(StrictParams):
     """Architecture and optimisation tunables of the dense (teacher) model."""
+
+    section: ClassVar[str] = "training"
 
     architecture: Literal["mlp", "cnn", "resnet", "resnet1d", "mobilenet", "gru", "factory"]
     mlp: MLPParams = MLPParams(hidden=[256, 128])

@@ -17,7 +17,7 @@ from prunegate.core.models import ModelSpec, build_model
 from prunegate.core.pruning.history import PruningHistory, fresh_pruned_model
 from prunegate.core.serialization import ModelArtifact
 from prunegate.core.training import copy_standardization, seed_everything, train_model
-from prunegate.params import ConfigError, DistillationParams, IngestionParams, ProfilingParams, parse_params
+from prunegate.params import ConfigError, DistillationParams, IngestionParams, ProfilingParams
 from prunegate.pipelines.validated_inputs import validated_splits_as_tensors
 
 logger = logging.getLogger(__name__)
@@ -73,9 +73,9 @@ def distill_student(
     val_table: pd.DataFrame,
     test_table: pd.DataFrame,
     validated_splits: dict[str, Any],
-    distillation_params: dict[str, Any],
-    ingestion_params: dict[str, Any],
-    profiling_params: dict[str, Any],
+    config: DistillationParams,
+    ingestion: IngestionParams,
+    profiling: ProfilingParams,
 ) -> tuple[ModelArtifact, dict[str, float], dict[str, Any]]:
     """Train a freshly initialised student with the teacher's soft targets, and the same student without.
 
@@ -83,9 +83,6 @@ def distill_student(
         The distilled student, its metrics (same keys as every model's) and a report comparing it with
         the same architecture trained from scratch on the labels only, for the same epochs.
     """
-    config = parse_params(DistillationParams, distillation_params, "distillation")
-    ingestion = parse_params(IngestionParams, ingestion_params, "ingestion")
-    profiling = parse_params(ProfilingParams, profiling_params, "profiling")
     data = validated_splits_as_tensors(train_table, val_table, test_table, validated_splits, ingestion)
     teacher = (dense_model if config.teacher == "dense" else pruned_model).build_module()
     spec, history = _student_architecture(config, dense_model, pruned_model)

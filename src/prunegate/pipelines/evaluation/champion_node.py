@@ -24,6 +24,7 @@ from prunegate.core.serialization import ModelArtifact
 from prunegate.data.features import PreparedSplits
 from prunegate.errors import ChampionMismatchError
 from prunegate.gate.baseline import PAIRED_CANDIDATE_TIMINGS
+from prunegate.params import EvaluationParams, IngestionParams, ProfilingParams
 from prunegate.pipelines.evaluation.measure import TestSplit, measure_artifact, prepare_test_split
 
 __all__ = ["CHAMPION_NAME", "evaluate_champion"]
@@ -41,9 +42,9 @@ def evaluate_champion(
     val_table: pd.DataFrame,
     test_table: pd.DataFrame,
     validated_splits: dict[str, Any],
-    evaluation_params: dict[str, Any],
-    ingestion_params: dict[str, Any],
-    profiling_params: dict[str, Any],
+    evaluation: EvaluationParams,
+    ingestion: IngestionParams,
+    profiling: ProfilingParams,
     ood_table: pd.DataFrame | None = None,
 ) -> dict[str, Any]:
     """The champion's metrics measured exactly like the candidate's, or ``{}`` without a champion model.
@@ -70,9 +71,9 @@ def evaluate_champion(
         val_table,
         test_table,
         validated_splits,
-        evaluation_params,
-        ingestion_params,
-        profiling_params,
+        evaluation,
+        ingestion,
+        profiling,
         ood_table,
     )
     _check_same_task(champion_model, split.data)

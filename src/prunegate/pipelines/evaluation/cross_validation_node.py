@@ -12,7 +12,7 @@ import torch
 from prunegate.core.cross_validation import cross_validate
 from prunegate.core.models import build_model
 from prunegate.core.training import fit_standardization, seed_everything, train_model
-from prunegate.params import EvaluationParams, IngestionParams, TrainingParams, parse_params
+from prunegate.params import EvaluationParams, IngestionParams, TrainingParams
 from prunegate.pipelines.validated_inputs import validated_splits_as_tensors
 
 logger = logging.getLogger(__name__)
@@ -23,16 +23,13 @@ def cross_validate_recipe(
     val_table: pd.DataFrame,
     test_table: pd.DataFrame,
     validated_splits: dict[str, Any],
-    evaluation_params: dict[str, Any],
-    training_params: dict[str, Any],
-    ingestion_params: dict[str, Any],
+    config: EvaluationParams,
+    training: TrainingParams,
+    ingestion: IngestionParams,
 ) -> dict[str, Any]:
     """k-fold CV of the training recipe on train + val (the test split stays untouched), if enabled."""
-    config = parse_params(EvaluationParams, evaluation_params, "evaluation")
     if not config.cross_validation.enabled:
         return {"enabled": False}
-    training = parse_params(TrainingParams, training_params, "training")
-    ingestion = parse_params(IngestionParams, ingestion_params, "ingestion")
     data = validated_splits_as_tensors(train_table, val_table, test_table, validated_splits, ingestion)
     features = torch.cat([data.train[0], data.val[0]])
     targets = torch.cat([data.train[1], data.val[1]])

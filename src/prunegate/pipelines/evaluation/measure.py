@@ -23,7 +23,7 @@ from prunegate.data.features import PreparedSplits
 from prunegate.data.tables import DataFileError
 from prunegate.gate.baseline import TEST_SPLIT_FINGERPRINT
 from prunegate.gate.paired import PER_ROW
-from prunegate.params import ConfigError, EvaluationParams, IngestionParams, ProfilingParams, parse_params
+from prunegate.params import ConfigError, EvaluationParams, IngestionParams, ProfilingParams
 from prunegate.pipelines.validated_inputs import validated_splits_as_tensors
 
 __all__ = [
@@ -67,9 +67,9 @@ def prepare_test_split(
     val_table: pd.DataFrame,
     test_table: pd.DataFrame,
     validated_splits: dict[str, Any],
-    evaluation_params: dict[str, Any],
-    ingestion_params: dict[str, Any],
-    profiling_params: dict[str, Any],
+    config: EvaluationParams,
+    ingestion: IngestionParams,
+    profiling_params: ProfilingParams,
     ood_table: pd.DataFrame | None = None,
 ) -> TestSplit:
     """Validate the parameters and turn the certified splits into tensors, once per node.
@@ -83,9 +83,7 @@ def prepare_test_split(
         UnvalidatedDataError: the splits are not the ones validation certified.
         DataFileError: the OOD file lacks a feature column or holds a value that is not a finite number.
     """
-    config = parse_params(EvaluationParams, evaluation_params, "evaluation")
-    ingestion = parse_params(IngestionParams, ingestion_params, "ingestion")
-    profiling = parse_params(ProfilingParams, profiling_params, "profiling").settings()
+    profiling = profiling_params.settings()
     data = validated_splits_as_tensors(train_table, val_table, test_table, validated_splits, ingestion)
     return TestSplit(
         config=config,

@@ -10,6 +10,7 @@ from matplotlib.figure import Figure
 
 from prunegate.core.quantization import quantized_artifact
 from prunegate.core.serialization import ModelArtifact
+from prunegate.params import EvaluationParams, IngestionParams, ProfilingParams
 from prunegate.pipelines.evaluation.measure import measure_artifact, prepare_test_split
 from prunegate.reporting.figures import confusion_plot, reliability_plot
 
@@ -24,9 +25,9 @@ def evaluate_models(
     val_table: pd.DataFrame,
     test_table: pd.DataFrame,
     validated_splits: dict[str, Any],
-    evaluation_params: dict[str, Any],
-    ingestion_params: dict[str, Any],
-    profiling_params: dict[str, Any],
+    evaluation: EvaluationParams,
+    ingestion: IngestionParams,
+    profiling: ProfilingParams,
     ood_table: pd.DataFrame | None = None,
 ) -> tuple[dict[str, Any], dict[str, Any], ModelArtifact, pd.DataFrame, pd.DataFrame, Figure, Figure]:
     """Measure every model on the test split the same way, and single out the candidate for shipping.
@@ -41,9 +42,9 @@ def evaluate_models(
         val_table,
         test_table,
         validated_splits,
-        evaluation_params,
-        ingestion_params,
-        profiling_params,
+        evaluation,
+        ingestion,
+        profiling,
         ood_table,
     )
     config = split.config

@@ -9,7 +9,7 @@ import pandas as pd
 
 from prunegate.data.own_data import columns_hint
 from prunegate.data.splitting import split_table
-from prunegate.params import ConfigError, IngestionParams, parse_params
+from prunegate.params import ConfigError, IngestionParams
 
 logger = logging.getLogger(__name__)
 
@@ -41,18 +41,17 @@ def _check_target_column(raw_table: pd.DataFrame, target: str) -> None:
 
 
 def split_raw_table(
-    raw_table: pd.DataFrame, params: dict[str, Any]
+    raw_table: pd.DataFrame, config: IngestionParams
 ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, dict[str, Any]]:
     """Split the raw table into train/val/test and report (or refuse) rows duplicated across splits.
 
     Args:
         raw_table: The table as read from ``data/01_raw``; its content is checked later, by validation.
-        params: ``params:ingestion``.
+        config: ``params:ingestion``.
 
     Returns:
         The train, val and test tables (all columns kept) and the leakage report.
     """
-    config = parse_params(IngestionParams, params, "ingestion")
     _check_target_column(raw_table, config.target_column)
     result = split_table(
         raw_table,

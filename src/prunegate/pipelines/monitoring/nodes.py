@@ -23,7 +23,7 @@ from prunegate.monitoring.traffic import (
     read_feedback,
     read_prediction_log,
 )
-from prunegate.params import IngestionParams, MonitoringParams, parse_params
+from prunegate.params import IngestionParams, MonitoringParams
 
 logger = logging.getLogger(__name__)
 
@@ -103,8 +103,8 @@ def _timestamp(window: pd.DataFrame, position: int) -> str | None:
 
 def monitor_traffic(
     train_table: pd.DataFrame,
-    monitoring_params: dict[str, Any],
-    ingestion_params: dict[str, Any],
+    config: MonitoringParams,
+    ingestion: IngestionParams,
     previous_model: ModelArtifact | None,
 ) -> tuple[dict[str, Any], str]:
     """Check the last window of served traffic against the training reference and decide.
@@ -112,16 +112,14 @@ def monitor_traffic(
     Args:
         train_table: the validated train split (the drift reference; its labels are the reference for
             prediction drift).
-        monitoring_params: ``params:monitoring`` (log paths, window, policy thresholds).
-        ingestion_params: ``params:ingestion`` (target and feature columns).
+        config: ``params:monitoring`` (log paths, window, policy thresholds).
+        ingestion: ``params:ingestion`` (target and feature columns).
         previous_model: the previous champion, scored on the same labelled rows; ``None`` if there is none.
 
     Returns:
         The JSON summary (``decision``, ``reasons``, ``window``, ``drift``, ``live``, ``model_versions``)
         and the Evidently drift report as HTML (a short page when the check did not run).
     """
-    config = parse_params(MonitoringParams, monitoring_params, "monitoring")
-    ingestion = parse_params(IngestionParams, ingestion_params, "ingestion")
     features = feature_columns_of(train_table, ingestion.target_column, ingestion.feature_columns)
     window, feedback_skipped = _read_window(config)
     drift, report_html = _drift(train_table, window, ingestion.target_column, features, config)

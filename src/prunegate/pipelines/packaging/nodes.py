@@ -17,7 +17,7 @@ from prunegate.core.models import FactorySpec
 from prunegate.core.models.factory import factory_source_files
 from prunegate.core.serialization import ModelArtifact, save_artifact
 from prunegate.errors import NotBlessedError
-from prunegate.params import IngestionParams, PackagingParams, parse_params
+from prunegate.params import IngestionParams, PackagingParams
 from prunegate.pipelines.packaging.card import model_card_html
 from prunegate.pipelines.validated_inputs import validated_splits_as_tensors
 from prunegate.registry.store import (
@@ -79,8 +79,8 @@ def package_model(
     val_table: pd.DataFrame,
     test_table: pd.DataFrame,
     validated_splits: dict[str, Any],
-    packaging_params: dict[str, Any],
-    ingestion_params: dict[str, Any],
+    config: PackagingParams,
+    ingestion: IngestionParams,
 ) -> tuple[dict[str, Any], str]:
     """Store the blessed model (with its metadata and chosen runtime) and build a Bento around it.
 
@@ -105,8 +105,6 @@ def package_model(
     """
     from prunegate.serving.runtimes import EXACT_RUNTIMES, select_runtime
 
-    config = parse_params(PackagingParams, packaging_params, "packaging")
-    ingestion = parse_params(IngestionParams, ingestion_params, "ingestion")
     if not blessing.get("blessed") or not shipped_model.metadata.get("blessed"):
         raise NotBlessedError(f"{blessing.get('candidate')} is not blessed: it is not packaged")
     ensure_project_bentoml_home()

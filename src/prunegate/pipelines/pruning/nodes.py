@@ -19,7 +19,6 @@ from prunegate.params import (
     ProfilingParams,
     PruningParams,
     TrainingParams,
-    parse_params,
 )
 from prunegate.pipelines.validated_inputs import validated_splits_as_tensors
 
@@ -48,10 +47,10 @@ def prune_dense_model(
     val_table: pd.DataFrame,
     test_table: pd.DataFrame,
     validated_splits: dict[str, Any],
-    pruning_params: dict[str, Any],
-    training_params: dict[str, Any],
-    ingestion_params: dict[str, Any],
-    profiling_params: dict[str, Any],
+    config: PruningParams,
+    training: TrainingParams,
+    ingestion: IngestionParams,
+    profiling: ProfilingParams,
 ) -> tuple[ModelArtifact, dict[str, float], dict[str, Any]]:
     """Prune the dense model as ``params:pruning`` says, fine-tune it, and measure it like the dense one.
 
@@ -59,10 +58,6 @@ def prune_dense_model(
         The pruned artifact (spec + pruning history + state dict), its metrics
         (same keys as the dense model's) and a report of every step (ratios, costs, accuracies).
     """
-    config = parse_params(PruningParams, pruning_params, "pruning")
-    training = parse_params(TrainingParams, training_params, "training")
-    ingestion = parse_params(IngestionParams, ingestion_params, "ingestion")
-    profiling = parse_params(ProfilingParams, profiling_params, "profiling")
     data = validated_splits_as_tensors(train_table, val_table, test_table, validated_splits, ingestion)
     _check_feasible(config, dense_model)
 

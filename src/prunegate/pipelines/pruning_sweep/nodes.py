@@ -9,7 +9,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from prunegate.fanout import fan_out
-from prunegate.params import PruningParams, SweepParams, parse_params
+from prunegate.params import IngestionParams, ProfilingParams, PruningParams, SweepParams, TrainingParams
 from prunegate.params.sweep import expand_sweep
 from prunegate.pipelines.pruning.nodes import prune_dense_model
 from prunegate.reporting.figures import accuracy_plot
@@ -37,19 +37,19 @@ def prune_sweep_cell(
     dense_model,
     tables: tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, dict[str, Any]],
     dense_metrics: dict[str, Any],
-    training_params: dict[str, Any],
-    ingestion_params: dict[str, Any],
-    profiling_params: dict[str, Any],
+    training: TrainingParams,
+    ingestion: IngestionParams,
+    profiling: ProfilingParams,
 ) -> dict[str, Any]:
     """One (method, reduction, seed) cell, exactly as the pruning pipeline would run it: its table row."""
     name, config = cell
     _, metrics, _ = prune_dense_model(
         dense_model,
         *tables,
-        config.model_dump(mode="json"),
-        training_params,
-        ingestion_params,
-        profiling_params,
+        config,
+        training,
+        ingestion,
+        profiling,
     )
     removed = 1 - metrics["nonzero_params"] / dense_metrics["params"]
     low, high = wilson_interval(metrics["accuracy"], metrics["test_rows"])
@@ -88,15 +88,16 @@ def sweep_pruning(
     test_table: pd.DataFrame,
     validated_splits: dict[str, Any],
     dense_metrics: dict[str, Any],
-    sweep_params: dict[str, Any],
+    sweep: SweepParams,
     pruning_params: dict[str, Any],
-    training_params: dict[str, Any],
-    ingestion_params: dict[str, Any],
-    profiling_params: dict[str, Any],
+    training: TrainingParams,
+    ingestion: IngestionParams,
+    profiling: ProfilingParams,
 ) -> tuple[pd.DataFrame, Figure, Figure]:
     """Run every method of the sweep at every reduction and seed, each exactly as the pruning pipeline would.
 
-    Every configuration is validated before the first one runs. Each cell is a task: in this process, on
+    Every cell's configuration (``params:pruning`` with the method's overrides, a raw mapping: the
+    template of the cells) is validated before the first one runs. Each cell is a task: in this process, on
     ``pruning_sweep.fanout.workers`` local Dask workers, or on the Dask cluster at its ``address``.
 
     Returns:
@@ -104,15 +105,14 @@ def sweep_pruning(
         accuracy-vs-parameters-removed and accuracy-vs-MACs figures (the mean over seeds, with the
         envelope of the seeds' 95 % intervals when there is more than one seed).
     """
-    sweep = parse_params(SweepParams, sweep_params, "pruning_sweep")
     cells = expand_sweep(sweep, pruning_params)
     shared = {
         "dense_model": dense_model,
         "tables": (train_table, val_table, test_table, validated_splits),
         "dense_metrics": dense_metrics,
-        "training_params": training_params,
-        "ingestion_params": ingestion_params,
-        "profiling_params": profiling_params,
+        "training": training,
+        "ingestion": ingestion,
+        "profiling": profiling,
     }
     rows = fan_out(prune_sweep_cell, cells, sweep.fanout.settings(), shared)
     for row in rows:

@@ -20,7 +20,7 @@ from prunegate.core.training import (
     seed_everything,
     train_model,
 )
-from prunegate.params import IngestionParams, ProfilingParams, TrainingParams, parse_params
+from prunegate.params import IngestionParams, ProfilingParams, TrainingParams
 from prunegate.pipelines.validated_inputs import validated_splits_as_tensors
 
 logger = logging.getLogger(__name__)
@@ -48,25 +48,22 @@ def train_dense_model(
     val_table: pd.DataFrame,
     test_table: pd.DataFrame,
     validated_splits: dict[str, Any],
-    training_params: dict[str, Any],
-    ingestion_params: dict[str, Any],
-    profiling_params: dict[str, Any],
+    config: TrainingParams,
+    ingestion: IngestionParams,
+    profiling: ProfilingParams,
 ) -> tuple[ModelArtifact, dict[str, float], list[dict[str, float]]]:
     """Train the dense model on validated splits and measure it on the test split.
 
     Args:
         train_table, val_table, test_table: The validated splits.
         validated_splits: The certificate written by validation (fingerprints of the splits).
-        training_params: ``params:training``; validated before any work.
-        ingestion_params: ``params:ingestion`` (target and feature columns, image shape).
-        profiling_params: ``params:profiling`` (how latency is measured).
+        config: ``params:training``; validated before any work.
+        ingestion: ``params:ingestion`` (target and feature columns, image shape).
+        profiling: ``params:profiling`` (how latency is measured).
 
     Returns:
         The model artifact, its test metrics (flat JSON for DVC) and the per-epoch history.
     """
-    config = parse_params(TrainingParams, training_params, "training")
-    ingestion = parse_params(IngestionParams, ingestion_params, "ingestion")
-    profiling = parse_params(ProfilingParams, profiling_params, "profiling")
     data = validated_splits_as_tensors(train_table, val_table, test_table, validated_splits, ingestion)
     spec = config.model_spec(len(data.feature_names), len(data.encoding.classes), ingestion.input_shape)
 

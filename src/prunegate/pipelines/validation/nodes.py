@@ -8,7 +8,7 @@ from typing import Any
 import pandas as pd
 
 from prunegate.data.tables import table_fingerprint
-from prunegate.params import ConfigError, IngestionParams, parse_params
+from prunegate.params import ConfigError, IngestionParams
 from prunegate.validation import DataSchema, DataValidationError, render_markdown
 from prunegate.validation.expectations import validate_tables
 
@@ -38,7 +38,7 @@ def validate_data(
     val_table: pd.DataFrame,
     test_table: pd.DataFrame,
     data_schema: dict[str, Any],
-    ingestion_params: dict[str, Any],
+    ingestion: IngestionParams,
 ) -> dict[str, Any]:
     """Run the schema's expectations on the raw table and each split; never raises on bad data.
 
@@ -46,7 +46,7 @@ def validate_data(
         The JSON result (per table: success, rows, failures), saved before the run is stopped.
     """
     schema = DataSchema.model_validate(data_schema)
-    _check_schema_matches_ingestion(schema, parse_params(IngestionParams, ingestion_params, "ingestion"))
+    _check_schema_matches_ingestion(schema, ingestion)
     tables = {"raw": raw_table, "train": train_table, "val": val_table, "test": test_table}
     result = validate_tables(tables, schema)
     logger.info("data validation %s", "passed" if result["success"] else "FAILED")
