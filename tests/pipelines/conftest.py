@@ -5,12 +5,14 @@ from tests.conftest import shipped_params
 
 from prunegate.data.tables import table_fingerprint
 from prunegate.params.node_call import as_kedro_node
+from prunegate.pipelines.evaluation.measure import prepare_test_split
 from prunegate.pipelines.ingestion.nodes import split_raw_table
 from prunegate.pipelines.training.nodes import train_dense_model
 
 # the nodes as Kedro calls them: each params:<section> mapping validated into its typed model
 split_raw_table = as_kedro_node(split_raw_table)
 train_dense_model = as_kedro_node(train_dense_model)
+prepare_test_split = as_kedro_node(prepare_test_split)
 
 
 def certify(train, val, test) -> dict:
@@ -33,3 +35,8 @@ def small_dense_model(splits):
     profiling = {**shipped_params("profiling"), "warmup": 1, "repeats": 3}
     artifact, metrics, _ = train_dense_model(*splits, training, shipped_params("ingestion"), profiling)
     return artifact, metrics
+
+
+def measured_split(splits, evaluation, ingestion, profiling, ood_table=None):
+    """The evaluation pipeline's first node: the one test split every model is measured on."""
+    return prepare_test_split(*splits, evaluation, ingestion, profiling, ood_table)

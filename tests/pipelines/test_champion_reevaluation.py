@@ -10,7 +10,7 @@ import yaml
 from kedro.io import DataCatalog, MemoryDataset
 from kedro.runner import SequentialRunner
 from tests.conftest import PROJECT_ROOT, shipped_params
-from tests.pipelines.conftest import certify
+from tests.pipelines.conftest import certify, measured_split
 
 from prunegate.core.models import MLPSpec, build_model
 from prunegate.core.quantization import quantized_artifact
@@ -49,15 +49,15 @@ def _no_plots(_name: str) -> bool:
 def this_run(splits, small_dense_model):
     """The evaluation of this run: the dense model is the candidate."""
     dense = small_dense_model[0]
-    report, candidate, *_ = evaluate_models(
-        dense, dense, dense, *splits, PARAMS, shipped_params("ingestion"), PROFILING
-    )
+    split = measured_split(splits, PARAMS, shipped_params("ingestion"), PROFILING)
+    report, candidate, *_ = evaluate_models(dense, dense, dense, split)
     return report, candidate
 
 
 def _evaluate_champion(champion, splits, candidate=None):
     candidate = candidate if candidate is not None else champion
-    return evaluate_champion(champion, candidate, *splits, PARAMS, shipped_params("ingestion"), PROFILING)
+    split = measured_split(splits, PARAMS, shipped_params("ingestion"), PROFILING)
+    return evaluate_champion(champion, candidate, split)
 
 
 def _with_accuracy(metrics, delta):
@@ -236,9 +236,9 @@ def test_the_pipelines_pass_the_reevaluated_champion_to_the_gate(
     model_path = tmp_path / "champion" / "model.pt"
     current_path = tmp_path / "champion_metrics_current.json"
     current_path.write_text(json.dumps({"model": "champion", "accuracy": 1.0}))  # stale: must be replaced
-    pipeline = evaluation_pipeline().only_nodes("evaluate_champion") + gate_pipeline().only_nodes(
-        "gate_candidate"
-    )
+    pipeline = evaluation_pipeline().only_nodes(
+        "prepare_test_split", "evaluate_champion"
+    ) + gate_pipeline().only_nodes("gate_candidate")
 
     def run_pipelines():
         train, val, test, certificate = splits

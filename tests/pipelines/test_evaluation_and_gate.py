@@ -3,6 +3,7 @@ import copy
 import pytest
 import yaml
 from tests.conftest import PROJECT_ROOT, shipped_params
+from tests.pipelines.conftest import measured_split
 
 from prunegate.errors import NotBlessedError
 from prunegate.params import ConfigError
@@ -19,7 +20,8 @@ def evaluated(splits, small_dense_model):
     dense = small_dense_model[0]
     params = {**shipped_params("evaluation"), "quantize_candidate": True, "candidate": "dense"}
     profiling = {**shipped_params("profiling"), "warmup": 1, "repeats": 3}
-    return evaluate_models(dense, dense, dense, *splits, params, shipped_params("ingestion"), profiling)
+    split = measured_split(splits, params, shipped_params("ingestion"), profiling)
+    return evaluate_models(dense, dense, dense, split)
 
 
 @pytest.fixture
@@ -42,13 +44,10 @@ def test_every_model_gets_the_same_metric_keys(evaluated):
     assert reliability["count"].sum() == candidate["test_rows"]
 
 
-def test_slice_column_that_is_a_feature_is_refused(splits, small_dense_model):
-    dense = small_dense_model[0]
+def test_slice_column_that_is_a_feature_is_refused(splits):
     params = {**shipped_params("evaluation"), "slice_columns": ["pixel_0_0"]}
     with pytest.raises(ConfigError, match=r"evaluation\.slice_columns: \['pixel_0_0'\] are model features"):
-        evaluate_models(
-            dense, dense, dense, *splits, params, shipped_params("ingestion"), shipped_params("profiling")
-        )
+        measured_split(splits, params, shipped_params("ingestion"), shipped_params("profiling"))
 
 
 def test_no_champion_is_blessed_and_says_so(evaluated, gates):

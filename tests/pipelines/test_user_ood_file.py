@@ -4,6 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from tests.conftest import shipped_params
+from tests.pipelines.conftest import measured_split
 
 from prunegate.data.tables import DataFileError
 from prunegate.params.node_call import as_kedro_node
@@ -17,16 +18,10 @@ PROFILING = {**shipped_params("profiling"), "warmup": 1, "repeats": 3}
 
 
 def _evaluate(model, splits, ood_table):
-    report, *_ = evaluate_models(
-        model,
-        model,
-        model,
-        *splits,
-        shipped_params("evaluation"),
-        shipped_params("ingestion"),
-        PROFILING,
-        ood_table,
+    split = measured_split(
+        splits, shipped_params("evaluation"), shipped_params("ingestion"), PROFILING, ood_table
     )
+    report, *_ = evaluate_models(model, model, model, split)
     return report["dense"]
 
 

@@ -16,16 +16,13 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-import pandas as pd
-
 from prunegate.core.profiling import measure_latency_paired
 from prunegate.core.quantization import build_module_for
 from prunegate.core.serialization import ModelArtifact
 from prunegate.data.features import PreparedSplits
 from prunegate.errors import ChampionMismatchError
 from prunegate.gate.baseline import PAIRED_CANDIDATE_TIMINGS
-from prunegate.params import EvaluationParams, IngestionParams, ProfilingParams
-from prunegate.pipelines.evaluation.measure import TestSplit, measure_artifact, prepare_test_split
+from prunegate.pipelines.evaluation.measure import TestSplit, measure_artifact
 
 __all__ = ["CHAMPION_NAME", "evaluate_champion"]
 
@@ -38,14 +35,7 @@ _SHOWN_DIFFERENCES = 3
 def evaluate_champion(
     champion_model: ModelArtifact | None,
     candidate_model: ModelArtifact,
-    train_table: pd.DataFrame,
-    val_table: pd.DataFrame,
-    test_table: pd.DataFrame,
-    validated_splits: dict[str, Any],
-    evaluation: EvaluationParams,
-    ingestion: IngestionParams,
-    profiling: ProfilingParams,
-    ood_table: pd.DataFrame | None = None,
+    split: TestSplit,
 ) -> dict[str, Any]:
     """The champion's metrics measured exactly like the candidate's, or ``{}`` without a champion model.
 
@@ -66,16 +56,6 @@ def evaluate_champion(
     if champion_model is None:
         logger.info("no champion model file: the gate falls back to the committed champion metrics")
         return {}
-    split = prepare_test_split(
-        train_table,
-        val_table,
-        test_table,
-        validated_splits,
-        evaluation,
-        ingestion,
-        profiling,
-        ood_table,
-    )
     _check_same_task(champion_model, split.data)
     metrics, _ = measure_artifact(champion_model, split)
     champion_timings, candidate_timings = _paired_timings(champion_model, candidate_model, split)

@@ -69,10 +69,13 @@ def prepare_test_split(
     validated_splits: dict[str, Any],
     config: EvaluationParams,
     ingestion: IngestionParams,
-    profiling_params: ProfilingParams,
+    profiling: ProfilingParams,
     ood_table: pd.DataFrame | None = None,
 ) -> TestSplit:
-    """Validate the parameters and turn the certified splits into tensors, once per node.
+    """The certified splits as tensors with the evaluation settings: one node, once per run.
+
+    Every model of the run and the re-evaluated champion are measured on this one split (Kedro passes it
+    from node to node in memory).
 
     Args:
         ood_table: the user's out-of-distribution rows (catalog ``ood_table``; empty when there is no
@@ -83,7 +86,6 @@ def prepare_test_split(
         UnvalidatedDataError: the splits are not the ones validation certified.
         DataFileError: the OOD file lacks a feature column or holds a value that is not a finite number.
     """
-    profiling = profiling_params.settings()
     data = validated_splits_as_tensors(train_table, val_table, test_table, validated_splits, ingestion)
     return TestSplit(
         config=config,
@@ -92,7 +94,7 @@ def prepare_test_split(
         settings=replace(
             evaluation_settings(config, data), extra_ood=user_ood_rows(ood_table, data.feature_names)
         ),
-        profiling=profiling,
+        profiling=profiling.settings(),
         fingerprint=validated_splits["fingerprints"]["test"],
     )
 

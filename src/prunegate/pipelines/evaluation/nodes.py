@@ -10,8 +10,7 @@ from matplotlib.figure import Figure
 
 from prunegate.core.quantization import quantized_artifact
 from prunegate.core.serialization import ModelArtifact
-from prunegate.params import EvaluationParams, IngestionParams, ProfilingParams
-from prunegate.pipelines.evaluation.measure import measure_artifact, prepare_test_split
+from prunegate.pipelines.evaluation.measure import TestSplit, measure_artifact
 from prunegate.reporting.figures import confusion_plot, reliability_plot
 
 logger = logging.getLogger(__name__)
@@ -21,14 +20,7 @@ def evaluate_models(
     dense_model: ModelArtifact,
     pruned_model: ModelArtifact,
     distilled_model: ModelArtifact,
-    train_table: pd.DataFrame,
-    val_table: pd.DataFrame,
-    test_table: pd.DataFrame,
-    validated_splits: dict[str, Any],
-    evaluation: EvaluationParams,
-    ingestion: IngestionParams,
-    profiling: ProfilingParams,
-    ood_table: pd.DataFrame | None = None,
+    split: TestSplit,
 ) -> tuple[dict[str, Any], dict[str, Any], ModelArtifact, pd.DataFrame, pd.DataFrame, Figure, Figure]:
     """Measure every model on the test split the same way, and single out the candidate for shipping.
 
@@ -37,16 +29,6 @@ def evaluate_models(
         ``per_class``), the candidate's metrics, the candidate artifact, the candidate's confusion rows
         and reliability curve (DVC plots) and the same two as figures.
     """
-    split = prepare_test_split(
-        train_table,
-        val_table,
-        test_table,
-        validated_splits,
-        evaluation,
-        ingestion,
-        profiling,
-        ood_table,
-    )
     config = split.config
     artifacts = {"dense": dense_model, "pruned": pruned_model, "distilled": distilled_model}
     if config.quantize_candidate:

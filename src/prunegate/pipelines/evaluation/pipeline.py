@@ -5,18 +5,16 @@ from kedro.pipeline import Pipeline, node, pipeline
 from prunegate.pipelines.evaluation.champion_node import evaluate_champion
 from prunegate.pipelines.evaluation.cross_validation_node import cross_validate_recipe
 from prunegate.pipelines.evaluation.headline import headline_metrics
+from prunegate.pipelines.evaluation.measure import prepare_test_split
 from prunegate.pipelines.evaluation.nodes import evaluate_models
 
 
 def create_pipeline(**kwargs) -> Pipeline:
     return pipeline(
         [
-            node(
-                evaluate_models,
+            node(  # once per run: every model, and the champion, are measured on this one split
+                prepare_test_split,
                 inputs=[
-                    "dense_model",
-                    "pruned_model",
-                    "distilled_model",
                     "train_table",
                     "val_table",
                     "test_table",
@@ -26,6 +24,12 @@ def create_pipeline(**kwargs) -> Pipeline:
                     "params:profiling",
                     "ood_table",
                 ],
+                outputs="test_split",
+                name="prepare_test_split",
+            ),
+            node(
+                evaluate_models,
+                inputs=["dense_model", "pruned_model", "distilled_model", "test_split"],
                 outputs=[
                     "evaluation_metrics",
                     "candidate_metrics",
@@ -45,18 +49,7 @@ def create_pipeline(**kwargs) -> Pipeline:
             ),
             node(
                 evaluate_champion,
-                inputs=[
-                    "champion_model",
-                    "candidate_model",
-                    "train_table",
-                    "val_table",
-                    "test_table",
-                    "validated_splits",
-                    "params:evaluation",
-                    "params:ingestion",
-                    "params:profiling",
-                    "ood_table",
-                ],
+                inputs=["champion_model", "candidate_model", "test_split"],
                 outputs="champion_metrics_current",
                 name="evaluate_champion",
             ),
