@@ -1,3 +1,5 @@
+import re
+
 import pytest
 
 from prunegate.gate import (
@@ -75,6 +77,10 @@ def test_no_champion_note_and_plots():
     assert report.count("No baseline (no champion yet)") == 1
     assert "| – | `accuracy` | all | — | 0.948 | — | drop ≤ 0.005 |" in report  # skipped, not passed
     assert "skipped for want of a baseline" in report
+    headline = re.search(r"(\d+) of (\d+) checks passed across .*; (\d+) skipped", report)
+    passed, total, skipped = (int(group) for group in headline.groups())
+    assert skipped == report.count("| – |") > 0  # a skipped check is not counted as passed
+    assert passed == report.count("| ✓ |") and passed + skipped == total
     assert "### Plots" in report
     assert "- [confusion matrix](plots/confusion.png)" in report
     assert report.index("### Plots") > report.index("### regression")

@@ -53,8 +53,8 @@ def render_gate_report(
         REPORT_MARKER,
         f"## {title}: {verdict} `{blessing['candidate']}`",
         "",
-        f"{len(rows) - failed} of {len(rows)} checks passed across {len(gates)} gate(s)"
-        + (f", {skipped} of them skipped for want of a baseline." if skipped else "."),
+        f"{len(rows) - failed - skipped} of {len(rows)} checks passed across {len(gates)} gate(s)"
+        + (f"; {skipped} skipped for want of a baseline (nothing checked)." if skipped else "."),
     ]
     for name, gate in gates.items():
         lines += ["", *_gate_section(name, gate)]
@@ -96,9 +96,13 @@ def _gate_section(name: str, gate: Mapping[str, Any]) -> list[str]:
     failing = [row for row in rows if not row["passed"]]
     if not rows:
         return [f"### {name}: ✅ no checks configured"]
-    status = (
-        f"❌ {len(failing)} of {len(rows)} checks failed" if failing else f"✅ all {len(rows)} checks passed"
-    )
+    skipped = [row for row in rows if row.get("skipped")]
+    if failing:
+        status = f"❌ {len(failing)} of {len(rows)} checks failed"
+    elif skipped:
+        status = f"✅ {len(rows) - len(skipped)} of {len(rows)} checks passed, {len(skipped)} skipped"
+    else:
+        status = f"✅ all {len(rows)} checks passed"
     lines = [f"### {name}: {status}", "", *_baseline_lines(gate.get("baseline"))]
     for warning in gate.get("too_few_rows", []):
         lines += [f"> ⚠️ **Too few test rows:** {warning}.", ""]
