@@ -42,7 +42,7 @@ from benchmarks.compression_runs import (
 )
 from benchmarks.compression_stats import aggregate, check_targets
 from benchmarks.compression_table import render_report
-from prunegate.core.evaluation import artifact_sizes
+from prunegate.core.efficiency import artifact_sizes
 from prunegate.core.serialization import ModelArtifact
 from prunegate.fanout import FanoutSettings, fan_out
 from prunegate.params import IngestionParams, ProfilingParams, TrainingParams, parse_params

@@ -19,7 +19,7 @@ import torch
 from torch import nn
 
 from prunegate.core.distillation import distill
-from prunegate.core.evaluation import ProfileSettings, artifact_sizes, measure_model
+from prunegate.core.efficiency import ProfileSettings, artifact_sizes, measure_model
 from prunegate.core.models import ModelSpec, build_model
 from prunegate.core.pruning.history import PruningHistory, fresh_pruned_model
 from prunegate.core.pruning.layers import prunable_layers

@@ -6,7 +6,7 @@ from typing import ClassVar
 
 from pydantic import Field, PositiveInt
 
-from prunegate.core.evaluation import ProfileSettings
+from prunegate.core.efficiency import ProfileSettings
 from prunegate.params.base import StrictParams
 
 __all__ = ["ProfilingParams"]

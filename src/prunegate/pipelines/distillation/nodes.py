@@ -12,7 +12,7 @@ from torch import nn
 
 from prunegate.core.distillation import distill
 from prunegate.core.distributed import run_distributed
-from prunegate.core.evaluation import artifact_sizes, measure_model, reproducible_metrics
+from prunegate.core.efficiency import artifact_sizes, measure_model, reproducible_metrics
 from prunegate.core.models import ModelSpec, build_model
 from prunegate.core.pruning.history import PruningHistory, fresh_pruned_model
 from prunegate.core.serialization import ModelArtifact

@@ -1,4 +1,5 @@
-"""One measurement of one model on this run's test split, shared by every model the evaluation sees.
+"""The one measurement of the evaluation pipeline: quality (:mod:`prunegate.core.quality`) and efficiency
+(:mod:`prunegate.core.efficiency`) of each model on this run's test split.
 
 The dense, pruned and distilled models, the candidate and the re-evaluated champion all go through
 :func:`measure_artifact` with the same :class:`TestSplit`, so the gate compares numbers measured the same
@@ -15,8 +16,8 @@ import numpy as np
 import pandas as pd
 import torch
 
-from prunegate.core.evaluation import ProfileSettings, artifact_sizes, energy_metrics, measure_model
-from prunegate.core.full_evaluation import EvaluationResult, EvaluationSettings, evaluate_classifier
+from prunegate.core.efficiency import ProfileSettings, artifact_sizes, energy_metrics, measure_model
+from prunegate.core.quality import EvaluationResult, EvaluationSettings, evaluate_classifier
 from prunegate.core.quantization import build_module_for, is_dynamic_quantized
 from prunegate.core.serialization import ModelArtifact
 from prunegate.data.features import PreparedSplits

@@ -8,7 +8,7 @@ from typing import Any
 import pandas as pd
 
 from prunegate.core.distributed import run_distributed
-from prunegate.core.evaluation import artifact_sizes, measure_model, reproducible_metrics
+from prunegate.core.efficiency import artifact_sizes, measure_model, reproducible_metrics
 from prunegate.core.pruning.structured_recipe import check_structured_budget, run_structured_pruning
 from prunegate.core.pruning.unstructured import sparsity_of
 from prunegate.core.pruning.unstructured_recipe import run_unstructured_pruning

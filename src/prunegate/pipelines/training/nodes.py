@@ -10,7 +10,7 @@ import torch
 from torch import nn
 
 from prunegate.core.distributed import run_distributed
-from prunegate.core.evaluation import artifact_sizes, measure_model, reproducible_metrics
+from prunegate.core.efficiency import artifact_sizes, measure_model, reproducible_metrics
 from prunegate.core.models import ModelSpec, build_model
 from prunegate.core.pruning.regularization import get_regularizer
 from prunegate.core.serialization import ModelArtifact

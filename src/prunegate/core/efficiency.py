@@ -1,6 +1,11 @@
-"""One measurement for every model (dense, pruned, student, quantized): quality + efficiency, same keys.
+"""The efficiency of one model (size, MACs, latency, energy) beside its headline test accuracy.
 
-Quality comes from :mod:`prunegate.core.metrics`, efficiency from :mod:`prunegate.core.profiling`; the
+What each stage (training, pruning, distillation) records for the model it writes, under the same keys
+for every model. The gate's fuller view of quality (calibration, robustness, OOD, slices) is
+:mod:`prunegate.core.quality`; the evaluation pipeline measures every model with both, once
+(:mod:`prunegate.pipelines.evaluation.measure`).
+
+Accuracy comes from :mod:`prunegate.core.metrics`, efficiency from :mod:`prunegate.core.profiling`; the
 artifact's bytes on disk are measured raw and zlib-compressed (the latter shows what unstructured
 sparsity saves in storage even though the tensors stay dense).
 """

@@ -4,9 +4,9 @@ import pytest
 import torch
 
 from prunegate.core.calibration import expected_calibration_error
-from prunegate.core.full_evaluation import EvaluationSettings, evaluate_classifier
 from prunegate.core.metrics import classification_metrics
 from prunegate.core.models import MLPSpec, build_model
+from prunegate.core.quality import EvaluationSettings, evaluate_classifier
 from prunegate.core.training import (
     TrainConfig,
     fit_standardization,

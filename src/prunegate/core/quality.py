@@ -1,5 +1,6 @@
-"""The regression gate's view of one model (in the spirit of TFX's Evaluator): quality, calibration,
-robustness, per-class and sliced metrics from one pass over the test split.
+"""The quality of one model as the regression gate sees it (in the spirit of TFX's Evaluator): accuracy,
+calibration, robustness, out-of-distribution detection, per-class and sliced metrics from one pass over
+the test split. Its efficiency (size, MACs, latency, energy) is :mod:`prunegate.core.efficiency`.
 
 A thin composition of :mod:`~prunegate.core.metrics`, :mod:`~prunegate.core.calibration`,
 :mod:`~prunegate.core.robustness` and :mod:`~prunegate.core.slices`; the flat numbers in
