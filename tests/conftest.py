@@ -1,5 +1,6 @@
 """Shared fixtures: the real digits table and the shipped parameters."""
 
+import re
 from pathlib import Path
 
 import pytest
@@ -14,6 +15,17 @@ PROJECT_ROOT = Path(__file__).resolve().parents[1]
 def shipped_params(section: str) -> dict:
     """The ``section`` of ``conf/base/parameters_<section>.yml`` as committed."""
     return yaml.safe_load((PROJECT_ROOT / "conf" / "base" / f"parameters_{section}.yml").read_text())[section]
+
+
+def table_rows(markdown: str) -> list[list[str]]:
+    """Every row of the markdown tables in ``markdown`` as its cells, stripped (alignment rows left out)."""
+    rows = []
+    for line in markdown.splitlines():
+        if line.startswith("|") and line.endswith("|"):
+            cells = [cell.strip() for cell in re.split(r"(?<!\\)\|", line[1:-1])]
+            if not all(re.fullmatch(r":?-+:?", cell) for cell in cells):
+                rows.append(cells)
+    return rows
 
 
 def typed_params(section: str, data: dict | None = None):

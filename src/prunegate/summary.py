@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from prunegate.reporting.markdown import markdown_table
 from prunegate.reporting.measured import read_measured_json
 
 __all__ = ["MODEL_ROLES", "render_summary"]
@@ -75,13 +76,11 @@ def _ood_lines(reporting_dir: Path) -> list[str]:
         "OOD detection, AUROC of the max softmax probability (test rows vs each OOD set; `user`: your file "
         "at `ood_data.path`; energy scores and FPR@95 in evaluation.json):",
         "",
-        "| model | " + " | ".join(sets) + " |",
-        "|---" * (len(sets) + 1) + "|",
     ]
-    for role in models:
-        cells = [_cell(evaluation[role], _OOD_PREFIX + name, "{:.3f}") for name in sets]
-        lines.append(f"| {role} | " + " | ".join(cells) + " |")
-    return lines
+    rows = [
+        [role] + [_cell(evaluation[role], _OOD_PREFIX + name, "{:.3f}") for name in sets] for role in models
+    ]
+    return lines + markdown_table(["model", *sets], rows)
 
 
 def render_summary(reporting_dir: Path) -> str:
@@ -110,19 +109,20 @@ def render_summary(reporting_dir: Path) -> str:
             f"Bento `{packaging['bento_tag']}`; `make promote` then `make serve` to serve it"
         )
     titles = [title for _, title, _ in _COLUMNS] + ["Δ acc pp", "MACs ÷", "speedup b256"]
-    lines += ["", "| model | " + " | ".join(titles) + " |", "|---" * (len(titles) + 1) + "|"]
     baseline = _read_json(reporting_dir / MODEL_ROLES[_BASELINE])
-    rows = 0
+    rows = []
     for role, filename in MODEL_ROLES.items():
         metrics = _read_json(reporting_dir / filename)
-        if metrics is None:
-            continue
-        rows += 1
-        cells = [_cell(metrics, key, fmt) for key, _, fmt in _COLUMNS] + _versus(metrics, baseline)
-        lines.append(f"| {role} | " + " | ".join(cells) + " |")
-    if not rows:
-        lines.append("| (no model metrics yet) |" + " |" * len(titles))
-    elif not any("measured_energy_uj" in (_read_json(reporting_dir / f) or {}) for f in MODEL_ROLES.values()):
+        if metrics is not None:
+            cells = [_cell(metrics, key, fmt) for key, _, fmt in _COLUMNS] + _versus(metrics, baseline)
+            rows.append([role, *cells])
+    lines += [
+        "",
+        *markdown_table(["model", *titles], rows or [["(no model metrics yet)"] + [""] * len(titles)]),
+    ]
+    if rows and not any(
+        "measured_energy_uj" in (_read_json(reporting_dir / f) or {}) for f in MODEL_ROLES.values()
+    ):
         lines.append(
             "\nEnergy per inference is estimated (Horowitz 2014's per-operation energies, Yang et al. 2017's "
             "layer model); this machine has no readable RAPL power meter (/sys/class/powercap) to measure it."

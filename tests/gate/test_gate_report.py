@@ -1,6 +1,7 @@
 import re
 
 import pytest
+from tests.conftest import table_rows
 
 from prunegate.gate import (
     REPORT_MARKER,
@@ -34,7 +35,7 @@ def _blessing(candidate, champion):
 
 def _table_lines(report, gate):
     section = report.split(f"### {gate}")[1].split("###")[0]
-    return [line for line in section.splitlines() if line.startswith("| ") and "metric" not in line]
+    return [row for row in table_rows(section) if row[1] != "metric"]
 
 
 def test_blessed_report():
@@ -45,8 +46,9 @@ def test_blessed_report():
     assert "NOT BLESSED" not in report
     assert "✗" not in report
     assert report.count("✓") == len(COMPRESSION) + len(REGRESSION)
-    assert "| ✓ | `macs` | all | 1,200,000 | 250,000 | -950,000 | ≥ 4x better |" in report
-    assert "| ✓ | `accuracy` | all | 0.95 | 0.948 | -0.002 | drop ≤ 0.005 |" in report
+    rows = table_rows(report)
+    assert ["✓", "`macs`", "all", "1,200,000", "250,000", "-950,000", "≥ 4x better"] in rows
+    assert ["✓", "`accuracy`", "all", "0.95", "0.948", "-0.002", "drop ≤ 0.005"] in rows
     assert "No baseline" not in report
 
 
@@ -60,12 +62,12 @@ def test_not_blessed_report_lists_failing_rows_first_with_reasons():
     assert "## CI gate: ❌ NOT BLESSED `student@abc123`" in report
     assert report.count("✗") == len(failing)
     for gate in ("compression", "regression"):
-        marks = [line.split("|")[1].strip() for line in _table_lines(report, gate)]
+        marks = [row[0] for row in _table_lines(report, gate)]
         assert marks == sorted(marks, key=lambda mark: mark != "✗")
-    assert _table_lines(report, "regression")[0].startswith("| ✗ | `accuracy` | all |")
+    assert _table_lines(report, "regression")[0][:3] == ["✗", "`accuracy`", "all"]
     assert "only 3x better < 4x required" in report
     assert "- `accuracy` (class=3): drop 0.05 > 0.02 allowed" in report
-    assert report.index("| ✗ | `macs`") < report.index("only 3x better")
+    assert report.index("| ✗  | `macs`") < report.index("only 3x better")
 
 
 def test_no_champion_note_and_plots():
@@ -75,12 +77,14 @@ def test_no_champion_note_and_plots():
     assert "✅ BLESSED" in report
     assert "No baseline (no champion yet)" in report
     assert report.count("No baseline (no champion yet)") == 1
-    assert "| – | `accuracy` | all | — | 0.948 | — | drop ≤ 0.005 |" in report  # skipped, not passed
+    rows = table_rows(report)
+    assert ["–", "`accuracy`", "all", "—", "0.948", "—", "drop ≤ 0.005"] in rows  # skipped, not passed
     assert "skipped for want of a baseline" in report
     headline = re.search(r"(\d+) of (\d+) checks passed across .*; (\d+) skipped", report)
     passed, total, skipped = (int(group) for group in headline.groups())
-    assert skipped == report.count("| – |") > 0  # a skipped check is not counted as passed
-    assert passed == report.count("| ✓ |") and passed + skipped == total
+    marks = [row[0] for row in rows if row[1] != "metric"]
+    assert skipped == marks.count("–") > 0  # a skipped check is not counted as passed
+    assert passed == marks.count("✓") and passed + skipped == total
     assert "### Plots" in report
     assert "- [confusion matrix](plots/confusion.png)" in report
     assert report.index("### Plots") > report.index("### regression")

@@ -14,6 +14,8 @@ import math
 from collections.abc import Mapping
 from typing import Any
 
+from prunegate.reporting.markdown import escape_cell, markdown_table
+
 __all__ = ["REPORT_MARKER", "format_number", "render_gate_report"]
 
 REPORT_MARKER = "<!-- prunegate-gate-report -->"
@@ -24,8 +26,8 @@ _DECIMALS = 4
 _SMALLEST_FIXED = 10.0**-_DECIMALS  # below this, fixed decimals would show 0: use significant digits
 _MISSING = "—"
 _OVERALL = "all"
-_HEADER = "| | metric | slice | baseline | candidate | Δ | threshold |"
-_ALIGN = "|---|---|---|---:|---:|---:|---|"
+_HEADERS = ("", "metric", "slice", "baseline", "candidate", "Δ", "threshold")
+_ALIGN = ("left", "left", "left", "right", "right", "right", "left")
 
 
 def render_gate_report(
@@ -60,7 +62,7 @@ def render_gate_report(
         lines += ["", *_gate_section(name, gate)]
     if links:
         lines += ["", "### Plots", ""]
-        lines += [f"- [{_cell(label)}]({path})" for label, path in links.items()]
+        lines += [f"- [{escape_cell(label)}]({path})" for label, path in links.items()]
     return "\n".join(lines) + "\n"
 
 
@@ -106,9 +108,8 @@ def _gate_section(name: str, gate: Mapping[str, Any]) -> list[str]:
     lines = [f"### {name}: {status}", "", *_baseline_lines(gate.get("baseline"))]
     for warning in gate.get("too_few_rows", []):
         lines += [f"> ⚠️ **Too few test rows:** {warning}.", ""]
-    lines += [_HEADER, _ALIGN]
     ordered = failing + [row for row in rows if row["passed"]]
-    lines += [_table_row(row) for row in ordered]
+    lines += markdown_table(_HEADERS, [_table_cells(row) for row in ordered], _ALIGN)
     if failing:
         lines += ["", "**Why it failed:**", ""]
         lines += [f"- `{row['metric']}` ({_slice_label(row)}): {row['reason']}" for row in failing]
@@ -143,8 +144,8 @@ def _baseline_lines(baseline: Mapping[str, Any] | None) -> list[str]:
     return lines
 
 
-def _table_row(row: Mapping[str, Any]) -> str:
-    cells = [
+def _table_cells(row: Mapping[str, Any]) -> list[str]:
+    return [
         (SKIP_MARK if row.get("skipped") else PASS_MARK) if row["passed"] else FAIL_MARK,
         f"`{row['metric']}`",
         _slice_label(row),
@@ -153,12 +154,7 @@ def _table_row(row: Mapping[str, Any]) -> str:
         format_number(row.get("delta"), signed=True),
         row.get("threshold", ""),
     ]
-    return "| " + " | ".join(_cell(str(cell)) for cell in cells) + " |"
 
 
 def _slice_label(row: Mapping[str, Any]) -> str:
     return _OVERALL if row.get("slice") is None else str(row["slice"])
-
-
-def _cell(text: str) -> str:
-    return text.replace("|", "\\|").replace("\n", " ")

@@ -5,14 +5,16 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from prunegate.reporting.markdown import markdown_table
+
 __all__ = ["REASON_CHARS", "registry_table"]
 
 REASON_CHARS = 90  # a table cell longer than this is cut; registry/history.jsonl keeps the full reason
 
 
 def _short(text: str, limit: int) -> str:
-    """One line of at most ``limit`` characters (``...`` marks a cut); pipes escaped for markdown."""
-    line = " ".join(str(text).split()).replace("|", "\\|")
+    """One line of at most ``limit`` characters (``...`` marks a cut)."""
+    line = " ".join(str(text).split())
     return line if len(line) <= limit else line[: limit - 3].rstrip() + "..."
 
 
@@ -24,10 +26,17 @@ def registry_table(
 ) -> str:
     """The pointer and one row per history event (oldest first), reasons shortened to ``reason_chars``."""
     lines = [f"champion: {champion}", f"previous: {previous}", ""]
-    lines += ["| at | event | by | champion | reason |", "|---|---|---|---|---|"]
-    lines += [
-        f"| {e.get('at')} | {e.get('event')} | {e.get('by')} | {e.get('champion')} | "
-        f"{_short(e.get('reason', ''), reason_chars)} |"
-        for e in events
-    ]
+    lines += markdown_table(
+        ("at", "event", "by", "champion", "reason"),
+        [
+            (
+                e.get("at"),
+                e.get("event"),
+                e.get("by"),
+                e.get("champion"),
+                _short(e.get("reason", ""), reason_chars),
+            )
+            for e in events
+        ],
+    )
     return "\n".join(lines) + "\n"

@@ -6,6 +6,8 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
+from prunegate.reporting.markdown import markdown_table
+
 __all__ = ["render_markdown"]
 
 PASSED, FAILED = "✓", "✗"
@@ -13,17 +15,13 @@ MAX_CELL_CHARS = 120
 """Longer cells (long observed values or messages) are cut, with an ellipsis."""
 
 
-def _cell(value: Any) -> str:
-    """``value`` as one Markdown table cell: JSON for containers, pipes escaped, no newlines, bounded."""
+def _cell(value: Any) -> str | None:
+    """``value`` as one cell's text: JSON for containers, backslashes kept, bounded (pipes: the table)."""
     if value is None:
-        return ""
+        return None
     text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
-    text = text.replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ")
+    text = text.replace("\\", "\\\\")
     return text if len(text) <= MAX_CELL_CHARS else text[: MAX_CELL_CHARS - 1] + "…"
-
-
-def _row(*cells: Any) -> str:
-    return "| " + " | ".join(_cell(cell) for cell in cells) + " |"
 
 
 def _mark(success: bool) -> str:
@@ -48,19 +46,21 @@ def render_markdown(result: Mapping[str, Any], title: str = "Data validation rep
         "",
         f"**{_mark(bool(result.get('success')))} Data validation {verdict}** ({len(tables)} tables).",
         "",
-        _row("Table", "Result", "Rows", "Expectations", "Failed"),
-        _row("---", ":-:", "--:", "--:", "--:"),
     ]
-    lines += [
-        _row(
-            name,
-            _mark(entry["success"]),
-            entry["rows"],
-            entry["evaluated_expectations"],
-            len(entry["failures"]),
-        )
-        for name, entry in tables.items()
-    ]
+    lines += markdown_table(
+        ("Table", "Result", "Rows", "Expectations", "Failed"),
+        [
+            (
+                name,
+                _mark(entry["success"]),
+                entry["rows"],
+                entry["evaluated_expectations"],
+                len(entry["failures"]),
+            )
+            for name, entry in tables.items()
+        ],
+        ("left", "center", "right", "right", "right"),
+    )
     for name, entry in tables.items():
         lines += ["", f"## {_mark(entry['success'])} {name}", ""]
         if not entry["failures"]:
@@ -68,18 +68,17 @@ def render_markdown(result: Mapping[str, Any], title: str = "Data validation rep
                 f"All {entry['evaluated_expectations']} expectations passed on {entry['rows']} rows."
             )
             continue
-        lines += [
-            _row("Column", "Expectation", "Observed", "Offending values", "Message"),
-            _row("---", "---", "---", "---", "---"),
-        ]
-        lines += [
-            _row(
-                "(table)" if failure["column"] is None else f"`{failure['column']}`",
-                failure["expectation"],
-                failure["observed"],
-                failure["offending_values"] or None,
-                failure["message"],
-            )
-            for failure in entry["failures"]
-        ]
+        lines += markdown_table(
+            ("Column", "Expectation", "Observed", "Offending values", "Message"),
+            [
+                (
+                    "(table)" if failure["column"] is None else f"`{_cell(failure['column'])}`",
+                    _cell(failure["expectation"]),
+                    _cell(failure["observed"]),
+                    _cell(failure["offending_values"] or None),
+                    _cell(failure["message"]),
+                )
+                for failure in entry["failures"]
+            ],
+        )
     return "\n".join(lines) + "\n"
