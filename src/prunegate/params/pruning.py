@@ -8,7 +8,7 @@ from pydantic import Field, PositiveInt, field_validator, model_validator
 
 from prunegate.core.distillation import SoftTargets
 from prunegate.core.pruning.budget import LatencyProbe
-from prunegate.core.pruning.criteria import CRITERIA
+from prunegate.core.pruning.criteria import CRITERIA, prunes_at_initialisation
 from prunegate.core.pruning.scan_measures import SCAN_MEASURES
 from prunegate.core.pruning.schedules import SCHEDULES
 from prunegate.core.pruning.structured_recipe import StructuredRecipe
@@ -101,10 +101,11 @@ class PruningParams(StrictParams):
     def _budget_matches_granularity(self) -> PruningParams:
         if self.granularity == "unstructured" and self.budget != "sparsity":
             raise ValueError(f"unstructured pruning takes budget 'sparsity', got {self.budget!r}")
-        if self.criterion == "snip" and self.granularity == "structured" and self.allocation == "sensitivity":
+        at_init = prunes_at_initialisation(self.criterion)
+        if at_init and self.granularity == "structured" and self.allocation == "sensitivity":
             raise ValueError(
-                "allocation 'sensitivity' scans a trained model, but criterion 'snip' prunes at "
-                "initialisation: use allocation 'uniform' with snip"
+                f"allocation 'sensitivity' scans a trained model, but criterion {self.criterion!r} prunes "
+                f"at initialisation: use allocation 'uniform' with {self.criterion}"
             )
         if self.granularity == "structured" and self.budget not in _STRUCTURED_BUDGETS:
             raise ValueError(

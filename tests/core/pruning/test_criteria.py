@@ -193,3 +193,12 @@ def test_lrp_relevance_of_a_hidden_unit_is_its_activation_times_its_true_class_w
         gate = (hidden > 0).float()  # d logit / d output passes the ReLU only where it is open
         relevance = hidden * gate * model.classifier.weight[targets]
     torch.testing.assert_close(scores["hidden_layers.0"], relevance.mean(dim=0).abs())
+
+
+def test_the_criterion_says_whether_it_prunes_at_initialisation_not_its_name():
+    from prunegate.core.pruning.criteria import CRITERIA, prunes_at_initialisation
+
+    at_init = {name for name in CRITERIA if prunes_at_initialisation(name)}
+    assert at_init == {"snip"}
+    with pytest.raises(ValueError, match="unknown criterion 'snipp'"):
+        prunes_at_initialisation("snipp")

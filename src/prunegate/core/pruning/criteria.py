@@ -35,6 +35,7 @@ __all__ = [
     "OptimalBrainDamage",
     "TaylorFirstOrder",
     "get_criterion",
+    "prunes_at_initialisation",
 ]
 
 logger = logging.getLogger(__name__)
@@ -49,6 +50,8 @@ class ImportanceCriterion(ABC):
     """Scores prunable weights and units; higher means more important."""
 
     name: ClassVar[str] = "criterion"
+    # scores a model at initialisation, so the recipe prunes before training, not after (SNIP)
+    prunes_at_initialisation: ClassVar[bool] = False
 
     @abstractmethod
     def weight_scores(self, model: nn.Module, calibration: Calibration | None = None) -> dict[str, Tensor]:
@@ -264,6 +267,7 @@ class SNIP(ImportanceCriterion):
     """
 
     name = "snip"
+    prunes_at_initialisation = True
 
     def weight_scores(self, model: nn.Module, calibration: Calibration | None = None) -> dict[str, Tensor]:
         gradients = _loss_gradients(model, _require_calibration(self.name, calibration))
@@ -332,6 +336,11 @@ class LayerwiseRelevance(ImportanceCriterion):
 
     def weight_scores(self, model: nn.Module, calibration: Calibration | None = None) -> dict[str, Tensor]:
         return _unit_scores_per_weight(model, self.unit_scores(model, calibration))
+
+
+def prunes_at_initialisation(name: str) -> bool:
+    """Whether the criterion registered under ``name`` prunes a model at initialisation (before training)."""
+    return _NAMES.get(name).prunes_at_initialisation
 
 
 def get_criterion(name: str, **kwargs: Any) -> ImportanceCriterion:

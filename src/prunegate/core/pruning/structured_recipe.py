@@ -33,7 +33,7 @@ from prunegate.core.pruning.channel_pruning import (
     prune_channels_to_budget,
     sensitivity_scan,
 )
-from prunegate.core.pruning.criteria import get_criterion
+from prunegate.core.pruning.criteria import get_criterion, prunes_at_initialisation
 from prunegate.core.pruning.history import PruningHistory
 from prunegate.core.pruning.scan_measures import get_scan_measure
 from prunegate.core.pruning.schedules import get_schedule
@@ -173,7 +173,7 @@ def run_structured_pruning(
     Args:
         from_scratch: the dense training recipe, used when the criterion prunes at initialisation.
     """
-    at_init = recipe.criterion == "snip"
+    at_init = prunes_at_initialisation(recipe.criterion)
     criterion = get_criterion(recipe.criterion)
     dense_cost = check_structured_budget(model, spec, recipe)
     module = model

@@ -21,7 +21,7 @@ from torch import nn
 
 from prunegate.core.distillation import SoftTargets, soft_target_loss
 from prunegate.core.models import ModelSpec, build_model
-from prunegate.core.pruning.criteria import get_criterion
+from prunegate.core.pruning.criteria import get_criterion, prunes_at_initialisation
 from prunegate.core.pruning.schedules import get_schedule
 from prunegate.core.pruning.unstructured import MaskEnforcer, prune_unstructured, sparsity_of
 from prunegate.core.training import TrainConfig, seed_everything, split_accuracy, train_model
@@ -61,7 +61,7 @@ def run_unstructured_pruning(
     from_scratch: TrainConfig | None = None,
 ) -> UnstructuredOutcome:
     """Prune a copy of ``model`` to ``recipe.sparsity`` of its prunable weights; see the module docstring."""
-    at_init = recipe.criterion == "snip"
+    at_init = prunes_at_initialisation(recipe.criterion)
     criterion = get_criterion(recipe.criterion)
     module = build_model(spec)
     if at_init:
