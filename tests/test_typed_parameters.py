@@ -40,7 +40,7 @@ def test_no_node_parses_its_parameters_itself():
             assert "parse_params" not in source, node.name
             hints = typing.get_type_hints(node.func)
             for dataset, argument in zip(node.inputs, inspect.signature(node.func).parameters, strict=False):
-                if dataset.startswith("params:") and dataset != "params:pruning":  # the sweep's cell template
+                if dataset.startswith("params:"):
                     assert issubclass(hints[argument], StrictParams), (node.name, argument)
 
 

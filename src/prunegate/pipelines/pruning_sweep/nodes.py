@@ -89,15 +89,15 @@ def sweep_pruning(
     validated_splits: dict[str, Any],
     dense_metrics: dict[str, Any],
     sweep: SweepParams,
-    pruning_params: dict[str, Any],
+    pruning: PruningParams,
     training: TrainingParams,
     ingestion: IngestionParams,
     profiling: ProfilingParams,
 ) -> tuple[pd.DataFrame, Figure, Figure]:
     """Run every method of the sweep at every reduction and seed, each exactly as the pruning pipeline would.
 
-    Every cell's configuration (``params:pruning`` with the method's overrides, a raw mapping: the
-    template of the cells) is validated before the first one runs. Each cell is a task: in this process, on
+    Every cell's configuration (``params:pruning`` with the method's overrides) is validated before the
+    first one runs. Each cell is a task: in this process, on
     ``pruning_sweep.fanout.workers`` local Dask workers, or on the Dask cluster at its ``address``.
 
     Returns:
@@ -105,7 +105,7 @@ def sweep_pruning(
         accuracy-vs-parameters-removed and accuracy-vs-MACs figures (the mean over seeds, with the
         envelope of the seeds' 95 % intervals when there is more than one seed).
     """
-    cells = expand_sweep(sweep, pruning_params)
+    cells = expand_sweep(sweep, pruning.model_dump())  # the cells: the pipeline's recipe, overridden
     shared = {
         "dense_model": dense_model,
         "tables": (train_table, val_table, test_table, validated_splits),
