@@ -75,3 +75,25 @@ def test_make_run_and_make_gate_call_the_commands():
     makefile = (PROJECT_ROOT / "Makefile").read_text()
     assert re.search(r"^run: install\n\t\$\(BIN\)/prunegate run\n", makefile, re.MULTILINE)
     assert re.search(r"^gate: install\n\t\$\(BIN\)/prunegate gate\n", makefile, re.MULTILINE)
+
+
+@pytest.mark.parametrize("command", ["run", "gate"])
+def test_bad_parameters_stop_the_command_before_dvc_touches_a_stage(project, monkeypatch, capsys, command):
+    """DVC deletes a stage's outputs before its kedro run refuses the key: refused first, nothing lost."""
+    calls: list = []
+    _fake_dvc(monkeypatch, calls, status=0)
+    (project / "conf/local/parameters_pruning.yml").write_text("pruning:\n  reduktion: 0.5\n")
+    assert commands.main([command]) == 1
+    assert calls == []  # dvc never ran
+    err = capsys.readouterr().err
+    assert "the parameters are invalid; nothing was run" in err
+    assert "pruning.reduktion: unknown key" in err and "Traceback" not in err
+
+
+def test_unreadable_parameters_are_refused_with_the_reason(project, monkeypatch, capsys):
+    calls: list = []
+    _fake_dvc(monkeypatch, calls, status=0)
+    (project / "conf/local/parameters_training.yml").write_text("training: [unclosed\n")
+    assert commands.main(["run"]) == 1
+    assert calls == []
+    assert "the parameters cannot be read" in capsys.readouterr().err

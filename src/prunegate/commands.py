@@ -26,7 +26,31 @@ def _dvc(*arguments: str) -> int:
     return subprocess.run([sys.executable, "-m", "dvc", *arguments], env=env, check=False).returncode
 
 
+def _parameters_refused() -> bool:
+    """Validate the project's parameters as every stage's ``kedro run`` will, before DVC starts a stage.
+
+    DVC removes a stage's outputs before it runs the stage's command: a bad key found by the stage's
+    ``kedro run`` would leave the previous model files deleted. Checked here, it loses nothing.
+    """
+    from prunegate.errors import find_user_error, user_message
+    from prunegate.hooks import validate_project_parameters
+
+    try:
+        validate_project_parameters(Path.cwd())
+    except Exception as error:
+        user_error = find_user_error(error)
+        if user_error is None:
+            raise
+        sys.stderr.write(
+            f"prunegate: the parameters are invalid; nothing was run\n{user_message(user_error)}\n"
+        )
+        return True
+    return False
+
+
 def _run(args: argparse.Namespace) -> int:
+    if _parameters_refused():
+        return 1
     _data_init(argparse.Namespace(project_dir="."))  # the bundled data when the raw file is missing
     status = _dvc("repro", *(["--force"] if args.force else []), args.target)
     if status == 0:
@@ -37,6 +61,9 @@ def _run(args: argparse.Namespace) -> int:
 
 def _gate(args: argparse.Namespace) -> int:
     GATE_REPORT.unlink(missing_ok=True)  # never show an earlier run's verdict
+    if _parameters_refused():
+        sys.stdout.write("no gate report: the parameters are invalid (the error is above)\n")
+        return 1
     status = _dvc("repro", "gate")
     if GATE_REPORT.is_file():
         sys.stdout.write(GATE_REPORT.read_text())

@@ -8,15 +8,58 @@ node (the service reads it): a bad serving key must still stop ``kedro run`` rat
 from __future__ import annotations
 
 import logging
+from pathlib import Path
+from typing import Any
 
 from kedro.framework.hooks import hook_impl
 
-from prunegate.params import parse_params
+from prunegate.params import ConfigError, parse_params
 from prunegate.serving.config import ServingConfig
+
+__all__ = [
+    "NODELESS_SECTIONS",
+    "ValidateParametersHook",
+    "validate_parameters",
+    "validate_project_parameters",
+]
 
 logger = logging.getLogger(__name__)
 
 NODELESS_SECTIONS = {"serving": ServingConfig}  # section -> its typed model
+
+
+def validate_parameters(params: dict[str, Any]) -> None:
+    """Validate every section of ``params`` that a node of any pipeline reads, and ``serving``.
+
+    Kedro validates only the pipelines a run names (``--pipelines ingestion`` would not see a bad
+    ``training`` key, and DVC runs one pipeline per stage): its own validator over every pipeline of the
+    project stops a run before ingestion writes anything, whichever pipelines it runs.
+
+    Raises:
+        kedro.validation.ParameterValidationError: a typed section is invalid (every bad key named).
+        prunegate.params.ConfigError: the serving section is invalid.
+    """
+    from kedro.validation import ParameterValidator
+
+    from prunegate.pipeline_registry import every_pipeline
+
+    ParameterValidator(every_pipeline()).validate_raw_params(params)
+    for section, model in NODELESS_SECTIONS.items():
+        if section in params:
+            parse_params(model, params[section], section)
+
+
+def validate_project_parameters(project: Path) -> None:
+    """Validate ``project``'s parameters (conf/base with conf/local over it) as ``kedro run`` would."""
+    from kedro.config import OmegaConfigLoader
+
+    from prunegate.settings import CONFIG_LOADER_ARGS
+
+    try:
+        params = OmegaConfigLoader(conf_source=str(project / "conf"), **CONFIG_LOADER_ARGS)["parameters"]
+    except Exception as error:  # Kedro's errors for unreadable YAML, duplicate keys, bad interpolation
+        raise ConfigError(f"{project / 'conf'}: the parameters cannot be read: {error}") from None
+    validate_parameters(params)
 
 
 class ValidateParametersHook:
@@ -24,16 +67,5 @@ class ValidateParametersHook:
 
     @hook_impl
     def after_context_created(self, context) -> None:
-        # Kedro validates only the pipelines a run names (`--pipelines ingestion` would not see a bad
-        # `training` key, and DVC runs one pipeline per stage): its validator over every registered
-        # pipeline stops the run before ingestion writes anything, whichever pipelines it runs.
-        from kedro.validation import ParameterValidator
-
-        from prunegate.pipeline_registry import every_pipeline
-
-        params = context.params  # with the runtime --params; typed for the pipelines this run names
-        ParameterValidator(every_pipeline()).validate_raw_params(params)
-        for section, model in NODELESS_SECTIONS.items():
-            if section in params:
-                parse_params(model, params[section], section)
+        validate_parameters(context.params)  # with the runtime --params; typed for the pipelines run
         logger.debug("parameters validated")

@@ -112,3 +112,14 @@ def test_auto_training_here_gives_the_same_weights_as_cpu_and_leaves_the_model_o
         assert all(parameter.device.type == "cpu" for parameter in model.parameters())
         weights[device] = [parameter.detach().clone() for parameter in model.parameters()]
     assert all(torch.equal(a, b) for a, b in zip(weights["cpu"], weights["auto"], strict=True))
+
+
+def test_auto_says_where_it_trains(caplog):
+    features = torch.randn(40, 4, generator=torch.Generator().manual_seed(1))
+    labels = (features[:, 0] > 0).long()
+    model = build_model(MLPSpec(in_features=4, num_classes=2, hidden=(8,)))
+    config = TrainConfig(epochs=1, batch_size=16, show_progress=False, device="auto")
+    with caplog.at_level("INFO", logger="prunegate.core.training"):
+        train_model(model, (features, labels), (features, labels), config, description="dense")
+    expected = "cuda:0" if torch.cuda.is_available() else "cpu"
+    assert f"dense: on {expected} (device auto)" in caplog.text

@@ -156,3 +156,15 @@ def test_a_retrain_without_labelled_rows_is_skipped_with_a_reason_and_fails(
     )
     assert outcome["action"].startswith("retrain skipped: no labelled feedback")
     assert outcome["failed"] and not ran and not feedback.exists()
+
+
+def test_kedro_is_found_without_an_activated_virtualenv(tmp_path):
+    """`.venv/bin/prunegate monitor` from a shell without the venv on PATH must still find Kedro."""
+    import sys
+
+    from prunegate.kedro_command import kedro_command
+
+    assert kedro_command(tmp_path) == [sys.executable, "-m", "kedro"]
+    (tmp_path / "scripts").mkdir()
+    (tmp_path / "scripts/kedro").write_text("#!/bin/sh\n")
+    assert kedro_command(tmp_path) == [str(tmp_path / "scripts/kedro")]

@@ -96,3 +96,22 @@ def test_factory_architecture_names_its_callable():
     params = parse_params(TrainingParams, {**shipped, "architecture": "factory", "model": model}, "training")
     spec = params.model_spec(64, 10, [1, 64])
     assert (spec.kind, spec.in_shape, spec.kwargs) == ("factory", (1, 64), {"width": 8})
+
+
+def test_a_misspelt_key_names_the_key_it_was_likely_meant_as_and_the_missing_one():
+    params = {**_shipped("training")}
+    params["epocs"] = params.pop("epochs")
+    params["mlp"] = {**params["mlp"], "hiden": [8]}
+    with pytest.raises(ConfigError) as raised:
+        parse_params(TrainingParams, params, "training")
+    lines = str(raised.value).splitlines()
+    assert "  training.epochs: required key is missing" in lines  # no dump of the whole section
+    assert "  training.epocs: unknown key (got 80); did you mean 'epochs'?" in lines
+    assert "  training.mlp.hiden: unknown key (got [8]); did you mean 'hidden'?" in lines
+
+
+def test_a_validator_message_has_no_pydantic_prefix():
+    params = {**_shipped("training"), "distributed": {"nnodes": 2}}
+    with pytest.raises(ConfigError) as raised:
+        parse_params(TrainingParams, params, "training")
+    assert "Value error" not in str(raised.value) and "nnodes > 1 needs rdzv_endpoint" in str(raised.value)

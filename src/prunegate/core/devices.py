@@ -38,7 +38,8 @@ def check_device(device: str, processes: int = 1) -> None:
     if not torch.cuda.is_available():
         build = "a CPU-only build" if torch.version.cuda is None else f"built for CUDA {torch.version.cuda}"
         raise ValueError(
-            f"device 'cuda' needs a GPU, and this torch ({torch.__version__}, {build}) sees none"
+            f"device 'cuda' needs a GPU, and this torch ({torch.__version__}, {build}) sees none; "
+            "'auto' takes a GPU only when there is one"
         )
     gpus = torch.cuda.device_count()
     if processes > gpus:

@@ -213,6 +213,8 @@ def train_model(
     generator = seed_everything(config.seed)
     loss_fn = loss_fn or _cross_entropy
     device = training_device(config.device)
+    if config.device != "cpu":  # say where `auto` or `cuda` trains
+        logger.info("%s: on %s (device %s)", description, device, config.device)
     home = next((parameter.device for parameter in model.parameters()), torch.device("cpu"))
     model.to(device)
     features, targets = (tensor.to(device) for tensor in train)

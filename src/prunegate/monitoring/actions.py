@@ -23,6 +23,7 @@ from typing import Any
 
 import pandas as pd
 
+from prunegate.kedro_command import kedro_command
 from prunegate.monitoring.live_accuracy import labelled_rows
 from prunegate.registry import PromotionError, restore_champion
 from prunegate.registry.store import RegistryError, record_event, rollback
@@ -135,7 +136,7 @@ def act_on_decision(
         with tempfile.TemporaryDirectory(prefix="prunegate-retrain-") as scratch:
             _snapshot(project, Path(scratch))
             added = _append_feedback(feedback_rows, feedback_path) if feedback_rows is not None else 0
-            chain = _run(["kedro", "run", "--pipelines", RETRAIN_PIPELINES], project)
+            chain = _run([*kedro_command(project), "run", "--pipelines", RETRAIN_PIPELINES], project)
             if chain.returncode != 0:
                 # the champion keeps serving; its splits, models, reports and the feedback file are put back
                 _restore(project, Path(scratch))

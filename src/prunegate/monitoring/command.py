@@ -11,6 +11,7 @@ from typing import Any
 import yaml
 
 from prunegate.core.serialization import load_artifact
+from prunegate.kedro_command import kedro_command
 from prunegate.monitoring.actions import act_on_decision, feedback_as_raw_rows
 from prunegate.monitoring.traffic import join_feedback, read_feedback, read_prediction_log
 from prunegate.params import IngestionParams, parse_params
@@ -52,7 +53,7 @@ def _labelled_feedback(project: Path, config: MonitoringParams, registry_dir: Pa
 def monitor(project: Path, registry_dir: Path, *, act: bool) -> dict[str, Any]:
     """Run ``kedro run --pipelines monitoring``; returns the summary and, with ``act``, what was done."""
     result = subprocess.run(
-        ["kedro", "run", "--pipelines", "monitoring"],
+        [*kedro_command(project), "run", "--pipelines", "monitoring"],
         cwd=project,
         capture_output=True,
         text=True,

@@ -9,6 +9,8 @@ without a traceback.
 
 from __future__ import annotations
 
+import difflib
+from collections.abc import Mapping
 from typing import Any, ClassVar, TypeVar
 
 from pydantic import BaseModel, ConfigDict, ValidationError
@@ -30,12 +32,35 @@ def _validated(model: type[ParamsT], data: Any, section: str) -> ParamsT:
     try:
         return model.__pydantic_validator__.validate_python(data)
     except ValidationError as error:
-        lines = []
-        for problem in error.errors():
-            key = ".".join(str(part) for part in (section, *problem["loc"]))
-            reason = "unknown key" if problem["type"] == "extra_forbidden" else problem["msg"]
-            lines.append(f"  {key}: {reason} (got {problem.get('input')!r})")
+        lines = [f"  {_describe(model, section, problem)}" for problem in error.errors()]
         raise ConfigError(f"invalid parameters ({section}):\n" + "\n".join(lines)) from None
+
+
+def _known_keys(model: type[BaseModel], path: tuple[Any, ...]) -> list[str]:
+    """The keys the (nested) model at ``path`` accepts; empty where the path leaves the models."""
+    current: Any = model
+    for part in path:
+        if (
+            not (isinstance(current, type) and issubclass(current, BaseModel))
+            or part not in current.model_fields
+        ):
+            return []
+        current = current.model_fields[part].annotation
+    return list(current.model_fields) if isinstance(current, type) and issubclass(current, BaseModel) else []
+
+
+def _describe(model: type[BaseModel], section: str, problem: Mapping[str, Any]) -> str:
+    """One line: the key from the section, the reason, and the value (or the key it was likely meant as)."""
+    loc = problem["loc"]
+    key = ".".join(str(part) for part in (section, *loc))
+    if problem["type"] == "extra_forbidden":
+        close = difflib.get_close_matches(str(loc[-1]), _known_keys(model, loc[:-1]), n=1)
+        hint = f"; did you mean '{close[0]}'?" if close else ""
+        return f"{key}: unknown key (got {problem.get('input')!r}){hint}"
+    if problem["type"] == "missing":
+        return f"{key}: required key is missing"
+    reason = problem["msg"].removeprefix("Value error, ")
+    return f"{key}: {reason} (got {problem.get('input')!r})"
 
 
 class StrictParams(BaseModel):

@@ -1,0 +1,15 @@
+"""The command that runs this project's Kedro, whether or not its virtualenv is activated."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+__all__ = ["kedro_command"]
+
+
+def kedro_command(project: Path) -> list[str]:
+    """``scripts/kedro`` of ``project`` (its ``.venv`` first on PATH, for the tools stages call), else the
+    Kedro of this interpreter: never a bare ``kedro`` that only an activated environment finds."""
+    script = project / "scripts" / "kedro"
+    return [str(script)] if script.is_file() else [sys.executable, "-m", "kedro"]
