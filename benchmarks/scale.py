@@ -13,7 +13,7 @@ process) is its own:
 - ``drift``: read a 100,000-row prediction log (drawn from the test split) and run the Evidently drift
   check against the train split.
 
-Targets (issue 13): ingestion + validation grow no worse than linearly (at most 110x the time from 10k
+Targets: ingestion + validation grow no worse than linearly (at most 110x the time from 10k
 to 1M rows), peak RSS at most 4 GB at 1M rows, the drift check on 100k logged rows at most 10 s.
 
 Usage: ``python -m benchmarks.scale`` (``make bench-scale``; ``--rows 10000 100000`` for a
@@ -85,10 +85,10 @@ def _measure_size(rows: int, features: int, window: int, work: Path) -> list[dic
             test = pd.read_parquet(folder / "test.parquet")
             picks = np.random.default_rng(0).integers(0, len(test), size=window)
             window_rows = test.iloc[picks]
-            features = [column for column in test.columns if column != TARGET]
+            feature_names = [column for column in test.columns if column != TARGET]
             log = folder / "log" / "predictions.jsonl"
             write_prediction_log(
-                window_rows, features, window_rows[TARGET], log, start=_START, source="scale"
+                window_rows, feature_names, window_rows[TARGET], log, start=_START, source="scale"
             )
         result = {"rows": rows, "features": features, **run_stage(stage, folder)}
         if stage == "drift":

@@ -71,7 +71,7 @@ def render_report(summary: dict[str, Any], results: list[dict[str, Any]]) -> str
         f"| {r['peak_rss_mb']:.0f} |"
         for r in results
     ]
-    lines += ["", "## Targets (issue 13)", "", "| target | value | limit | met |", "|---|---:|---:|---|"]
+    lines += ["", "## Targets", "", "| target | value | limit | met |", "|---|---:|---:|---|"]
     lines += [
         f"| {t['target']} | {t['value']} | {t['limit']} | {'met' if t['met'] else 'NOT met'} |"
         for t in summary["targets"]

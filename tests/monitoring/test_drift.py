@@ -1,4 +1,5 @@
 import json
+import re
 import subprocess
 import sys
 
@@ -77,20 +78,26 @@ def test_the_drifted_share_is_the_share_of_columns_whose_test_failed(shifted, ca
         assert result.drift_share == pytest.approx(len(result.drifted_columns) / len(result.per_column))
 
 
-def test_the_page_opens_with_the_verdict_and_every_column_drifted_first(shifted):
-    page = shifted.html()
+def test_the_page_opens_with_the_decision_the_verdict_and_every_column_drifted_first(shifted):
+    page = shifted.html(decision=["Monitoring decision: retrain (drift)"])
     body = page.index(">", page.index("<body")) + 1
     summary_end = page.index("</section>", body)
     summary = page[body:summary_end]
     assert summary.startswith('<section id="prunegate-drift-summary"')
-    assert "Data drift: drifted" in summary
+    assert "<h2>Data drift: drifted</h2><p>Monitoring decision: retrain (drift)</p>" in summary
     assert f"{len(shifted.drifted_columns)} of {len(shifted.per_column)} columns drifted" in summary
-    rows = [line for line in summary.split("<th>")[1:] if "</th>" in line]
-    listed = [row.split("</th>")[0] for row in rows if row.split("</th>")[0] in shifted.per_column]
+    assert "Prediction drift: yes" in summary
+    excluded = shifted.excluded_constant_columns
+    assert (
+        f"Not tested: {len(excluded)} column(s) constant in the reference ({', '.join(excluded)})" in summary
+    )
+    cells = re.findall(r"<td>([^<]*)</td>", summary)
+    listed = [cell for cell in cells if cell in shifted.per_column]
     assert listed[: len(shifted.drifted_columns)] == sorted(
         shifted.drifted_columns, key=lambda column: -shifted.per_column[column]["score"]
     )
     assert set(listed) == set(shifted.per_column)
+    assert "True" not in cells and "False" not in cells and cells.count("yes") == len(shifted.drifted_columns)
 
 
 def test_all_predictions_one_class_is_prediction_drift(shifted, calm):

@@ -14,7 +14,7 @@ import pandas as pd
 
 from prunegate.core.serialization import ModelArtifact
 from prunegate.data.features import feature_columns_of
-from prunegate.monitoring.drift import drift_report
+from prunegate.monitoring.drift import DriftResult, drift_report
 from prunegate.monitoring.live_accuracy import accuracy_of, artifact_predictor, labelled_accuracy
 from prunegate.monitoring.policy import decide
 from prunegate.monitoring.traffic import (
@@ -39,8 +39,9 @@ def _read_window(config: MonitoringParams) -> tuple[pd.DataFrame, int]:
     return join_feedback(window, feedback), feedback.attrs[SKIPPED_LINES]
 
 
-def _not_run_page(message: str) -> str:
-    return f"<!DOCTYPE html>\n<html><body><h1>Drift report</h1><p>{html.escape(message)}</p></body></html>\n"
+def _not_run_page(message: str, decision: list[str]) -> str:
+    paragraphs = "".join(f"<p>{html.escape(line)}</p>" for line in [*decision, message])
+    return f"<!DOCTYPE html>\n<html><body><h1>Drift report</h1>{paragraphs}</body></html>\n"
 
 
 def _drift(
@@ -49,13 +50,13 @@ def _drift(
     target: str,
     features: list[str],
     config: MonitoringParams,
-) -> tuple[dict[str, Any], str]:
+) -> tuple[dict[str, Any], DriftResult | None]:
     if len(window) < config.min_rows:
         message = f"drift not checked: {len(window)} rows in the window < min_rows {config.min_rows}"
         logger.info(message)
         not_run = {"dataset_drift": None, "drift_share": None, "prediction_drift": None, "skipped": message}
         counts = {"rows_reference": len(train_table), "rows_current": len(window)}
-        return {**not_run, **counts}, _not_run_page(message)
+        return {**not_run, **counts}, None
     result = drift_report(
         train_table,
         window,
@@ -65,7 +66,7 @@ def _drift(
         current_prediction=window["prediction"],
         sample_rows=config.drift_sample_rows,
     )
-    return result.to_dict(), result.html()
+    return result.to_dict(), result
 
 
 def _live(window: pd.DataFrame, previous_model: ModelArtifact | None) -> dict[str, Any]:
@@ -122,9 +123,14 @@ def monitor_traffic(
     """
     features = feature_columns_of(train_table, ingestion.target_column, ingestion.feature_columns)
     window, feedback_skipped = _read_window(config)
-    drift, report_html = _drift(train_table, window, ingestion.target_column, features, config)
+    drift, drift_result = _drift(train_table, window, ingestion.target_column, features, config)
     live = _live(window, previous_model)
     decision = decide(drift, live, config.policy())
+    said = [
+        f"Monitoring decision: {decision.action}"
+        + (f" ({'; '.join(decision.reasons)})" if decision.reasons else "")
+    ]
+    report_html = _not_run_page(drift["skipped"], said) if drift_result is None else drift_result.html(said)
     summary = {
         "decision": decision.action,
         "reasons": decision.reasons,
