@@ -9,6 +9,7 @@ from pydantic import Field, PositiveInt, field_validator, model_validator
 from prunegate.core.training import TrainConfig
 from prunegate.params.base import StrictParams
 from prunegate.params.distributed import Device, DistributedParams, placement_validator
+from prunegate.params.train_loop import train_config_from
 
 __all__ = ["DistillationParams"]
 
@@ -43,14 +44,4 @@ class DistillationParams(StrictParams):
         return self
 
     def train_config(self, show_progress: bool) -> TrainConfig:
-        return TrainConfig(
-            epochs=self.epochs,
-            batch_size=self.batch_size,
-            learning_rate=self.learning_rate,
-            weight_decay=self.weight_decay,
-            warmup_epochs=self.warmup_epochs,
-            patience=self.patience,
-            seed=self.seed,
-            show_progress=show_progress,
-            device=self.device,
-        )
+        return train_config_from(self, show_progress=show_progress)

@@ -16,6 +16,7 @@ from prunegate.core.pruning.unstructured_recipe import UnstructuredRecipe
 from prunegate.core.training import TrainConfig
 from prunegate.params.base import StrictParams
 from prunegate.params.distributed import Device, DistributedParams, placement_validator
+from prunegate.params.train_loop import train_config_from
 
 __all__ = ["FinetuneParams", "PruningParams"]
 
@@ -114,16 +115,7 @@ class PruningParams(StrictParams):
         return self
 
     def finetune_config(self, show_progress: bool) -> TrainConfig:
-        return TrainConfig(
-            epochs=self.finetune.epochs,
-            batch_size=self.finetune.batch_size,
-            learning_rate=self.finetune.learning_rate,
-            weight_decay=self.finetune.weight_decay,
-            patience=self.finetune.patience,
-            seed=self.seed,
-            show_progress=show_progress,
-            device=self.finetune.device,
-        )
+        return train_config_from(self.finetune, seed=self.seed, show_progress=show_progress)
 
     def structured_recipe(self, show_progress: bool) -> StructuredRecipe:
         return StructuredRecipe(

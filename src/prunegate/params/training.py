@@ -20,6 +20,7 @@ from prunegate.params.architectures import (
 )
 from prunegate.params.base import StrictParams
 from prunegate.params.distributed import Device, DistributedParams, placement_validator
+from prunegate.params.train_loop import train_config_from
 
 __all__ = ["CNNParams", "MLPParams", "RegularizationParams", "TrainingParams"]
 
@@ -61,18 +62,7 @@ class TrainingParams(StrictParams):
     _placement = field_validator("device")(placement_validator)
 
     def train_config(self) -> TrainConfig:
-        return TrainConfig(
-            epochs=self.epochs,
-            batch_size=self.batch_size,
-            learning_rate=self.learning_rate,
-            weight_decay=self.weight_decay,
-            warmup_epochs=self.warmup_epochs,
-            patience=self.patience,
-            min_delta=self.min_delta,
-            seed=self.seed,
-            show_progress=self.show_progress,
-            device=self.device,
-        )
+        return train_config_from(self)
 
     def model_spec(self, in_features: int, num_classes: int, input_shape: list[int] | None) -> ModelSpec:
         """The architecture spec for data with ``in_features`` columns and ``num_classes`` labels."""

@@ -24,7 +24,7 @@ import torch
 from torch import nn
 
 from prunegate.core.distillation import SoftTargets, soft_target_loss
-from prunegate.core.models import ModelSpec, build_model
+from prunegate.core.models import ModelSpec
 from prunegate.core.pruning.budget import LatencyProbe, module_cost
 from prunegate.core.pruning.channel_pruning import (
     ChannelPruningResult,
@@ -36,9 +36,9 @@ from prunegate.core.pruning.channel_pruning import (
 from prunegate.core.pruning.criteria import get_criterion, prunes_at_initialisation
 from prunegate.core.pruning.history import PruningHistory
 from prunegate.core.pruning.scan_measures import get_scan_measure
-from prunegate.core.pruning.schedules import get_schedule
 from prunegate.core.pruning.sensitivity import allocate_ratios, format_allocation_table
-from prunegate.core.training import TrainConfig, seed_everything, split_accuracy, train_model
+from prunegate.core.pruning.starting_point import initialised_like, step_targets
+from prunegate.core.training import TrainConfig, split_accuracy, train_model
 
 __all__ = ["PruningOutcome", "StructuredRecipe", "check_structured_budget", "run_structured_pruning"]
 
@@ -178,12 +178,8 @@ def run_structured_pruning(
     dense_cost = check_structured_budget(model, spec, recipe)
     module = model
     if at_init:
-        if from_scratch is None:
-            raise ValueError("criterion 'snip' prunes at initialisation and needs the training recipe")
-        seed_everything(recipe.finetune.seed)
-        module = build_model(spec)
-        module.standardize.load_state_dict(model.standardize.state_dict())
-    targets = [recipe.reduction] if at_init else get_schedule(recipe.schedule)(recipe.reduction, recipe.steps)
+        module = initialised_like(model, spec, recipe.finetune.seed, recipe.criterion, from_scratch)
+    targets = step_targets(recipe.criterion, recipe.schedule, recipe.reduction, recipe.steps)
     epochs_per_step = recipe.finetune.epochs // len(targets)
     finetune_loss = soft_target_loss(model, recipe.soft_targets)
     history: PruningHistory = []

@@ -22,9 +22,9 @@ from torch import nn
 from prunegate.core.distillation import SoftTargets, soft_target_loss
 from prunegate.core.models import ModelSpec, build_model
 from prunegate.core.pruning.criteria import get_criterion, prunes_at_initialisation
-from prunegate.core.pruning.schedules import get_schedule
+from prunegate.core.pruning.starting_point import initialised_like, step_targets
 from prunegate.core.pruning.unstructured import MaskEnforcer, prune_unstructured, sparsity_of
-from prunegate.core.training import TrainConfig, seed_everything, split_accuracy, train_model
+from prunegate.core.training import TrainConfig, split_accuracy, train_model
 
 __all__ = ["UnstructuredOutcome", "UnstructuredRecipe", "run_unstructured_pruning"]
 
@@ -63,16 +63,12 @@ def run_unstructured_pruning(
     """Prune a copy of ``model`` to ``recipe.sparsity`` of its prunable weights; see the module docstring."""
     at_init = prunes_at_initialisation(recipe.criterion)
     criterion = get_criterion(recipe.criterion)
-    module = build_model(spec)
     if at_init:
-        if from_scratch is None:
-            raise ValueError("criterion 'snip' prunes at initialisation and needs the training recipe")
-        seed_everything(recipe.finetune.seed)
-        module = build_model(spec)
-        module.standardize.load_state_dict(model.standardize.state_dict())
+        module = initialised_like(model, spec, recipe.finetune.seed, recipe.criterion, from_scratch)
     else:
+        module = build_model(spec)
         module.load_state_dict(model.state_dict())
-    targets = [recipe.sparsity] if at_init else get_schedule(recipe.schedule)(recipe.sparsity, recipe.steps)
+    targets = step_targets(recipe.criterion, recipe.schedule, recipe.sparsity, recipe.steps)
     epochs_per_step = recipe.finetune.epochs // len(targets)
     finetune_loss = soft_target_loss(model, recipe.soft_targets)
     history: list[dict[str, Any]] = []
