@@ -12,7 +12,7 @@ import sys
 import click
 from kedro.framework.cli.project import run as kedro_run
 
-from prunegate.errors import find_user_error, user_message
+from prunegate.errors import PARAMETER_ERRORS, find_user_error, user_message
 
 __all__ = ["cli"]
 
@@ -31,6 +31,11 @@ def run(ctx: click.Context, **kwargs) -> None:
         user_error = find_user_error(error)
         if user_error is None:
             raise
-        message = f"\nprunegate: the run stopped: {type(user_error).__name__}\n{user_message(user_error)}"
+        what = (
+            "the parameters are invalid"
+            if isinstance(user_error, PARAMETER_ERRORS)
+            else type(user_error).__name__
+        )
+        message = f"\nprunegate: the run stopped: {what}\n{user_message(user_error)}"
         click.secho(message, fg="red", err=True)
         sys.exit(1)

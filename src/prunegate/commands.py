@@ -217,13 +217,17 @@ def _history(args: argparse.Namespace) -> int:
 
 def _monitor(args: argparse.Namespace) -> int:
     from prunegate.monitoring.command import monitor
+    from prunegate.monitoring.live_accuracy import describe_live
 
     result = monitor(Path.cwd(), Path(args.registry_dir), act=args.act)
     summary = result["summary"]
     lines = [f"decision: {summary['decision']}", *[f"  - {reason}" for reason in summary.get("reasons", [])]]
+    lines.append(describe_live(summary.get("live", {})))
     outcome = result.get("outcome", {})
     if outcome:
-        lines.append(f"action: {outcome['action']}")
+        lines.append(f"action: {outcome['action']} (recorded in the registry history)")
+    else:
+        lines.append("not acted on or recorded: `prunegate monitor --act` (make monitor) carries it out")
     if "git_champion" in outcome:
         lines.append(f"git champion: {outcome['git_champion']}")
     lines.append("report: data/08_reporting/drift_report.html, data/08_reporting/monitoring_summary.json")

@@ -19,6 +19,7 @@ from prunegate.params.base import ConfigError
 from prunegate.validation.failures import DataValidationError
 
 __all__ = [
+    "PARAMETER_ERRORS",
     "USER_ERRORS",
     "ChampionMismatchError",
     "NotBlessedError",
@@ -39,6 +40,8 @@ class NotBlessedError(RuntimeError):
 class ChampionMismatchError(RuntimeError):
     """The committed champion model takes other features or predicts other classes than this run's data."""
 
+
+PARAMETER_ERRORS: tuple[type[Exception], ...] = (ConfigError, ParameterValidationError)
 
 USER_ERRORS: tuple[type[Exception], ...] = (
     ChampionMismatchError,

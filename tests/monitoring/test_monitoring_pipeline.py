@@ -146,6 +146,8 @@ def test_calm_traffic_decides_none_through_the_catalog(calm_run, served):
     assert summary["live"]["champion_accuracy"] == pytest.approx(summary["live"]["previous_accuracy"])
     assert summary["model_versions"] == ["v2"]
     assert "<html" in html[:5000].lower()
+    assert "<p>Monitoring decision: none" in html  # the page says what monitoring decided
+    assert f"Live accuracy of the serving model on {len(served)} labelled row(s)" in html
 
 
 def test_drifted_traffic_decides_retrain(drifted_run):
@@ -203,3 +205,14 @@ def test_bad_monitoring_parameters_fail_naming_the_key(change, message):
     params = {**copy.deepcopy(shipped_params("monitoring")), **change}
     with pytest.raises(ConfigError, match=message):
         parse_params(MonitoringParams, params, "monitoring")
+
+
+def test_the_report_page_and_the_command_say_the_live_accuracy():
+    from prunegate.monitoring.live_accuracy import describe_live
+
+    live = {"labelled_rows": 150, "champion_accuracy": 0.9733, "previous_accuracy": 0.95}
+    assert describe_live(live) == (
+        "Live accuracy of the serving model on 150 labelled row(s): 0.9733 "
+        "(previous champion on the same rows: 0.9500)."
+    )
+    assert "no labelled rows" in describe_live({"labelled_rows": 0, "champion_accuracy": None})

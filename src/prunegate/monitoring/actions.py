@@ -23,7 +23,7 @@ from typing import Any
 
 import pandas as pd
 
-from prunegate.kedro_command import kedro_command
+from prunegate.kedro_command import kedro_command, prunegate_command
 from prunegate.monitoring.live_accuracy import labelled_rows
 from prunegate.registry import PromotionError, restore_champion
 from prunegate.registry.store import RegistryError, record_event, rollback
@@ -153,7 +153,14 @@ def act_on_decision(
             logger.warning("retrained model not blessed:\n%s", chain.stderr[-2000:])
         else:
             promoted = _run(
-                ["prunegate", "promote", "--reason", f"retrained after drift: {reasons}", "--by", "monitor"],
+                [
+                    *prunegate_command(),
+                    "promote",
+                    "--reason",
+                    f"retrained after drift: {reasons}",
+                    "--by",
+                    "monitor",
+                ],
                 project,
             )
             done = promoted.returncode == 0

@@ -19,7 +19,14 @@ from prunegate.core.serialization import ModelArtifact
 from prunegate.core.training import predict_logits
 from prunegate.monitoring.traffic import LABEL_COLUMN
 
-__all__ = ["Predictor", "accuracy_of", "artifact_predictor", "labelled_accuracy", "labelled_rows"]
+__all__ = [
+    "Predictor",
+    "accuracy_of",
+    "artifact_predictor",
+    "describe_live",
+    "labelled_accuracy",
+    "labelled_rows",
+]
 
 # features (N x F, float32) -> predicted class names (N,)
 Predictor = Callable[[np.ndarray], np.ndarray]
@@ -83,3 +90,14 @@ def artifact_predictor(artifact: ModelArtifact) -> tuple[Predictor, list[str]]:
         return class_names[predicted_classes(logits)]
 
     return predict, list(artifact.metadata["feature_names"])
+
+
+def describe_live(live: dict) -> str:
+    """One sentence on the accuracy of the serving model (and the previous champion) on labelled rows."""
+    rows = live.get("labelled_rows") or 0
+    if not rows or live.get("champion_accuracy") is None:
+        return "Live accuracy: no labelled rows in the window (label served predictions with POST /feedback)."
+    text = f"Live accuracy of the serving model on {rows} labelled row(s): {live['champion_accuracy']:.4f}"
+    if live.get("previous_accuracy") is not None:
+        text += f" (previous champion on the same rows: {live['previous_accuracy']:.4f})"
+    return text + "."

@@ -15,7 +15,12 @@ import pandas as pd
 from prunegate.core.serialization import ModelArtifact
 from prunegate.data.features import feature_columns_of
 from prunegate.monitoring.drift import DriftResult, drift_report
-from prunegate.monitoring.live_accuracy import accuracy_of, artifact_predictor, labelled_accuracy
+from prunegate.monitoring.live_accuracy import (
+    accuracy_of,
+    artifact_predictor,
+    describe_live,
+    labelled_accuracy,
+)
 from prunegate.monitoring.policy import decide
 from prunegate.monitoring.traffic import (
     SKIPPED_LINES,
@@ -128,7 +133,8 @@ def monitor_traffic(
     decision = decide(drift, live, config.policy())
     said = [
         f"Monitoring decision: {decision.action}"
-        + (f" ({'; '.join(decision.reasons)})" if decision.reasons else "")
+        + (f" ({'; '.join(decision.reasons)})" if decision.reasons else ""),
+        describe_live(live),
     ]
     report_html = _not_run_page(drift["skipped"], said) if drift_result is None else drift_result.html(said)
     summary = {
