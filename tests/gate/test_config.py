@@ -42,6 +42,7 @@ def test_unknown_key_is_rejected_naming_it_and_the_file(tmp_path):
     with pytest.raises(ConfigError, match=r"regression\.2\.max_worsening: unknown key") as raised:
         load_gate_config(path)
     assert str(path) in str(raised.value)
+    assert "did you mean 'max_worsening_" in str(raised.value)  # an item of a list of checks, too
 
 
 def test_unknown_top_level_section_is_rejected(tmp_path):

@@ -16,7 +16,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import Field, ValidationError, model_validator
 
-from prunegate.params.base import ConfigError, StrictParams
+from prunegate.params.base import ConfigError, StrictParams, describe_problem
 
 __all__ = [
     "ALL_SLICES",
@@ -164,11 +164,4 @@ def load_gate_config(path: str | Path) -> GateConfig:
 
 
 def _describe_problem(problem: Any) -> str:
-    key = ".".join(str(part) for part in problem["loc"]) or "<top level>"
-    if problem["type"] == "extra_forbidden":
-        return f"  {key}: unknown key"
-    if problem["type"] == "missing":
-        return f"  {key}: required key is missing"
-    shown = problem.get("input")
-    got = "" if isinstance(shown, dict) else f" (got {shown!r})"
-    return f"  {key}: {problem['msg']}{got}"
+    return f"  {describe_problem(GateConfig, problem)}"
