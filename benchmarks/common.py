@@ -8,15 +8,16 @@ import statistics
 from pathlib import Path
 from typing import Any
 
-import pandas as pd
 import yaml
 from scipy import stats
 
 from prunegate.data.tables import read_table
+from prunegate.params.node_call import as_kedro_node
+from prunegate.pipelines.model_inputs import ModelInputs, prepare_model_inputs
 
 __all__ = [
+    "load_model_inputs",
     "load_parameters",
-    "load_validated_splits",
     "mean_std",
     "paired_interval",
     "write_json",
@@ -29,14 +30,15 @@ def load_parameters(project: Path, section: str) -> dict[str, Any]:
     return yaml.safe_load((project / "conf" / "base" / f"parameters_{section}.yml").read_text())[section]
 
 
-def load_validated_splits(project: Path) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, dict[str, Any]]:
-    """The splits and validation certificate written by ``make run`` (run it first)."""
+def load_model_inputs(project: Path) -> ModelInputs:
+    """The splits ``make run`` certified (run it first), as the data-preparation node gives them."""
     model_input = project / "data" / "05_model_input"
     certificate = model_input / "validated_splits.json"
     if not certificate.is_file():
         raise FileNotFoundError(f"{certificate} is missing: run `make run` first to ingest and validate")
     tables = [read_table(model_input / f"{name}.parquet") for name in ("train", "val", "test")]
-    return (*tables, json.loads(certificate.read_text()))
+    prepare = as_kedro_node(prepare_model_inputs)
+    return prepare(*tables, json.loads(certificate.read_text()), load_parameters(project, "ingestion"))
 
 
 def mean_std(values: list[float]) -> tuple[float, float]:

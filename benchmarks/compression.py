@@ -25,10 +25,9 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-import pandas as pd
 import torch
 
-from benchmarks.common import load_parameters, load_validated_splits, write_json
+from benchmarks.common import load_model_inputs, load_parameters, write_json
 from benchmarks.compression_grid import FULL, QUICK, CompressionGrid, Targets
 from benchmarks.compression_runs import (
     PrunedModel,
@@ -45,10 +44,10 @@ from benchmarks.compression_table import render_report
 from prunegate.core.efficiency import artifact_sizes
 from prunegate.core.serialization import ModelArtifact
 from prunegate.fanout import FanoutSettings, fan_out
-from prunegate.params import IngestionParams, ProfilingParams, TrainingParams, parse_params
+from prunegate.params import ProfilingParams, TrainingParams, parse_params
 from prunegate.params.node_call import as_kedro_node
+from prunegate.pipelines.model_inputs import ModelInputs
 from prunegate.pipelines.training.nodes import train_dense_model
-from prunegate.pipelines.validated_inputs import validated_splits_as_tensors
 
 # the nodes as Kedro calls them: each params:<section> mapping validated into its typed model
 train_dense_model = as_kedro_node(train_dense_model)
@@ -59,7 +58,6 @@ logger = logging.getLogger(__name__)
 
 _SECTIONS = ("ingestion", "training", "pruning", "distillation", "profiling")
 _QUIET_LOGGERS = ("prunegate.core", "prunegate.pipelines")
-Tables = tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, dict[str, Any]]
 
 
 def _parameters(project: Path, grid: CompressionGrid) -> dict[str, dict[str, Any]]:
@@ -80,22 +78,20 @@ def _parameters(project: Path, grid: CompressionGrid) -> dict[str, dict[str, Any
     return params
 
 
-def _seed_context(seed: int, tables: Tables, params: dict[str, dict[str, Any]]) -> tuple[SeedContext, dict]:
+def _seed_context(
+    seed: int, data: ModelInputs, params: dict[str, dict[str, Any]]
+) -> tuple[SeedContext, dict]:
     """Train this seed's dense teacher on the validated splits; returns the context and the dense row."""
-    train, val, test, certificate = tables
     started = time.perf_counter()
     training = {**params["training"], "seed": seed}
-    artifact, metrics, _ = train_dense_model(
-        train, val, test, certificate, training, params["ingestion"], params["profiling"]
-    )
+    artifact, metrics, _ = train_dense_model(data, training, params["ingestion"], params["profiling"])
     seconds = time.perf_counter() - started
-    ingestion = parse_params(IngestionParams, params["ingestion"], "ingestion")
     teacher = artifact.build_module()
     # Sizes without the pipeline's metadata, so they compare with the compressed models' artifacts.
     dense = {**metrics, **artifact_sizes(ModelArtifact.from_module(teacher, artifact.spec))}
     context = SeedContext(
         seed=seed,
-        data=validated_splits_as_tensors(train, val, test, certificate, ingestion),
+        data=data,
         teacher=teacher,
         spec=artifact.spec,
         dense=dense,
@@ -113,9 +109,9 @@ def _labels(section: str, method: str, target: float, **extra: str) -> dict[str,
     return {"section": section, "method": method, "target": target, **extra}
 
 
-def _dense_cell(seed: int, tables: Tables, params: dict[str, dict[str, Any]]) -> tuple[SeedContext, dict]:
+def _dense_cell(seed: int, data: ModelInputs, params: dict[str, dict[str, Any]]) -> tuple[SeedContext, dict]:
     """Task 1 of a seed: its dense teacher (every other cell of the seed prunes or distils it)."""
-    return _seed_context(seed, tables, params)
+    return _seed_context(seed, data, params)
 
 
 def _pruning_cells(seeds: list[int], grid: CompressionGrid) -> list[tuple[int, dict[str, Any], tuple]]:
@@ -183,9 +179,9 @@ def run_benchmark(
     configured criterion / allocation, and the best structured model by validation accuracy.
     """
     fanout = fanout or FanoutSettings()
-    tables = load_validated_splits(project)
+    data = load_model_inputs(project)
     params = _parameters(project, grid)
-    dense = fan_out(_dense_cell, seeds, fanout, {"tables": tables, "params": params})
+    dense = fan_out(_dense_cell, seeds, fanout, {"data": data, "params": params})
     contexts = {ctx.seed: ctx for ctx, _ in dense}
     cells = _pruning_cells(seeds, grid)
     pruned = fan_out(_pruning_cell, cells, fanout, {"contexts": contexts})

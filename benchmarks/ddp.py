@@ -24,8 +24,8 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks.common import (
+    load_model_inputs,
     load_parameters,
-    load_validated_splits,
     mean_std,
     paired_interval,
     write_json_and_report,
@@ -69,28 +69,25 @@ def _timed(function, *args) -> tuple[Any, float]:
 
 def run_once(project: Path, seed: int, nproc: int, quick: bool) -> dict[str, dict[str, float]]:
     """The three stages with ``nproc`` processes; each stage's test accuracy and wall seconds."""
-    train, val, test, certificate = load_validated_splits(project)
+    data = load_model_inputs(project)
     params = _parameters(project, seed, nproc, quick)
-    tables = (train, val, test, certificate)
     (dense, dense_metrics, _), training_s = _timed(
-        train_dense_model, *tables, params["training"], params["ingestion"], params["profiling"]
+        train_dense_model, data, params["training"], params["ingestion"], params["profiling"]
     )
     (pruned, pruned_metrics, _), pruning_s = _timed(
         prune_dense_model,
         dense,
-        *tables,
+        data,
         params["pruning"],
         params["training"],
-        params["ingestion"],
         params["profiling"],
     )
     (_, distilled_metrics, _), distillation_s = _timed(
         distill_student,
         dense,
         pruned,
-        *tables,
+        data,
         params["distillation"],
-        params["ingestion"],
         params["profiling"],
     )
     return {

@@ -17,13 +17,12 @@ import time
 from pathlib import Path
 from typing import Any
 
-from benchmarks.common import load_parameters, load_validated_splits, mean_std, write_json
+from benchmarks.common import load_model_inputs, load_parameters, mean_std, write_json
 from prunegate.core.robustness import noise_accuracy
-from prunegate.params import EvaluationParams, IngestionParams, parse_params
+from prunegate.params import EvaluationParams, parse_params
 from prunegate.params.node_call import as_kedro_node
 from prunegate.pipelines.evaluation.measure import evaluation_settings
 from prunegate.pipelines.training.nodes import train_dense_model
-from prunegate.pipelines.validated_inputs import validated_splits_as_tensors
 
 # the nodes as Kedro calls them: each params:<section> mapping validated into its typed model
 train_dense_model = as_kedro_node(train_dense_model)
@@ -72,13 +71,11 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
 
-    train, val, test, certificate = load_validated_splits(args.project)
+    data = load_model_inputs(args.project)
     ingestion_params = load_parameters(args.project, "ingestion")
     profiling = load_parameters(args.project, "profiling")
     base_training = load_parameters(args.project, "training")
     evaluation = parse_params(EvaluationParams, load_parameters(args.project, "evaluation"), "evaluation")
-    ingestion = parse_params(IngestionParams, ingestion_params, "ingestion")
-    data = validated_splits_as_tensors(train, val, test, certificate, ingestion)
     features, targets = data.test
     settings = evaluation_settings(evaluation, data)
     noise = _noise_columns(evaluation)
@@ -88,9 +85,7 @@ def main(argv: list[str] | None = None) -> int:
         for seed in args.seeds:
             training = {**base_training, "seed": seed, "show_progress": False, "min_std_ratio": ratio}
             started = time.perf_counter()
-            artifact, metrics, _ = train_dense_model(
-                train, val, test, certificate, training, ingestion_params, profiling
-            )
+            artifact, metrics, _ = train_dense_model(data, training, ingestion_params, profiling)
             noisy = noise_accuracy(
                 artifact.build_module(),
                 features,

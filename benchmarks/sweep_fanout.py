@@ -22,7 +22,7 @@ from typing import Any
 
 import yaml
 
-from benchmarks.common import load_parameters, load_validated_splits, write_json_and_report
+from benchmarks.common import load_model_inputs, load_parameters, write_json_and_report
 from prunegate.core.serialization import load_artifact
 from prunegate.params.node_call import as_kedro_node
 from prunegate.pipelines.pruning_sweep.nodes import sweep_pruning
@@ -37,7 +37,7 @@ logger = logging.getLogger(__name__)
 
 
 def _sweep_seconds(project: Path, workers: int, seeds: list[int]) -> tuple[float, list[dict[str, Any]]]:
-    train, val, test, certificate = load_validated_splits(project)
+    data = load_model_inputs(project)
     dense = load_artifact(project / "data/06_models/dense.pt")
     dense_metrics = read_measured_json(project / "data/08_reporting/dense_metrics.json")
     pruning_file = yaml.safe_load((project / "conf/base/parameters_pruning.yml").read_text())
@@ -46,15 +46,11 @@ def _sweep_seconds(project: Path, workers: int, seeds: list[int]) -> tuple[float
     started = time.perf_counter()
     table, _, _ = sweep_pruning(
         dense,
-        train,
-        val,
-        test,
-        certificate,
+        data,
         dense_metrics,
         sweep,
         load_parameters(project, "pruning"),
         training,
-        load_parameters(project, "ingestion"),
         load_parameters(project, "profiling"),
     )
     return time.perf_counter() - started, table.to_dict(orient="records")

@@ -59,12 +59,20 @@ USER_ERRORS: tuple[type[Exception], ...] = (
 )
 
 
-_KEDRO_WRAPPING = re.compile(r"Parameter '[^']+': Failed to instantiate \w+ for parameter '[^']+': ")
+# Kedro's ParameterValidationError: "Parameter validation failed:" then "- Parameter 'x': Failed to
+# instantiate XParams for parameter 'x': <our message>" per section. Only <our message> is for the user.
+_KEDRO_HEADER = re.compile(r"^Parameter validation failed:\n")
+_KEDRO_WRAPPING = re.compile(
+    r"^- (?:Parameter '[^']+': )?(?:Failed to instantiate \w+ for parameter '[^']+': )?", re.MULTILINE
+)
 
 
 def user_message(error: Exception) -> str:
     """The error's message for the user: Kedro's wrapping of a typed parameter's error removed."""
-    return _KEDRO_WRAPPING.sub("", str(error))
+    message = str(error)
+    if isinstance(error, ParameterValidationError):
+        message = _KEDRO_WRAPPING.sub("", _KEDRO_HEADER.sub("", message))
+    return message
 
 
 def find_user_error(error: BaseException) -> Exception | None:

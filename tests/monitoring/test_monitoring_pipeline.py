@@ -11,6 +11,7 @@ from kedro.runner import SequentialRunner
 from kedro_datasets.json import JSONDataset
 from kedro_datasets.text import TextDataset
 from tests.conftest import PROJECT_ROOT, shipped_params, typed_params
+from tests.pipelines.conftest import inputs_of
 
 from prunegate.core.serialization import save_artifact
 from prunegate.data.tables import sklearn_digits, table_fingerprint
@@ -49,7 +50,7 @@ def previous_model(splits):
     training["mlp"] = {"hidden": [32, 16], "dropout": 0.0}
     profiling = {**shipped_params("profiling"), "warmup": 1, "repeats": 3}
     artifact, metrics, _ = train_dense_model(
-        *splits, certificate, training, shipped_params("ingestion"), profiling
+        inputs_of((*splits, certificate)), training, shipped_params("ingestion"), profiling
     )
     assert metrics["accuracy"] > 0.8
     return artifact

@@ -237,7 +237,7 @@ def test_the_pipelines_pass_the_reevaluated_champion_to_the_gate(
     current_path = tmp_path / "champion_metrics_current.json"
     current_path.write_text(json.dumps({"model": "champion", "accuracy": 1.0}))  # stale: must be replaced
     pipeline = evaluation_pipeline().only_nodes(
-        "prepare_test_split", "evaluate_champion"
+        "prepare_model_inputs", "prepare_test_split", "evaluate_champion"
     ) + gate_pipeline().only_nodes("gate_candidate")
 
     def run_pipelines():

@@ -2,6 +2,7 @@ import copy
 
 import pytest
 from tests.conftest import shipped_params
+from tests.pipelines.conftest import inputs_of
 
 from prunegate.core.models import MLPSpec
 from prunegate.params import ConfigError
@@ -20,9 +21,7 @@ def pruned_model(splits, small_dense_model):
     pruning["finetune"]["epochs"] = 2
     training = {**shipped_params("training"), "show_progress": False}
     profiling = {**shipped_params("profiling"), "warmup": 1, "repeats": 3}
-    artifact, _, _ = prune_dense_model(
-        small_dense_model[0], *splits, pruning, training, shipped_params("ingestion"), profiling
-    )
+    artifact, _, _ = prune_dense_model(small_dense_model[0], inputs_of(splits), pruning, training, profiling)
     return artifact
 
 
@@ -36,7 +35,7 @@ def test_student_takes_the_pruned_architecture_and_is_compared_with_scratch(
 ):
     dense, dense_metrics = small_dense_model
     artifact, metrics, report = distill_student(
-        dense, pruned_model, *splits, distillation_params, ingestion_params, profiling_params
+        dense, pruned_model, inputs_of(splits, ingestion_params), distillation_params, profiling_params
     )
     assert artifact.spec == pruned_model.spec
     assert artifact.metadata["role"] == "distilled"
@@ -55,7 +54,7 @@ def test_student_widths_from_params(
         "compare_with_scratch": False,
     }
     artifact, metrics, report = distill_student(
-        small_dense_model[0], pruned_model, *splits, params, ingestion_params, profiling_params
+        small_dense_model[0], pruned_model, inputs_of(splits, ingestion_params), params, profiling_params
     )
     assert artifact.spec == MLPSpec(in_features=64, num_classes=10, hidden=(12,), dropout=0.0)
     assert "scratch" not in report
@@ -85,8 +84,7 @@ def test_bad_distillation_config_is_refused(
         distill_student(
             small_dense_model[0],
             pruned_model,
-            *splits,
+            inputs_of(splits, ingestion_params),
             {**distillation_params, **change},
-            ingestion_params,
             profiling_params,
         )

@@ -3,7 +3,7 @@ import copy
 import pytest
 import yaml
 from tests.conftest import PROJECT_ROOT, shipped_params
-from tests.pipelines.conftest import measured_split
+from tests.pipelines.conftest import inputs_of, measured_split
 
 from prunegate.errors import NotBlessedError
 from prunegate.params import ConfigError
@@ -103,10 +103,10 @@ def test_cross_validation_of_the_recipe_when_enabled(splits, training_params, in
 
     cross_validate_recipe = as_kedro_node(node)
 
-    params = shipped_params("evaluation")
-    assert cross_validate_recipe(*splits, params, training_params, ingestion_params) == {"enabled": False}
+    params, data = shipped_params("evaluation"), inputs_of(splits)
+    assert cross_validate_recipe(data, params, training_params, ingestion_params) == {"enabled": False}
     params["cross_validation"] = {"enabled": True, "folds": 3}
-    result = cross_validate_recipe(*splits, params, training_params, ingestion_params)
+    result = cross_validate_recipe(data, params, training_params, ingestion_params)
     assert result["cv_folds"] == 3
     assert len(result["cv_fold_accuracies"]) == 3
     assert result["cv_accuracy_mean"] == pytest.approx(sum(result["cv_fold_accuracies"]) / 3)

@@ -6,12 +6,12 @@ from tests.conftest import shipped_params
 
 from prunegate.params import EvaluationParams, IngestionParams, parse_params
 from prunegate.pipelines.evaluation.measure import evaluation_settings
-from prunegate.pipelines.validated_inputs import validated_splits_as_tensors
+from prunegate.pipelines.model_inputs import prepare_model_inputs
 
 
 def _data(splits):
     ingestion = parse_params(IngestionParams, shipped_params("ingestion"), "ingestion")
-    return validated_splits_as_tensors(*splits, ingestion)
+    return prepare_model_inputs(*splits, ingestion)
 
 
 def _config(**overrides):

@@ -8,6 +8,7 @@ import pandas as pd
 import pytest
 import torch
 from tests.conftest import shipped_params
+from tests.pipelines.conftest import inputs_of
 
 from prunegate.core.models import MLPSpec, build_model
 from prunegate.core.serialization import ModelArtifact
@@ -65,14 +66,12 @@ def splits() -> dict:
     """Validated train/val/test tables as the catalog gives them to the node."""
     tables = {"train": _table(200, 0), "val": _table(50, 1), "test": _table(100, 2)}
     certificate = {"passed": True, "fingerprints": {k: table_fingerprint(t) for k, t in tables.items()}}
-    return {**{f"{k}_table": t for k, t in tables.items()}, "validated_splits": certificate}
+    return inputs_of((tables["train"], tables["val"], tables["test"], certificate), INGESTION)
 
 
 def _package(model, blessing, splits, params=PARAMS):
     dense = {"dense": {"accuracy": 0.95, "macs": 120}}
-    return package_model(
-        model, blessing, METRICS, dense, SCHEMA, **splits, config=params, ingestion=INGESTION
-    )
+    return package_model(model, blessing, METRICS, dense, SCHEMA, splits, config=params)
 
 
 SCHEMA = {"feature_columns": {name: {"min": 0.0, "max": 1.0} for name in FEATURES}}

@@ -5,6 +5,7 @@ import pytest
 from kedro.io import DataCatalog, MemoryDataset
 from kedro.runner import SequentialRunner
 from tests.conftest import shipped_params, typed_params
+from tests.pipelines.conftest import inputs_of
 
 from prunegate.core.models import MLPSpec, build_model
 from prunegate.core.serialization import ModelArtifact
@@ -28,7 +29,7 @@ def pruning_params():
 
 def _prune(splits, model, pruning_params, training_params, ingestion_params, profiling_params):
     return prune_dense_model(
-        model, *splits, pruning_params, training_params, ingestion_params, profiling_params
+        model, inputs_of(splits, ingestion_params), pruning_params, training_params, profiling_params
     )
 
 

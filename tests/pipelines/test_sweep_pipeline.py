@@ -3,6 +3,7 @@ import copy
 import pytest
 from matplotlib.figure import Figure
 from tests.conftest import shipped_params
+from tests.pipelines.conftest import inputs_of
 
 from prunegate.params import ConfigError
 from prunegate.params.node_call import as_kedro_node
@@ -23,7 +24,13 @@ def base_pruning():
 def _sweep(splits, small_dense_model, sweep, base, training_params, ingestion_params, profiling_params):
     dense, dense_metrics = small_dense_model
     return sweep_pruning(
-        dense, *splits, dense_metrics, sweep, base, training_params, ingestion_params, profiling_params
+        dense,
+        inputs_of(splits, ingestion_params),
+        dense_metrics,
+        sweep,
+        base,
+        training_params,
+        profiling_params,
     )
 
 

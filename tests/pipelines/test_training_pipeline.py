@@ -2,6 +2,7 @@ import pytest
 from kedro.io import DataCatalog, MemoryDataset
 from kedro.runner import SequentialRunner
 from tests.conftest import typed_params
+from tests.pipelines.conftest import inputs_of
 
 from prunegate.data.tables import table_fingerprint
 from prunegate.errors import UnvalidatedDataError
@@ -12,6 +13,12 @@ from prunegate.pipelines.training.nodes import train_dense_model
 
 # the nodes as Kedro calls them: each params:<section> mapping validated into its typed model
 train_dense_model = as_kedro_node(train_dense_model)
+
+
+def _train(splits, training_params, ingestion_params, profiling_params):
+    """The pipeline's two nodes: the data preparation, then training."""
+    data = inputs_of(splits, ingestion_params)
+    return train_dense_model(data, training_params, ingestion_params, profiling_params)
 
 
 def test_training_pipeline_writes_model_metrics_and_history(
@@ -45,11 +52,8 @@ def test_training_pipeline_writes_model_metrics_and_history(
 
 
 def test_cnn_trains_on_image_shaped_digits(splits, training_params, ingestion_params, profiling_params):
-    train, val, test, certificate = splits
     training_params.update(architecture="cnn", cnn={"channels": [4], "hidden": [], "dropout": 0.0})
-    artifact, metrics, _ = train_dense_model(
-        train, val, test, certificate, training_params, ingestion_params, profiling_params
-    )
+    artifact, metrics, _ = _train(splits, training_params, ingestion_params, profiling_params)
     assert artifact.spec.kind == "cnn"
     assert metrics["accuracy"] > 0.5
 
@@ -61,22 +65,17 @@ def test_training_refuses_splits_that_changed_after_validation(
     tampered = test.copy()
     tampered.iloc[0, 0] = 16
     with pytest.raises(UnvalidatedDataError, match="test split changed"):
-        train_dense_model(
-            train, val, tampered, certificate, training_params, ingestion_params, profiling_params
-        )
+        _train((train, val, tampered, certificate), training_params, ingestion_params, profiling_params)
     with pytest.raises(UnvalidatedDataError, match="did not pass"):
-        train_dense_model(
-            train, val, test, {"passed": False}, training_params, ingestion_params, profiling_params
-        )
+        _train((train, val, test, {"passed": False}), training_params, ingestion_params, profiling_params)
 
 
 def test_unknown_training_key_fails_before_training(
     splits, training_params, ingestion_params, profiling_params
 ):
-    train, val, test, certificate = splits
     training_params["learning_rte"] = 0.1
     with pytest.raises(ConfigError, match=r"training\.learning_rte: unknown key"):
-        train_dense_model(train, val, test, certificate, training_params, ingestion_params, profiling_params)
+        _train(splits, training_params, ingestion_params, profiling_params)
 
 
 def test_string_labels_are_mapped_and_saved_with_the_model(
@@ -91,22 +90,17 @@ def test_string_labels_are_mapped_and_saved_with_the_model(
             n: table_fingerprint(t) for n, t in zip(("train", "val", "test"), relabelled, strict=True)
         },
     }
-    artifact, _, _ = train_dense_model(
-        *relabelled, certificate, training_params, ingestion_params, profiling_params
-    )
+    artifact, _, _ = _train((*relabelled, certificate), training_params, ingestion_params, profiling_params)
     assert artifact.metadata["class_values"] == sorted(names.values())
 
 
 def test_the_users_own_model_trains_through_the_pipeline(
     splits, training_params, ingestion_params, profiling_params
 ):
-    train, val, test, certificate = splits
     model = {"factory": "examples.models.signal_net:build", "kwargs": {"width": 8, "hidden": 16}}
     training_params.update(architecture="factory", model=model)
     ingestion_params.update(input_shape=[1, 64])
-    artifact, metrics, _ = train_dense_model(
-        train, val, test, certificate, training_params, ingestion_params, profiling_params
-    )
+    artifact, metrics, _ = _train(splits, training_params, ingestion_params, profiling_params)
     assert artifact.spec.kind == "factory"
     assert artifact.metadata["input_shape"] == [1, 64]
     assert metrics["accuracy"] > 0.3  # 4 epochs of a tiny 1-D CNN; chance is 0.1
@@ -115,10 +109,9 @@ def test_the_users_own_model_trains_through_the_pipeline(
 def test_a_factory_with_the_wrong_output_fails_before_training_naming_it(
     splits, training_params, ingestion_params, profiling_params
 ):
-    train, val, test, certificate = splits
     training_params.update(architecture="factory", model={"factory": "torch.nn:Identity", "kwargs": {}})
     with pytest.raises(ValueError, match=r"'torch\.nn:Identity' must return N x num_classes"):
-        train_dense_model(train, val, test, certificate, training_params, ingestion_params, profiling_params)
+        _train(splits, training_params, ingestion_params, profiling_params)
 
 
 def test_same_seed_gives_a_byte_identical_model_file(
@@ -127,12 +120,9 @@ def test_same_seed_gives_a_byte_identical_model_file(
     """No timing goes into the model file, so DVC's lock does not change when nothing did."""
     from prunegate.core.serialization import save_artifact
 
-    train, val, test, certificate = splits
     files = []
     for attempt in range(2):
-        artifact, metrics, _ = train_dense_model(
-            train, val, test, certificate, training_params, ingestion_params, profiling_params
-        )
+        artifact, metrics, _ = _train(splits, training_params, ingestion_params, profiling_params)
         assert "latency_ms_p50_b1" in metrics
         assert not any(key.startswith("latency_") for key in artifact.metadata["metrics"])
         save_artifact(artifact, tmp_path / f"dense{attempt}.pt")

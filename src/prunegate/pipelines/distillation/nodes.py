@@ -6,7 +6,6 @@ import logging
 from dataclasses import replace
 from typing import Any
 
-import pandas as pd
 import torch
 from torch import nn
 
@@ -17,8 +16,8 @@ from prunegate.core.models import ModelSpec, build_model
 from prunegate.core.pruning.history import PruningHistory, fresh_pruned_model
 from prunegate.core.serialization import ModelArtifact
 from prunegate.core.training import copy_standardization, seed_everything, train_model
-from prunegate.params import ConfigError, DistillationParams, IngestionParams, ProfilingParams
-from prunegate.pipelines.validated_inputs import validated_splits_as_tensors
+from prunegate.params import ConfigError, DistillationParams, ProfilingParams
+from prunegate.pipelines.model_inputs import ModelInputs
 
 logger = logging.getLogger(__name__)
 
@@ -69,12 +68,8 @@ def train_students(
 def distill_student(
     dense_model: ModelArtifact,
     pruned_model: ModelArtifact,
-    train_table: pd.DataFrame,
-    val_table: pd.DataFrame,
-    test_table: pd.DataFrame,
-    validated_splits: dict[str, Any],
+    data: ModelInputs,
     config: DistillationParams,
-    ingestion: IngestionParams,
     profiling: ProfilingParams,
 ) -> tuple[ModelArtifact, dict[str, float], dict[str, Any]]:
     """Train a freshly initialised student with the teacher's soft targets, and the same student without.
@@ -83,7 +78,6 @@ def distill_student(
         The distilled student, its metrics (same keys as every model's) and a report comparing it with
         the same architecture trained from scratch on the labels only, for the same epochs.
     """
-    data = validated_splits_as_tensors(train_table, val_table, test_table, validated_splits, ingestion)
     teacher = (dense_model if config.teacher == "dense" else pruned_model).build_module()
     spec, history = _student_architecture(config, dense_model, pruned_model)
     student, scratch = run_distributed(

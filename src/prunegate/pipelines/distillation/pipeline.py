@@ -3,26 +3,24 @@
 from kedro.pipeline import Pipeline, node, pipeline
 
 from prunegate.pipelines.distillation.nodes import distill_student
+from prunegate.pipelines.model_inputs import MODEL_INPUTS, model_inputs_node
 
 
 def create_pipeline(**kwargs) -> Pipeline:
     return pipeline(
         [
+            model_inputs_node(),
             node(
                 distill_student,
                 inputs=[
                     "dense_model",
                     "pruned_model",
-                    "train_table",
-                    "val_table",
-                    "test_table",
-                    "validated_splits",
+                    MODEL_INPUTS,
                     "params:distillation",
-                    "params:ingestion",
                     "params:profiling",
                 ],
                 outputs=["distilled_model", "distilled_metrics", "distillation_report"],
                 name="distill_student",
-            )
+            ),
         ]
     )

@@ -6,23 +6,19 @@ import logging
 from dataclasses import replace
 from typing import Any
 
-import pandas as pd
 import torch
 
 from prunegate.core.cross_validation import cross_validate
 from prunegate.core.models import build_model
 from prunegate.core.training import fit_standardization, seed_everything, train_model
 from prunegate.params import EvaluationParams, IngestionParams, TrainingParams
-from prunegate.pipelines.validated_inputs import validated_splits_as_tensors
+from prunegate.pipelines.model_inputs import ModelInputs
 
 logger = logging.getLogger(__name__)
 
 
 def cross_validate_recipe(
-    train_table: pd.DataFrame,
-    val_table: pd.DataFrame,
-    test_table: pd.DataFrame,
-    validated_splits: dict[str, Any],
+    data: ModelInputs,
     config: EvaluationParams,
     training: TrainingParams,
     ingestion: IngestionParams,
@@ -30,7 +26,6 @@ def cross_validate_recipe(
     """k-fold CV of the training recipe on train + val (the test split stays untouched), if enabled."""
     if not config.cross_validation.enabled:
         return {"enabled": False}
-    data = validated_splits_as_tensors(train_table, val_table, test_table, validated_splits, ingestion)
     features = torch.cat([data.train[0], data.val[0]])
     targets = torch.cat([data.train[1], data.val[1]])
     spec = training.model_spec(features.shape[1], len(data.encoding.classes), ingestion.input_shape)

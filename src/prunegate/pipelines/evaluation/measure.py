@@ -24,8 +24,8 @@ from prunegate.data.features import PreparedSplits
 from prunegate.data.tables import DataFileError
 from prunegate.gate.baseline import TEST_SPLIT_FINGERPRINT
 from prunegate.gate.paired import PER_ROW
-from prunegate.params import ConfigError, EvaluationParams, IngestionParams, ProfilingParams
-from prunegate.pipelines.validated_inputs import validated_splits_as_tensors
+from prunegate.params import ConfigError, EvaluationParams, ProfilingParams
+from prunegate.pipelines.model_inputs import ModelInputs
 
 __all__ = [
     "USER_OOD_SET",
@@ -64,16 +64,13 @@ class TestSplit:
 
 
 def prepare_test_split(
-    train_table: pd.DataFrame,
-    val_table: pd.DataFrame,
+    data: ModelInputs,
     test_table: pd.DataFrame,
-    validated_splits: dict[str, Any],
     config: EvaluationParams,
-    ingestion: IngestionParams,
     profiling: ProfilingParams,
     ood_table: pd.DataFrame | None = None,
 ) -> TestSplit:
-    """The certified splits as tensors with the evaluation settings: one node, once per run.
+    """The certified test split with the evaluation settings, slices and OOD rows: once per run.
 
     Every model of the run and the re-evaluated champion are measured on this one split (Kedro passes it
     from node to node in memory).
@@ -84,10 +81,8 @@ def prepare_test_split(
 
     Raises:
         ConfigError: a parameter is invalid, or a slice column is missing or is a model feature.
-        UnvalidatedDataError: the splits are not the ones validation certified.
         DataFileError: the OOD file lacks a feature column or holds a value that is not a finite number.
     """
-    data = validated_splits_as_tensors(train_table, val_table, test_table, validated_splits, ingestion)
     return TestSplit(
         config=config,
         data=data,
@@ -96,7 +91,7 @@ def prepare_test_split(
             evaluation_settings(config, data), extra_ood=user_ood_rows(ood_table, data.feature_names)
         ),
         profiling=profiling.settings(),
-        fingerprint=validated_splits["fingerprints"]["test"],
+        fingerprint=data.fingerprints["test"],
     )
 
 

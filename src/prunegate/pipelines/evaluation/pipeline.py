@@ -7,23 +7,16 @@ from prunegate.pipelines.evaluation.cross_validation_node import cross_validate_
 from prunegate.pipelines.evaluation.headline import headline_metrics
 from prunegate.pipelines.evaluation.measure import prepare_test_split
 from prunegate.pipelines.evaluation.nodes import evaluate_models
+from prunegate.pipelines.model_inputs import MODEL_INPUTS, model_inputs_node
 
 
 def create_pipeline(**kwargs) -> Pipeline:
     return pipeline(
         [
+            model_inputs_node(),
             node(  # once per run: every model, and the champion, are measured on this one split
                 prepare_test_split,
-                inputs=[
-                    "train_table",
-                    "val_table",
-                    "test_table",
-                    "validated_splits",
-                    "params:evaluation",
-                    "params:ingestion",
-                    "params:profiling",
-                    "ood_table",
-                ],
+                inputs=[MODEL_INPUTS, "test_table", "params:evaluation", "params:profiling", "ood_table"],
                 outputs="test_split",
                 name="prepare_test_split",
             ),
@@ -56,10 +49,7 @@ def create_pipeline(**kwargs) -> Pipeline:
             node(
                 cross_validate_recipe,
                 inputs=[
-                    "train_table",
-                    "val_table",
-                    "test_table",
-                    "validated_splits",
+                    MODEL_INPUTS,
                     "params:evaluation",
                     "params:training",
                     "params:ingestion",

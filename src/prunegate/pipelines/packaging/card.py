@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import pandas as pd
-
 from prunegate.core.models import spec_to_dict
 from prunegate.core.serialization import ModelArtifact
 from prunegate.params import PackagingParams
@@ -19,7 +17,7 @@ def model_card_html(
     blessing: dict[str, Any],
     candidate_metrics: dict[str, Any],
     evaluation_metrics: dict[str, Any],
-    tables: dict[str, pd.DataFrame],
+    split_rows: dict[str, int],
     config: PackagingParams,
     runtime: str,
     runtime_accuracy_drop: float | None,
@@ -40,7 +38,7 @@ def model_card_html(
             metrics=candidate_metrics,
             dense_metrics=evaluation_metrics.get("dense", {}),
             blessing=blessing,
-            split_rows={name: len(table) for name, table in tables.items()},
+            split_rows=split_rows,
             data_fingerprints=shipped_model.metadata.get("data_fingerprints") or {},
             feature_names=shipped_model.metadata.get("feature_names", []),
             class_names=shipped_model.metadata.get("class_names", []),

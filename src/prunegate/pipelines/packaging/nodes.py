@@ -11,15 +11,14 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import pandas as pd
 
 from prunegate.core.models import FactorySpec
 from prunegate.core.models.factory import factory_source_files
 from prunegate.core.serialization import ModelArtifact, save_artifact
 from prunegate.errors import NotBlessedError
-from prunegate.params import IngestionParams, PackagingParams
+from prunegate.params import PackagingParams
+from prunegate.pipelines.model_inputs import ModelInputs
 from prunegate.pipelines.packaging.card import model_card_html
-from prunegate.pipelines.validated_inputs import validated_splits_as_tensors
 from prunegate.registry.store import (
     METRICS_FILE,
     MODEL_CARD_FILE,
@@ -51,18 +50,10 @@ def _model_code(model: ModelArtifact) -> dict[str, Path]:
     return files
 
 
-def _int8_rows(
-    config: PackagingParams,
-    train_table: pd.DataFrame,
-    val_table: pd.DataFrame,
-    test_table: pd.DataFrame,
-    validated_splits: dict[str, Any],
-    ingestion: IngestionParams,
-) -> dict[str, Any]:
+def _int8_rows(config: PackagingParams, data: ModelInputs) -> dict[str, Any]:
     """Calibration (training) and labelled (test) rows for static int8, or nothing when it is off."""
     if not config.static_int8:
         return {}
-    data = validated_splits_as_tensors(train_table, val_table, test_table, validated_splits, ingestion)
     return {
         "calibration": data.train[0][: config.int8_calibration_rows].numpy(),
         "labelled": (data.test[0].numpy(), data.test[1].numpy()),
@@ -75,12 +66,8 @@ def package_model(
     candidate_metrics: dict[str, Any],
     evaluation_metrics: dict[str, Any],
     data_schema: dict[str, Any],
-    train_table: pd.DataFrame,
-    val_table: pd.DataFrame,
-    test_table: pd.DataFrame,
-    validated_splits: dict[str, Any],
+    data: ModelInputs,
     config: PackagingParams,
-    ingestion: IngestionParams,
 ) -> tuple[dict[str, Any], str]:
     """Store the blessed model (with its metadata and chosen runtime) and build a Bento around it.
 
@@ -113,7 +100,7 @@ def package_model(
     low = np.array([r[0] for r in ranges.values()], dtype=np.float32)
     high = np.array([r[1] for r in ranges.values()], dtype=np.float32)
     sample = np.random.default_rng(0).uniform(low, high, size=(_SAMPLE_ROWS, len(low))).astype(np.float32)
-    int8_rows = _int8_rows(config, train_table, val_table, test_table, validated_splits, ingestion)
+    int8_rows = _int8_rows(config, data)
 
     with tempfile.TemporaryDirectory() as scratch:
         model_file = Path(scratch) / "model.pt"
@@ -149,7 +136,7 @@ def package_model(
             blessing,
             candidate_metrics,
             evaluation_metrics,
-            {"train": train_table, "val": val_table, "test": test_table},
+            {"train": len(data.train[1]), "val": len(data.val[1]), "test": len(data.test[1])},
             config,
             choice.name,
             None if choice.name in EXACT_RUNTIMES else metadata.get("runtime_accuracy_drop"),

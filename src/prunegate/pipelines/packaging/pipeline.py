@@ -2,12 +2,14 @@
 
 from kedro.pipeline import Pipeline, node, pipeline
 
+from prunegate.pipelines.model_inputs import MODEL_INPUTS, model_inputs_node
 from prunegate.pipelines.packaging.nodes import package_model
 
 
 def create_pipeline(**kwargs) -> Pipeline:
     return pipeline(
         [
+            model_inputs_node(),
             node(
                 package_model,
                 inputs=[
@@ -16,15 +18,11 @@ def create_pipeline(**kwargs) -> Pipeline:
                     "candidate_metrics",
                     "evaluation_metrics",
                     "data_schema",
-                    "train_table",
-                    "val_table",
-                    "test_table",
-                    "validated_splits",
+                    MODEL_INPUTS,
                     "params:packaging",
-                    "params:ingestion",
                 ],
                 outputs=["packaging_info", "model_card"],
                 name="package_model",
-            )
+            ),
         ]
     )

@@ -5,8 +5,6 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-import pandas as pd
-
 from prunegate.core.distributed import run_distributed
 from prunegate.core.efficiency import artifact_sizes, measure_model, reproducible_metrics
 from prunegate.core.pruning.structured_recipe import check_structured_budget, run_structured_pruning
@@ -15,12 +13,11 @@ from prunegate.core.pruning.unstructured_recipe import run_unstructured_pruning
 from prunegate.core.serialization import ModelArtifact
 from prunegate.params import (
     ConfigError,
-    IngestionParams,
     ProfilingParams,
     PruningParams,
     TrainingParams,
 )
-from prunegate.pipelines.validated_inputs import validated_splits_as_tensors
+from prunegate.pipelines.model_inputs import ModelInputs
 
 logger = logging.getLogger(__name__)
 
@@ -43,13 +40,9 @@ def _check_feasible(config: PruningParams, artifact: ModelArtifact) -> None:
 
 def prune_dense_model(
     dense_model: ModelArtifact,
-    train_table: pd.DataFrame,
-    val_table: pd.DataFrame,
-    test_table: pd.DataFrame,
-    validated_splits: dict[str, Any],
+    data: ModelInputs,
     config: PruningParams,
     training: TrainingParams,
-    ingestion: IngestionParams,
     profiling: ProfilingParams,
 ) -> tuple[ModelArtifact, dict[str, float], dict[str, Any]]:
     """Prune the dense model as ``params:pruning`` says, fine-tune it, and measure it like the dense one.
@@ -58,7 +51,6 @@ def prune_dense_model(
         The pruned artifact (spec + pruning history + state dict), its metrics
         (same keys as the dense model's) and a report of every step (ratios, costs, accuracies).
     """
-    data = validated_splits_as_tensors(train_table, val_table, test_table, validated_splits, ingestion)
     _check_feasible(config, dense_model)
 
     teacher = dense_model.build_module()

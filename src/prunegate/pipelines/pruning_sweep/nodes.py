@@ -9,8 +9,9 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from prunegate.fanout import fan_out
-from prunegate.params import IngestionParams, ProfilingParams, PruningParams, SweepParams, TrainingParams
+from prunegate.params import ProfilingParams, PruningParams, SweepParams, TrainingParams
 from prunegate.params.sweep import expand_sweep
+from prunegate.pipelines.model_inputs import ModelInputs
 from prunegate.pipelines.pruning.nodes import prune_dense_model
 from prunegate.reporting.figures import accuracy_plot
 from prunegate.reporting.intervals import wilson_interval
@@ -35,22 +36,14 @@ _COLUMNS = [
 def prune_sweep_cell(
     cell: tuple[str, PruningParams],
     dense_model,
-    tables: tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, dict[str, Any]],
+    data: ModelInputs,
     dense_metrics: dict[str, Any],
     training: TrainingParams,
-    ingestion: IngestionParams,
     profiling: ProfilingParams,
 ) -> dict[str, Any]:
     """One (method, reduction, seed) cell, exactly as the pruning pipeline would run it: its table row."""
     name, config = cell
-    _, metrics, _ = prune_dense_model(
-        dense_model,
-        *tables,
-        config,
-        training,
-        ingestion,
-        profiling,
-    )
+    _, metrics, _ = prune_dense_model(dense_model, data, config, training, profiling)
     removed = 1 - metrics["nonzero_params"] / dense_metrics["params"]
     low, high = wilson_interval(metrics["accuracy"], metrics["test_rows"])
     return {
@@ -83,15 +76,11 @@ def _over_seeds(table: pd.DataFrame) -> pd.DataFrame:
 
 def sweep_pruning(
     dense_model,
-    train_table: pd.DataFrame,
-    val_table: pd.DataFrame,
-    test_table: pd.DataFrame,
-    validated_splits: dict[str, Any],
+    data: ModelInputs,
     dense_metrics: dict[str, Any],
     sweep: SweepParams,
     pruning: PruningParams,
     training: TrainingParams,
-    ingestion: IngestionParams,
     profiling: ProfilingParams,
 ) -> tuple[pd.DataFrame, Figure, Figure]:
     """Run every method of the sweep at every reduction and seed, each exactly as the pruning pipeline would.
@@ -108,10 +97,9 @@ def sweep_pruning(
     cells = expand_sweep(sweep, pruning.model_dump())  # the cells: the pipeline's recipe, overridden
     shared = {
         "dense_model": dense_model,
-        "tables": (train_table, val_table, test_table, validated_splits),
+        "data": data,
         "dense_metrics": dense_metrics,
         "training": training,
-        "ingestion": ingestion,
         "profiling": profiling,
     }
     rows = fan_out(prune_sweep_cell, cells, sweep.fanout.settings(), shared)

@@ -2,29 +2,27 @@
 
 from kedro.pipeline import Pipeline, node, pipeline
 
+from prunegate.pipelines.model_inputs import MODEL_INPUTS, model_inputs_node
 from prunegate.pipelines.pruning_sweep.nodes import sweep_pruning
 
 
 def create_pipeline(**kwargs) -> Pipeline:
     return pipeline(
         [
+            model_inputs_node(),
             node(
                 sweep_pruning,
                 inputs=[
                     "dense_model",
-                    "train_table",
-                    "val_table",
-                    "test_table",
-                    "validated_splits",
+                    MODEL_INPUTS,
                     "dense_metrics",
                     "params:pruning_sweep",
                     "params:pruning",
                     "params:training",
-                    "params:ingestion",
                     "params:profiling",
                 ],
                 outputs=["sweep_table", "sweep_plot_sparsity", "sweep_plot_macs"],
                 name="sweep_pruning",
-            )
+            ),
         ]
     )

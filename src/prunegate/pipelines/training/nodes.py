@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import logging
-from typing import Any
 
-import pandas as pd
 import torch
 from torch import nn
 
@@ -21,7 +19,7 @@ from prunegate.core.training import (
     train_model,
 )
 from prunegate.params import IngestionParams, ProfilingParams, TrainingParams
-from prunegate.pipelines.validated_inputs import validated_splits_as_tensors
+from prunegate.pipelines.model_inputs import ModelInputs
 
 logger = logging.getLogger(__name__)
 
@@ -44,10 +42,7 @@ def fit_dense_model(
 
 
 def train_dense_model(
-    train_table: pd.DataFrame,
-    val_table: pd.DataFrame,
-    test_table: pd.DataFrame,
-    validated_splits: dict[str, Any],
+    data: ModelInputs,
     config: TrainingParams,
     ingestion: IngestionParams,
     profiling: ProfilingParams,
@@ -55,8 +50,7 @@ def train_dense_model(
     """Train the dense model on validated splits and measure it on the test split.
 
     Args:
-        train_table, val_table, test_table: The validated splits.
-        validated_splits: The certificate written by validation (fingerprints of the splits).
+        data: The certified splits as tensors (``prepare_model_inputs``).
         config: ``params:training``; validated before any work.
         ingestion: ``params:ingestion`` (target and feature columns, image shape).
         profiling: ``params:profiling`` (how latency is measured).
@@ -64,7 +58,6 @@ def train_dense_model(
     Returns:
         The model artifact, its test metrics (flat JSON for DVC) and the per-epoch history.
     """
-    data = validated_splits_as_tensors(train_table, val_table, test_table, validated_splits, ingestion)
     spec = config.model_spec(len(data.feature_names), len(data.encoding.classes), ingestion.input_shape)
 
     model, result = run_distributed(
@@ -86,7 +79,7 @@ def train_dense_model(
         "target_column": ingestion.target_column,
         "input_shape": ingestion.input_shape,
         "seed": config.seed,
-        "data_fingerprints": validated_splits["fingerprints"],
+        "data_fingerprints": data.fingerprints,
         "metrics": reproducible_metrics(metrics),
     }
     artifact = ModelArtifact.from_module(model, spec, metadata)
