@@ -128,7 +128,7 @@ def prepare_models(project: Path, rows: np.ndarray, scratch: Path) -> dict[str, 
             artifact,
             rows.astype(np.float32),
             batch_sizes=tuple(packaging["runtime_batch_sizes"]),
-            repeats=packaging["runtime_repeats"],
+            timing_s=packaging["runtime_timing_s"],
             tolerance=packaging["parity_tolerance"],
             work_dir=folder,
         )

@@ -16,7 +16,7 @@ def test_confident_and_always_right_is_perfectly_calibrated():
 def test_eighty_percent_confident_and_eighty_percent_right_is_calibrated():
     probabilities = torch.tensor([[0.8, 0.2]] * 10, dtype=torch.float64)
     targets = torch.tensor([0] * 8 + [1] * 2)
-    assert expected_calibration_error(probabilities, targets, BINS) == pytest.approx(0.0, abs=1e-12)
+    assert expected_calibration_error(probabilities, targets, BINS) == pytest.approx(0.0, abs=1e-6)  # float32
 
 
 def _hand_case():
@@ -47,9 +47,21 @@ def test_reliability_curve_hand_case():
     ]
 
 
-def test_bins_are_right_closed_like_the_paper():
-    rows = reliability_curve(np.array([[0.5, 0.5]]), np.array([0]), bins=2)
-    assert [row["bin"] for row in rows] == [0]
+def test_bins_are_left_closed_and_a_certain_prediction_has_its_own_bin_like_torchmetrics():
+    rows = reliability_curve(np.array([[0.5, 0.5], [1.0, 0.0]]), np.array([0, 0]), bins=2)
+    assert [(row["bin"], row["count"]) for row in rows] == [(1, 1), (2, 1)]
+
+
+def test_ece_is_the_weighted_gap_of_the_curve_also_with_edges_and_certain_predictions():
+    """The diagram and the gated number agree, where the binning convention matters most."""
+    probabilities = torch.tensor(
+        [[1.0, 0.0], [1.0, 0.0], [0.0, 1.0], [0.5, 0.5], [0.75, 0.25], [0.6, 0.4], [0.9, 0.1]]
+    )
+    targets = torch.tensor([0, 1, 1, 1, 0, 1, 0])
+    for bins in (2, 4, 10):
+        rows = reliability_curve(probabilities, targets, bins)
+        weighted = sum(row["count"] * abs(row["accuracy"] - row["confidence"]) for row in rows) / 7
+        assert expected_calibration_error(probabilities, targets, bins) == pytest.approx(weighted, abs=1e-6)
 
 
 def _random_case(seed: int, rows: int = 200, classes: int = 5):

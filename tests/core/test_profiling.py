@@ -16,9 +16,12 @@ from prunegate.core.profiling import (
     count_params,
     measure_latency,
     measure_latency_paired,
+    median_latency_ms,
+    median_model_latency_ms,
     profile_model,
     serialized_size_bytes,
 )
+from prunegate.core.pruning.budget import LatencyProbe, module_cost
 from prunegate.core.pruning.channel_pruning import prune_channels
 from prunegate.core.serialization import ModelArtifact, save_artifact
 
@@ -103,6 +106,43 @@ def test_latency_rejects_bad_arguments() -> None:
         measure_latency(model, (5,), batch_size=1, warmup=0, repeats=0)
     with pytest.raises(ValueError, match="batch_size must be >= 1"):
         measure_latency(model, (5,), batch_size=0, warmup=0, repeats=1)
+
+
+def test_the_median_comes_from_torchs_timer_and_measures_the_call() -> None:
+    """A call that sleeps 3 ms takes at least 3 ms, and not ten times that (no timing of the timer)."""
+    import time
+
+    calls = []
+
+    def sleepy() -> None:
+        calls.append(1)
+        time.sleep(0.003)
+
+    threads_before = torch.get_num_threads()
+    median = median_latency_ms(sleepy, min_run_time_s=0.05, threads=1)
+    assert 3.0 <= median < 30.0
+    assert len(calls) >= 2  # the block-size estimate warms the call up, then blocks are timed
+    assert torch.get_num_threads() == threads_before
+    with pytest.raises(ValueError, match="min_run_time_s must be > 0"):
+        median_latency_ms(sleepy, min_run_time_s=0)
+
+
+def test_the_model_median_runs_in_eval_mode_and_leaves_the_mode_alone() -> None:
+    model = build_model(replace(SPEC, dropout=0.5))
+    model.train()
+    seen = []
+    model.register_forward_pre_hook(lambda module, args: seen.append(module.training))
+    assert median_model_latency_ms(model, (5,), 4, min_run_time_s=0.01) > 0
+    assert seen and not any(seen)
+    assert model.training
+
+
+def test_the_latency_budget_costs_a_wider_model_more() -> None:
+    """The latency budget's cost function: a 64x wider MLP at batch 256 is slower, by a wide margin."""
+    cost = module_cost("latency", 64, LatencyProbe(batch_size=256, min_run_time_s=0.05))
+    narrow = build_model(MLPSpec(in_features=64, num_classes=10, hidden=(16,)))
+    wide = build_model(MLPSpec(in_features=64, num_classes=10, hidden=(1024, 1024)))
+    assert cost(wide) > 2 * cost(narrow) > 0
 
 
 class _CallLog(torch.nn.Module):

@@ -26,7 +26,7 @@ package_model = as_kedro_node(package_model)
 FEATURES = ["a", "b", "c"]
 PARAMS = {
     "runtime_batch_sizes": [1],
-    "runtime_repeats": 2,
+    "runtime_timing_s": 0.01,
     "parity_tolerance": 1.0e-5,
     "static_int8": False,
     "build_bento": False,

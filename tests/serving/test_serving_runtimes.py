@@ -19,7 +19,7 @@ from prunegate.serving.runtimes import (
 )
 
 TOLERANCE = 1e-5
-REPEATS = 3
+TIMING_S = 0.01  # seconds per runtime and batch size
 SAMPLE_ROWS = 64
 
 
@@ -44,7 +44,7 @@ def test_every_runtime_matches_eager(model_dir, digits):
 
 def test_select_runtime_picks_a_matching_runtime_and_reports_all(mlp_artifact, digits, tmp_path):
     sample = held_out_rows(digits, SAMPLE_ROWS)
-    choice = select_runtime(mlp_artifact, sample, batch_sizes=(1, 8), repeats=REPEATS, work_dir=tmp_path)
+    choice = select_runtime(mlp_artifact, sample, batch_sizes=(1, 8), timing_s=TIMING_S, work_dir=tmp_path)
     assert choice.name in RUNTIMES
     assert choice.max_abs_diff[choice.name] <= TOLERANCE
     assert set(choice.latency_ms) == set(RUNTIMES) - {ONNX_INT8}  # int8 needs labelled rows
@@ -57,13 +57,15 @@ def test_select_runtime_picks_a_matching_runtime_and_reports_all(mlp_artifact, d
 
 
 def test_a_runtime_outside_the_tolerance_is_never_chosen(mlp_artifact, digits):
-    choice = select_runtime(mlp_artifact, held_out_rows(digits, SAMPLE_ROWS), repeats=REPEATS, tolerance=0.0)
+    choice = select_runtime(
+        mlp_artifact, held_out_rows(digits, SAMPLE_ROWS), timing_s=TIMING_S, tolerance=0.0
+    )
     assert choice.max_abs_diff[choice.name] == 0.0  # eager always matches itself exactly
 
 
 def test_int8_artifacts_are_served_by_eager_only(mlp_artifact, digits, tmp_path):
     int8 = quantized_artifact(mlp_artifact)
-    choice = select_runtime(int8, held_out_rows(digits, SAMPLE_ROWS), repeats=REPEATS)
+    choice = select_runtime(int8, held_out_rows(digits, SAMPLE_ROWS), timing_s=TIMING_S)
     assert choice.name == EAGER and choice.stored_file is None
     assert set(choice.skipped) == {TORCHSCRIPT, ONNX, ONNX_INT8}
     assert "only eager is valid" in choice.skipped[ONNX]

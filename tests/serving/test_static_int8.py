@@ -19,7 +19,7 @@ from prunegate.serving.runtimes import (
 )
 from prunegate.serving.static_int8 import STATIC_INT8_FILE, quantize_static_int8
 
-REPEATS = 3
+TIMING_S = 0.01  # seconds per runtime and batch size
 
 
 def _rows(digits, start: int, stop: int) -> tuple[np.ndarray, np.ndarray]:
@@ -81,7 +81,7 @@ def test_calibration_needs_rows(tmp_path, mlp_artifact):
 
 def test_int8_is_offered_only_with_labelled_rows_and_judged_on_accuracy(mlp_artifact, digits, tmp_path):
     sample = held_out_rows(digits, 64)
-    without = select_runtime(mlp_artifact, sample, repeats=REPEATS)
+    without = select_runtime(mlp_artifact, sample, timing_s=TIMING_S)
     assert ONNX_INT8 in without.skipped and "labelled rows" in without.skipped[ONNX_INT8]
 
     calibration, _ = _rows(digits, 0, 256)
@@ -89,7 +89,7 @@ def test_int8_is_offered_only_with_labelled_rows_and_judged_on_accuracy(mlp_arti
     strict = select_runtime(
         mlp_artifact,
         sample,
-        repeats=REPEATS,
+        timing_s=TIMING_S,
         calibration=calibration,
         labelled=labelled,
         max_accuracy_drop=-1.0,
@@ -102,7 +102,7 @@ def test_int8_is_offered_only_with_labelled_rows_and_judged_on_accuracy(mlp_arti
     lenient = select_runtime(
         mlp_artifact,
         sample,
-        repeats=REPEATS,
+        timing_s=TIMING_S,
         calibration=calibration,
         labelled=labelled,
         max_accuracy_drop=1.0,

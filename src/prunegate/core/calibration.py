@@ -6,10 +6,12 @@ weight each bin's gap between accuracy and mean confidence by its share of the s
 
     ECE = sum_m |B_m| / N * |acc(B_m) - conf(B_m)|
 
-Neither scikit-learn nor torch ships a multi-class ECE: scikit-learn's ``calibration_curve`` is for
-binary problems only and drops the bin counts the weighting needs (torchmetrics, which has one, is not a
-dependency), so the binning is implemented here with numpy. Bins are right-closed, ``((m-1)/M, m/M]``,
-as in the paper (and as ``calibration_curve`` bins), with a confidence of exactly 0 in the first bin.
+The ECE is torchmetrics' ``multiclass_calibration_error`` (norm ``l1``; imported when first used, ~1 s).
+torchmetrics does not return the bins themselves, which the reliability diagram needs (with their sample
+counts), so :func:`reliability_curve` bins with numpy *exactly as torchmetrics does*: left-closed bins
+``[(m-1)/M, m/M)`` on float32 confidences, and a confidence of exactly 1 in a bin of its own (index
+``M``; a float32 softmax of a confident network often gives exactly 1). The sample-weighted gaps of the
+curve therefore add up to the ECE (a test holds them to it).
 """
 
 from __future__ import annotations
@@ -25,47 +27,35 @@ ArrayLike = torch.Tensor | np.ndarray
 
 
 @dataclass(frozen=True)
-class _Bins:
-    """Per-bin sample counts, summed confidences and summed correct predictions."""
+class _TopLabel:
+    """Each sample's top-label confidence (float32, as torchmetrics computes it) and whether it is right."""
 
-    counts: np.ndarray
-    confidence_sums: np.ndarray
-    correct_sums: np.ndarray
-
-    @property
-    def total(self) -> int:
-        return int(self.counts.sum())
+    probabilities: torch.Tensor
+    targets: torch.Tensor
+    confidence: np.ndarray
+    correct: np.ndarray
 
 
-def _as_numpy(values: ArrayLike) -> np.ndarray:
-    if isinstance(values, torch.Tensor):
-        return values.detach().cpu().double().numpy()
-    return np.asarray(values, dtype=np.float64)
-
-
-def _bin_statistics(probabilities: ArrayLike, targets: ArrayLike, bins: int) -> _Bins:
+def _top_label(probabilities: ArrayLike, targets: ArrayLike, bins: int) -> _TopLabel:
     if isinstance(bins, bool) or not isinstance(bins, int) or bins <= 0:
         raise ValueError(f"bins must be a positive integer, got {bins!r}")
-    probs = _as_numpy(probabilities)
-    truth = _as_numpy(targets).astype(np.int64)
+    probs = torch.as_tensor(probabilities).detach().cpu().float()
+    truth = torch.as_tensor(targets).detach().cpu().long()
     if probs.ndim != 2 or probs.shape[0] == 0:
-        raise ValueError(f"probabilities must be a non-empty N x C array, got shape {probs.shape}")
+        raise ValueError(f"probabilities must be a non-empty N x C array, got shape {tuple(probs.shape)}")
     if truth.shape != (probs.shape[0],):
-        raise ValueError(f"targets must have shape ({probs.shape[0]},), got {truth.shape}")
-    confidence = probs.max(axis=1)
-    correct = (probs.argmax(axis=1) == truth).astype(np.float64)
-    edges = np.linspace(0.0, 1.0, bins + 1)
-    # side="left" on the inner edges puts a value equal to an edge into the lower bin: ((m-1)/M, m/M].
-    index = np.searchsorted(edges[1:-1], confidence, side="left")
-    return _Bins(
-        counts=np.bincount(index, minlength=bins),
-        confidence_sums=np.bincount(index, weights=confidence, minlength=bins),
-        correct_sums=np.bincount(index, weights=correct, minlength=bins),
+        raise ValueError(f"targets must have shape ({probs.shape[0]},), got {tuple(truth.shape)}")
+    confidence, predicted = probs.max(dim=1)
+    return _TopLabel(
+        probabilities=probs,
+        targets=truth,
+        confidence=confidence.numpy().astype(np.float64),
+        correct=(predicted == truth).numpy().astype(np.float64),
     )
 
 
 def expected_calibration_error(probabilities: ArrayLike, targets: ArrayLike, bins: int) -> float:
-    """Expected calibration error of top-label confidences (Guo et al., 2017).
+    """Expected calibration error of top-label confidences (Guo et al., 2017), by torchmetrics.
 
     Args:
         probabilities: ``N x C`` predicted class probabilities (rows sum to 1, e.g. a softmax).
@@ -78,10 +68,13 @@ def expected_calibration_error(probabilities: ArrayLike, targets: ArrayLike, bin
     Raises:
         ValueError: on empty input, mismatched shapes or a non-positive ``bins``.
     """
-    stats = _bin_statistics(probabilities, targets, bins)
-    # |B_m|/N * |acc_m - conf_m| == |sum(correct) - sum(confidence)| / N within each bin.
-    gaps = np.abs(stats.correct_sums - stats.confidence_sums)
-    return float(gaps.sum() / stats.total)
+    from torchmetrics.functional.classification import multiclass_calibration_error
+
+    top = _top_label(probabilities, targets, bins)
+    ece = multiclass_calibration_error(
+        top.probabilities, top.targets, num_classes=top.probabilities.shape[1], n_bins=bins, norm="l1"
+    )
+    return float(ece)
 
 
 def reliability_curve(
@@ -95,17 +88,22 @@ def reliability_curve(
         bins: number of equal-width confidence bins over ``[0, 1]``.
 
     Returns:
-        Rows ``{"bin": i, "confidence": mean confidence, "accuracy": accuracy, "count": n}`` in bin order;
-        the counts sum to ``N``.
+        Rows ``{"bin": i, "confidence": mean confidence, "accuracy": accuracy, "count": n}`` in bin order
+        (bin ``bins`` holds the confidences of exactly 1); the counts sum to ``N``.
     """
-    stats = _bin_statistics(probabilities, targets, bins)
+    top = _top_label(probabilities, targets, bins)
+    edges = np.linspace(0.0, 1.0, bins + 1, dtype=np.float32).astype(np.float64)
+    index = np.searchsorted(edges, top.confidence, side="right") - 1  # torch.bucketize(right=True) - 1
+    counts = np.bincount(index, minlength=bins + 1)
+    confidence_sums = np.bincount(index, weights=top.confidence, minlength=bins + 1)
+    correct_sums = np.bincount(index, weights=top.correct, minlength=bins + 1)
     return [
         {
-            "bin": index,
-            "confidence": float(stats.confidence_sums[index] / count),
-            "accuracy": float(stats.correct_sums[index] / count),
+            "bin": int(bin_index),
+            "confidence": float(confidence_sums[bin_index] / count),
+            "accuracy": float(correct_sums[bin_index] / count),
             "count": int(count),
         }
-        for index, count in enumerate(stats.counts)
+        for bin_index, count in enumerate(counts)
         if count > 0
     ]

@@ -24,7 +24,7 @@ class PackagingParams(StrictParams):
     section: ClassVar[str] = "packaging"
 
     runtime_batch_sizes: list[PositiveInt] = Field(min_length=1)
-    runtime_repeats: PositiveInt
+    runtime_timing_s: float = Field(gt=0, le=60)
     parity_tolerance: float = Field(gt=0)
     static_int8: bool = True
     int8_calibration_rows: PositiveInt = 512

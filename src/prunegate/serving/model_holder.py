@@ -13,7 +13,6 @@ logged as an error and *not* retried until the pointer changes again; the curren
 from __future__ import annotations
 
 import logging
-import statistics
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -23,6 +22,7 @@ from typing import Any
 
 import numpy as np
 
+from prunegate.core.profiling import median_latency_ms
 from prunegate.core.serialization import ModelArtifact, load_artifact
 from prunegate.registry.store import MODEL_CARD_FILE, model_path, read_pointer
 from prunegate.serving.runtimes import EAGER, Runtime, load_runtime
@@ -41,8 +41,7 @@ logger = logging.getLogger(__name__)
 POINTER_FILE = "pointer.json"
 VERSION_CHARS = 12  # a version derived from a checksum keeps this many hex digits
 DEFAULT_RELOAD_INTERVAL_S = 2.0  # the service passes conf/base/parameters_serving.yml's value
-LATENCY_PROBES = 25  # one-row predictions timed at load; their median is LoadedModel.row_latency_ms
-_MS_PER_S = 1000.0
+ROW_LATENCY_TIMING_S = 0.05  # one-row predictions timed this long at load: LoadedModel.row_latency_ms
 
 
 class ModelLoadError(RuntimeError):
@@ -127,16 +126,11 @@ def _smoke_test(model: LoadedModel) -> np.ndarray:
 
 
 def _row_latency_ms(model: LoadedModel, row: np.ndarray) -> float:
-    """Median time of a one-row prediction on this machine, after the smoke prediction warmed it up.
+    """Median time of a one-row prediction on this machine, with the threads the server uses.
 
     The service uses it to decide whether adaptive batching is worth its extra hop (``dispatch: auto``).
     """
-    timings = []
-    for _ in range(LATENCY_PROBES):
-        start = time.perf_counter()
-        model.predict_proba(row)
-        timings.append((time.perf_counter() - start) * _MS_PER_S)
-    return statistics.median(timings)
+    return median_latency_ms(lambda: model.predict_proba(row), min_run_time_s=ROW_LATENCY_TIMING_S)
 
 
 def load_store_model(tag: str, runtime: str | None = None) -> LoadedModel:

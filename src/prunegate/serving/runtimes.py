@@ -21,9 +21,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import shutil
-import statistics
 import tempfile
-import time
 import warnings
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
@@ -34,6 +32,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from prunegate.core.profiling import median_latency_ms
 from prunegate.core.quantization import QUANTIZATION_KEY, build_module_for
 from prunegate.core.serialization import ModelArtifact, load_artifact
 from prunegate.serving.static_int8 import STATIC_INT8_FILE, quantize_static_int8
@@ -65,9 +64,7 @@ EXACT_RUNTIMES = (EAGER, TORCHSCRIPT, ONNX)  # same probabilities as eager, up t
 ONNX_FILE = "model.onnx"
 RUNTIME_FILES = {ONNX: ONNX_FILE, ONNX_INT8: STATIC_INT8_FILE}  # what a stored version needs besides model.pt
 MODEL_FILE = "model.pt"
-DEFAULT_WARMUP = 10  # calls per runtime and batch size before timing starts
 ONNX_OPSET = 17
-_MS_PER_S = 1000.0
 _ACCURACY_EPSILON = 1e-9  # accuracies are ratios of row counts: compare them without float noise
 _TRACE_DEPRECATED = r"`torch\.jit\.trace(_method)?` is deprecated"
 # The TorchScript-based ONNX exporter (dynamo=False, the path verified here) is deprecated in torch 2.13
@@ -258,17 +255,10 @@ def _one_thread() -> Iterator[None]:
         torch.set_num_threads(previous)
 
 
-def _median_ms(runtime: Runtime, sample: np.ndarray, size: int, repeats: int, warmup: int) -> float:
+def _median_ms(runtime: Runtime, sample: np.ndarray, size: int, timing_s: float) -> float:
     """Median latency of ``predict_proba`` on ``size`` rows (the sample tiled if it is smaller)."""
     batch = np.ascontiguousarray(np.resize(sample, (size, sample.shape[1])))
-    for _ in range(warmup):
-        runtime.predict_proba(batch)
-    timings = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        runtime.predict_proba(batch)
-        timings.append((time.perf_counter() - start) * _MS_PER_S)
-    return statistics.median(timings)
+    return median_latency_ms(lambda: runtime.predict_proba(batch), min_run_time_s=timing_s, threads=1)
 
 
 def _candidates(
@@ -304,9 +294,8 @@ def select_runtime(
     sample: np.ndarray,
     *,
     batch_sizes: Sequence[int] = (1, 32),
-    repeats: int,
+    timing_s: float,
     tolerance: float = 1e-5,
-    warmup: int = DEFAULT_WARMUP,
     work_dir: Path | None = None,
     calibration: np.ndarray | None = None,
     labelled: tuple[np.ndarray, np.ndarray] | None = None,
@@ -319,9 +308,9 @@ def select_runtime(
         sample: ``float32 N x D`` representative inputs (parity is checked on all of them; timing batches
             are its first rows, tiled when the sample is smaller than a batch).
         batch_sizes: batch sizes to time.
-        repeats: timed calls per runtime and batch size (the median is kept).
+        timing_s: how long each runtime is timed at each batch size (``Timer.blocked_autorange``, the
+            median over blocks of calls is kept; :func:`prunegate.core.profiling.median_latency_ms`).
         tolerance: largest allowed max-abs difference of probabilities against eager (exact runtimes).
-        warmup: untimed calls before timing.
         work_dir: where the ONNX files are written (a new temporary folder when omitted; not deleted, the
             caller copies the chosen runtime's file into the store).
         calibration: training rows that fix static int8's activation scales; static int8 is offered
@@ -352,7 +341,7 @@ def select_runtime(
                 predicted = runtime.predict_proba(rows).argmax(axis=1)
                 choice.accuracy[name] = float(np.mean(predicted == targets))
             choice.latency_ms[name] = {
-                size: _median_ms(runtime, features, size, repeats, warmup) for size in batch_sizes
+                size: _median_ms(runtime, features, size, timing_s) for size in batch_sizes
             }
     eager = choice.latency_ms[EAGER]
     eligible = [name for name in runtimes if choice.eligible(name)]

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from torch import nn
 
 from prunegate.core.energy import estimate_energy
-from prunegate.core.profiling import count_macs, count_params, measure_latency
+from prunegate.core.profiling import count_macs, count_params, median_model_latency_ms
 
 __all__ = ["BUDGETS", "CostFunction", "LatencyProbe", "module_cost"]
 
@@ -35,8 +35,7 @@ class LatencyProbe:
     """How a candidate architecture is timed in latency-aware mode."""
 
     batch_size: int = 256
-    warmup: int = 5
-    repeats: int = 20
+    min_run_time_s: float = 0.02  # per candidate: the Timer's median over blocks of calls (see profiling)
     threads: int = 1
 
 
@@ -53,14 +52,12 @@ def module_cost(budget: str, in_features: int, probe: LatencyProbe | None = None
     timing = probe or LatencyProbe()
 
     def latency(module: nn.Module) -> float:
-        measured = measure_latency(
+        return median_model_latency_ms(
             module,
             (in_features,),
             timing.batch_size,
-            warmup=timing.warmup,
-            repeats=timing.repeats,
+            min_run_time_s=timing.min_run_time_s,
             threads=timing.threads,
         )
-        return measured["p50_ms"]
 
     return latency

@@ -109,7 +109,7 @@ def package_model(
             shipped_model,
             sample,
             batch_sizes=tuple(config.runtime_batch_sizes),
-            repeats=config.runtime_repeats,
+            timing_s=config.runtime_timing_s,
             tolerance=config.parity_tolerance,
             work_dir=Path(scratch),
             max_accuracy_drop=config.int8_max_accuracy_drop,
