@@ -4,6 +4,13 @@
 waits (bounded) for the readiness path to answer 200, and on exit terminates that process group
 (SIGTERM, then SIGKILL after a grace period), whatever happened inside the block. Output goes to a
 log file, never to a pipe that nobody reads (a full pipe would block the server).
+
+Why not the handle ``bentoml.serve()`` returns (BentoML 1.4.40, ``bentoml.server.Server.start``): it
+merges ``os.environ`` *over* the environment it is given (``env.update(os.environ.copy())``), so a test
+cannot unset or override a variable its own process has (``PRUNEGATE_MODEL_PATH``); it reads the
+server's output through pipes unless told otherwise; when a stop times out it kills the main process
+alone, which can leave its workers running; and it sets ``BENTOML_SERVE_FROM_SERVER_API`` in this
+process's own environment.
 """
 
 from __future__ import annotations

@@ -47,6 +47,23 @@ every ``/predict`` is in the prediction log with its request id). Prometheus ``/
 Client errors log no traceback: our own 400s are returned as responses, and for BentoML's (malformed
 JSON, wrong top-level shape), which it logs with ``exc_info``, :class:`ClientErrorLogFilter` keeps the
 line and drops the traceback. Server errors (5xx) keep theirs.
+
+How this follows the BentoML 1.4 idiom, and where it does not:
+
+- the model is a class-level ``bentoml.models.BentoModel`` reference (``packaged_model``), resolved
+  when the class is defined so that ``bentoml build`` records it; the APIs are typed ``@bentoml.api``
+  methods with pydantic request and response models; lifecycle hooks are ``__init__`` and
+  ``@bentoml.on_shutdown``;
+- the decorator's settings (port, workers, timeouts, batching) must exist when the class is defined,
+  so the serving config is read at import; the project's model store is selected then too
+  (``BENTOML_HOME``), since the class-level reference is resolved from it, and the log filter and the
+  timer-leak patch are installed, since they must be in place before BentoML builds the app. Nothing
+  else happens at import: the model is loaded, and hot reload started, in each worker's ``__init__``;
+- request errors are returned as ``JSONResponse`` (status 400/404/409, body ``{"error", "fields"...}``
+  from :class:`RequestValidationError`), not raised as ``bentoml.exceptions.InvalidArgument``: BentoML
+  1.4.40 answers a 4xx ``BentoMLException`` with a JSON *array* ``[{"error": "..."}]`` (a stray tuple in
+  ``api_endpoint_wrapper``; bentoml/BentoML#5709, still open) and keeps only the message, so a client
+  would lose which field failed.
 """
 
 from __future__ import annotations
