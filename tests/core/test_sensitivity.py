@@ -11,7 +11,7 @@ from prunegate.core.profiling import count_macs, count_macs_by_module
 from prunegate.core.pruning.channel_pruning import channel_groups, prune_channels, sensitivity_scan
 from prunegate.core.pruning.sensitivity import (
     allocate_ratios,
-    format_allocation_table,
+    allocation_rows,
     linear_cost_model,
 )
 
@@ -98,9 +98,8 @@ def test_scan_and_exact_macs_allocation_on_a_real_model() -> None:
 def test_allocation_table_lists_every_layer() -> None:
     allocation = {"fragile": 0.25, "robust": 0.9}
 
-    table = format_allocation_table(allocation, SCAN, BASELINE, COSTS)
+    rows = allocation_rows(allocation, SCAN, BASELINE, COSTS)
 
-    lines = table.splitlines()
-    assert lines[0] == "| layer | ratio | predicted drop | cost |"
-    assert lines[2] == "| fragile | 0.25 | 0.1 | 100 |"
-    assert len(lines) == 4
+    assert rows[0] == {"layer": "fragile", "ratio": "0.25", "predicted drop": "0.1", "cost": "100"}
+    assert [row["layer"] for row in rows] == ["fragile", "robust"]
+    assert list(allocation_rows(allocation)[1]) == ["layer", "ratio"]  # no scan, no costs: two columns

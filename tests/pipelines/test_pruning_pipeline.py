@@ -4,7 +4,7 @@ from dataclasses import replace
 import pytest
 from kedro.io import DataCatalog, MemoryDataset
 from kedro.runner import SequentialRunner
-from tests.conftest import shipped_params, typed_params
+from tests.conftest import shipped_params, table_rows, typed_params
 from tests.pipelines.conftest import inputs_of
 
 from prunegate.core.models import MLPSpec, build_model
@@ -80,8 +80,14 @@ def test_structured_budgets_are_met(
 ):
     dense, dense_metrics = small_dense_model
     params = {**pruning_params, "budget": budget, "allocation": allocation, "reduction": 0.5}
-    _, metrics, _ = _prune(splits, dense, params, training_params, ingestion_params, profiling_params)
+    _, metrics, report = _prune(splits, dense, params, training_params, ingestion_params, profiling_params)
     assert metrics[budget] <= 0.5 * dense_metrics[budget]
+    table = table_rows(report["allocation_table"])  # one row per pruned layer, in the report
+    columns = (
+        ["layer", "ratio", "predicted drop", "cost"] if allocation == "sensitivity" else ["layer", "ratio"]
+    )
+    assert table[0] == columns and len(table) > 1
+    assert all(0 <= float(row[1]) < 1 for row in table[1:])
 
 
 def test_unstructured_reaches_the_requested_sparsity(

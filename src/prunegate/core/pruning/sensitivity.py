@@ -19,7 +19,7 @@ __all__ = [
     "DEFAULT_SCAN_RATIOS",
     "CostModel",
     "allocate_ratios",
-    "format_allocation_table",
+    "allocation_rows",
     "linear_cost_model",
 ]
 
@@ -102,30 +102,27 @@ def allocate_ratios(
     return current
 
 
-def format_allocation_table(
+def allocation_rows(
     allocation: Mapping[str, float],
     scan: Scan | None = None,
     baseline_metric: float | None = None,
     layer_costs: Mapping[str, float] | None = None,
     *,
     higher_is_better: bool = True,
-) -> str:
-    """A markdown table, one row per layer: ratio, predicted drop (with a scan) and dense cost."""
+) -> list[dict[str, str]]:
+    """One row per layer, as text: its ratio, the predicted drop (with a scan) and its dense cost."""
     show_drop = scan is not None and baseline_metric is not None
-    header = (
-        ["layer", "ratio"] + (["predicted drop"] if show_drop else []) + (["cost"] if layer_costs else [])
-    )
-    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     sign = 1.0 if higher_is_better else -1.0
+    rows = []
     for layer, ratio in allocation.items():
-        row = [layer, f"{ratio:g}"]
+        row = {"layer": layer, "ratio": f"{ratio:g}"}
         if show_drop:
             predicted = 0.0 if ratio == 0.0 else sign * (baseline_metric - scan[layer][ratio])
-            row.append(f"{predicted:.4g}")
+            row["predicted drop"] = f"{predicted:.4g}"
         if layer_costs:
-            row.append(f"{layer_costs[layer]:g}")
-        lines.append("| " + " | ".join(row) + " |")
-    return "\n".join(lines)
+            row["cost"] = f"{layer_costs[layer]:g}"
+        rows.append(row)
+    return rows
 
 
 def _ratio_grid(scan: Scan, ratios: Sequence[float] | None) -> list[float]:

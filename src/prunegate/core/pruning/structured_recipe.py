@@ -36,7 +36,7 @@ from prunegate.core.pruning.channel_pruning import (
 from prunegate.core.pruning.criteria import get_criterion, prunes_at_initialisation
 from prunegate.core.pruning.history import PruningHistory
 from prunegate.core.pruning.scan_measures import get_scan_measure
-from prunegate.core.pruning.sensitivity import allocate_ratios, format_allocation_table
+from prunegate.core.pruning.sensitivity import allocate_ratios, allocation_rows
 from prunegate.core.pruning.starting_point import initialised_like, step_targets
 from prunegate.core.training import TrainConfig, split_accuracy, train_model
 
@@ -74,7 +74,7 @@ class PruningOutcome:
     module: nn.Module
     spec: ModelSpec
     steps: list[dict[str, Any]]
-    allocation_table: str = ""
+    allocation: list[dict[str, str]] = field(default_factory=list)  # the last step's, one row per layer
     history: PruningHistory = field(default_factory=list)
     left_dense: list[str] = field(default_factory=list)
 
@@ -124,7 +124,7 @@ def _prune_step(
             max_ratio=_CEILING,
             min_units=recipe.min_units,
         )
-        return result, format_allocation_table(result.ratios)
+        return result, allocation_rows(result.ratios)
     scores = criterion.weight_scores(module, calibration)
     groups = channel_groups(module, example, scores)
 
@@ -155,7 +155,7 @@ def _prune_step(
         module, example, scores, ratios, round_to=recipe.round_to, min_units=recipe.min_units
     )
     result.cost = cost(result.module)
-    return result, format_allocation_table(ratios, scan, baseline, group_costs, higher_is_better=better)
+    return result, allocation_rows(ratios, scan, baseline, group_costs, higher_is_better=better)
 
 
 def run_structured_pruning(
@@ -184,10 +184,11 @@ def run_structured_pruning(
     finetune_loss = soft_target_loss(model, recipe.soft_targets)
     history: PruningHistory = []
     steps: list[dict[str, Any]] = []
-    table, left_dense = "", []
+    allocation: list[dict[str, str]] = []
+    left_dense: list[str] = []
     for step, reduction in enumerate(targets, start=1):
         target = dense_cost * (1.0 - reduction)
-        result, table = _prune_step(module, spec, recipe, criterion, calibration, val, target)
+        result, allocation = _prune_step(module, spec, recipe, criterion, calibration, val, target)
         module, left_dense = result.module, result.left_dense
         history.extend(result.history)
         before = split_accuracy(module, val)
@@ -210,5 +211,5 @@ def run_structured_pruning(
     if left_dense:
         logger.info("left dense (the pruning engine cannot cut these layers): %s", ", ".join(left_dense))
     return PruningOutcome(
-        module=module, spec=spec, steps=steps, allocation_table=table, history=history, left_dense=left_dense
+        module=module, spec=spec, steps=steps, allocation=allocation, history=history, left_dense=left_dense
     )

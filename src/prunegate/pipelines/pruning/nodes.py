@@ -18,6 +18,7 @@ from prunegate.params import (
     TrainingParams,
 )
 from prunegate.pipelines.model_inputs import ModelInputs
+from prunegate.reporting.markdown import markdown_table
 
 logger = logging.getLogger(__name__)
 
@@ -36,6 +37,13 @@ def _check_feasible(config: PruningParams, artifact: ModelArtifact) -> None:
         raise ConfigError(
             f"pruning.reduction: {config.reduction} of {config.budget} cannot be met: {error}"
         ) from None
+
+
+def allocation_markdown(rows: list[dict[str, str]]) -> str:
+    """The per-layer allocation as a markdown table (empty when the recipe allocated nothing)."""
+    if not rows:
+        return ""
+    return "\n".join(markdown_table(list(rows[0]), [list(row.values()) for row in rows]))
 
 
 def prune_dense_model(
@@ -71,7 +79,8 @@ def prune_dense_model(
             from_scratch=from_scratch,
             settings=ranks,
         )
-        module, spec, steps, table = outcome.module, outcome.spec, outcome.steps, outcome.allocation_table
+        module, spec, steps = outcome.module, outcome.spec, outcome.steps
+        table = allocation_markdown(outcome.allocation)
         history, left_dense = outcome.history, outcome.left_dense
     else:
         unstructured = run_distributed(
