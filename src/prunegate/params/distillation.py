@@ -4,17 +4,15 @@ from __future__ import annotations
 
 from typing import ClassVar, Literal
 
-from pydantic import Field, PositiveInt, field_validator, model_validator
+from pydantic import Field, PositiveInt, model_validator
 
 from prunegate.core.training import TrainConfig
-from prunegate.params.base import StrictParams
-from prunegate.params.distributed import Device, DistributedParams, placement_validator
-from prunegate.params.train_loop import train_config_from
+from prunegate.params.train_loop import TrainLoopParams, train_config_from
 
 __all__ = ["DistillationParams"]
 
 
-class DistillationParams(StrictParams):
+class DistillationParams(TrainLoopParams):
     """Hinton KD: ``alpha`` weighs the soft (teacher) loss against the hard-label loss."""
 
     section: ClassVar[str] = "distillation"
@@ -25,17 +23,9 @@ class DistillationParams(StrictParams):
     temperature: float = Field(gt=0)
     alpha: float = Field(ge=0, le=1)
     epochs: PositiveInt
-    batch_size: PositiveInt
-    learning_rate: float = Field(gt=0, lt=1)
-    weight_decay: float = Field(ge=0)
     warmup_epochs: int = Field(ge=0)
-    patience: PositiveInt
     compare_with_scratch: bool = True
     seed: int = Field(ge=0)
-    distributed: DistributedParams = DistributedParams()
-    device: Device = "cpu"  # cpu | cuda (one GPU per process) | auto; after distributed: it checks both
-
-    _placement = field_validator("device")(placement_validator)
 
     @model_validator(mode="after")
     def _student_widths(self) -> DistillationParams:

@@ -15,29 +15,20 @@ from prunegate.core.pruning.structured_recipe import StructuredRecipe
 from prunegate.core.pruning.unstructured_recipe import UnstructuredRecipe
 from prunegate.core.training import TrainConfig
 from prunegate.params.base import StrictParams
-from prunegate.params.distributed import Device, DistributedParams, placement_validator
-from prunegate.params.train_loop import train_config_from
+from prunegate.params.train_loop import TrainLoopParams, train_config_from
 
 __all__ = ["FinetuneParams", "PruningParams"]
 
 _STRUCTURED_BUDGETS = ("macs", "params", "latency", "energy")
 
 
-class FinetuneParams(StrictParams):
+class FinetuneParams(TrainLoopParams):
     """Fine-tuning after pruning; the epochs are the total over all pruning steps (0: no fine-tuning)."""
 
     epochs: int = Field(ge=0)
-    learning_rate: float = Field(gt=0, lt=1)
-    batch_size: PositiveInt
-    weight_decay: float = Field(ge=0)
-    patience: PositiveInt
     distillation: Literal["none", "dense"] = "none"
     temperature: float = Field(4.0, gt=0)
     alpha: float = Field(0.7, ge=0, le=1)
-    distributed: DistributedParams = DistributedParams()
-    device: Device = "cpu"  # cpu | cuda (one GPU per process) | auto; after distributed: it checks both
-
-    _placement = field_validator("device")(placement_validator)
 
     def soft_targets(self) -> SoftTargets | None:
         """The dense model's soft targets as a second loss (``distillation: dense``), or labels only."""

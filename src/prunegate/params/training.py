@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import ClassVar, Literal
 
-from pydantic import Field, PositiveInt, field_validator
+from pydantic import Field, PositiveInt
 
 from prunegate.core.models import ModelSpec
 from prunegate.core.training import DEFAULT_MIN_STD_RATIO, TrainConfig
@@ -19,8 +19,7 @@ from prunegate.params.architectures import (
     architecture_spec,
 )
 from prunegate.params.base import StrictParams
-from prunegate.params.distributed import Device, DistributedParams, placement_validator
-from prunegate.params.train_loop import train_config_from
+from prunegate.params.train_loop import TrainLoopParams, train_config_from
 
 __all__ = ["CNNParams", "MLPParams", "RegularizationParams", "TrainingParams"]
 
@@ -32,7 +31,7 @@ class RegularizationParams(StrictParams):
     strength: float = Field(ge=0)
 
 
-class TrainingParams(StrictParams):
+class TrainingParams(TrainLoopParams):
     """Architecture and optimisation tunables of the dense (teacher) model."""
 
     section: ClassVar[str] = "training"
@@ -46,20 +45,12 @@ class TrainingParams(StrictParams):
     gru: GRUParams = GRUParams()
     model: FactoryParams = FactoryParams()  # architecture: factory, the user's own nn.Module
     epochs: PositiveInt
-    batch_size: PositiveInt
-    learning_rate: float = Field(gt=0, lt=1)
-    weight_decay: float = Field(ge=0)
     warmup_epochs: int = Field(ge=0)
-    patience: PositiveInt
     min_delta: float = Field(ge=0)
     regularization: RegularizationParams
     min_std_ratio: float = Field(default=DEFAULT_MIN_STD_RATIO, ge=0, le=1)
     seed: int = Field(ge=0)
     show_progress: bool = True
-    distributed: DistributedParams = DistributedParams()
-    device: Device = "cpu"  # cpu | cuda (one GPU per process) | auto; after distributed: it checks both
-
-    _placement = field_validator("device")(placement_validator)
 
     def train_config(self) -> TrainConfig:
         return train_config_from(self)
