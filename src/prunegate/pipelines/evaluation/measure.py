@@ -49,18 +49,15 @@ class TestSplit:
         slices: ``{column: test values}`` of the extra slice columns.
         settings: What is measured besides accuracy.
         profiling: How latency is measured.
-        fingerprint: The test split's fingerprint from the validation certificate; stored in every
-            model's metrics so the gate can tell whether two metrics dicts were measured on the same rows.
     """
 
     __test__ = False  # not a pytest test class despite its name
 
     config: EvaluationParams
-    data: PreparedSplits
+    data: ModelInputs
     slices: dict[str, list]
     settings: EvaluationSettings
     profiling: ProfileSettings
-    fingerprint: str
 
 
 def prepare_test_split(
@@ -91,7 +88,6 @@ def prepare_test_split(
             evaluation_settings(config, data), extra_ood=user_ood_rows(ood_table, data.feature_names)
         ),
         profiling=profiling.settings(),
-        fingerprint=data.fingerprints["test"],
     )
 
 
@@ -124,7 +120,8 @@ def measure_artifact(artifact: ModelArtifact, split: TestSplit) -> tuple[dict[st
         **efficiency,
         **result.metrics,
         **artifact_sizes(artifact),
-        TEST_SPLIT_FINGERPRINT: split.fingerprint,
+        # from the validation certificate: the gate tells whether two metrics share their test rows
+        TEST_SPLIT_FINGERPRINT: split.data.fingerprints["test"],
         "slices": result.slices,
         "per_class": result.per_class,
         PER_ROW: {
