@@ -91,8 +91,6 @@ def _measure_size(rows: int, features: int, window: int, work: Path) -> list[dic
                 window_rows, feature_names, window_rows[TARGET], log, start=_START, source="scale"
             )
         result = {"rows": rows, "features": features, **run_stage(stage, folder)}
-        if stage == "drift":
-            result["window_rows"] = window
         logger.info(
             "%9s rows %-8s work %7.2f s (imports %.1f s), peak RSS %6.0f MB",
             f"{rows:,}", stage, result["work_s"], result["import_s"], result["peak_rss_mb"],

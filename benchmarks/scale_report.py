@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from prunegate.reporting.markdown import markdown_table
+
 __all__ = ["DRIFT_LIMIT_S", "GROWTH_LIMIT", "RSS_LIMIT_MB", "render_report", "summarise"]
 
 GROWTH_LIMIT = 1.1  # ingestion + validation: at most 1.1x linear growth (110x from 10k to 1M rows)
@@ -43,37 +45,84 @@ def summarise(results: list[dict[str, Any]]) -> dict[str, Any]:
         }
     )
     checks = [r for r in results if r["stage"] == "drift"]
-    drift = max(r["work_s"] for r in checks)
-    window = max(r.get("window_rows", 0) for r in checks)
+    slowest = max(checks, key=lambda r: r["work_s"])
     targets.append(
         {
-            "target": f"read + drift check of {window:,} logged rows, largest reference (s)",
-            "value": round(drift, 2),
+            "target": f"read + drift check of {slowest.get('window_rows', 0):,} logged rows against "
+            f"{_reference(slowest)} (s)",
+            "value": round(slowest["work_s"], 2),
             "limit": f"<= {DRIFT_LIMIT_S:g}",
-            "met": drift <= DRIFT_LIMIT_S,
+            "met": slowest["work_s"] <= DRIFT_LIMIT_S,
         }
     )
     return {"sizes": sizes, "targets": targets}
 
 
+def _reference(check: dict[str, Any]) -> str:
+    """``"a 700,000-row reference, both sides tested on 20,000-row samples"`` (or on every row)."""
+    if "reference_rows" not in check:  # a result file written before the stage reported its rows
+        return "the largest reference"
+    tested = (check["tested_reference_rows"], check["tested_window_rows"])
+    sampled = tested != (check["reference_rows"], check["window_rows"])
+    how = f"tested on samples of {tested[0]:,} and {tested[1]:,} rows" if sampled else "every row tested"
+    return f"a {check['reference_rows']:,}-row reference, {how}"
+
+
 def render_report(summary: dict[str, Any], results: list[dict[str, Any]]) -> str:
-    """Markdown: one row per size and stage, then the targets."""
+    """Markdown: one row per size and stage, what each drift check compared, then the targets."""
+    stages = markdown_table(
+        ["rows", "stage", "work s", "imports s", "wall s", "peak RSS MB"],
+        [
+            [
+                f"{r['rows']:,}",
+                r["stage"],
+                f"{r['work_s']:.2f}",
+                f"{r['import_s']:.1f}",
+                f"{r['wall_s']:.1f}",
+                f"{r['peak_rss_mb']:.0f}",
+            ]
+            for r in results
+        ],
+        ["right", "left", "right", "right", "right", "right"],
+    )
+    checks = [r for r in results if r["stage"] == "drift" and "reference_rows" in r]
+    drift = markdown_table(
+        ["rows", "reference rows", "tested", "logged rows", "tested", "work s"],
+        [
+            [
+                f"{r['rows']:,}",
+                f"{r['reference_rows']:,}",
+                f"{r['tested_reference_rows']:,}",
+                f"{r['window_rows']:,}",
+                f"{r['tested_window_rows']:,}",
+                f"{r['work_s']:.2f}",
+            ]
+            for r in checks
+        ],
+        ["right"] * 6,
+    )
+    targets = markdown_table(
+        ["target", "value", "limit", "met"],
+        [[t["target"], t["value"], t["limit"], "met" if t["met"] else "NOT met"] for t in summary["targets"]],
+        ["left", "right", "right", "left"],
+    )
     lines = [
         "# Rows at scale (synthetic, one process per stage)",
         "",
         "Work seconds exclude the one-off heavy imports (shown apart); peak RSS is the stage process's.",
         "",
-        "| rows | stage | work s | imports s | wall s | peak RSS MB |",
-        "|---:|---|---:|---:|---:|---:|",
+        *stages,
     ]
-    lines += [
-        f"| {r['rows']:,} | {r['stage']} | {r['work_s']:.2f} | {r['import_s']:.1f} | {r['wall_s']:.1f} "
-        f"| {r['peak_rss_mb']:.0f} |"
-        for r in results
-    ]
-    lines += ["", "## Targets", "", "| target | value | limit | met |", "|---|---:|---:|---|"]
-    lines += [
-        f"| {t['target']} | {t['value']} | {t['limit']} | {'met' if t['met'] else 'NOT met'} |"
-        for t in summary["targets"]
-    ]
+    if checks:
+        lines += [
+            "",
+            "## The drift check",
+            "",
+            "The reference is the train split of each size; the logged rows are test rows drawn with "
+            "replacement. Each side is tested on a seeded sample of at most `monitoring.drift_sample_rows` "
+            'rows (as shipped); "tested" is how many rows the test saw.',
+            "",
+            *drift,
+        ]
+    lines += ["", "## Targets", "", *targets]
     return "\n".join(lines) + "\n"

@@ -80,7 +80,8 @@ def _train(folder: Path) -> None:
     train_model(model, data.train, data.val, config)
 
 
-def _drift(folder: Path) -> None:
+def _drift(folder: Path) -> dict[str, Any]:
+    """The check as ``prunegate monitor`` runs it; returns the rows it compared and whether it sampled."""
     from benchmarks.common import load_parameters
     from prunegate.data.tables import read_table
     from prunegate.monitoring.drift import drift_report
@@ -89,7 +90,7 @@ def _drift(folder: Path) -> None:
     reference = read_table(folder / "train.parquet")
     features = [column for column in reference.columns if column != TARGET]
     window = read_prediction_log(folder / "log", window_rows=None, window_minutes=None)  # the whole log
-    drift_report(
+    result = drift_report(
         reference,
         window,
         features,
@@ -98,9 +99,16 @@ def _drift(folder: Path) -> None:
         current_prediction=window["prediction"],
         sample_rows=load_parameters(Path.cwd(), "monitoring")["drift_sample_rows"],  # as shipped
     )
+    return {
+        "reference_rows": result.rows_reference,
+        "window_rows": result.rows_current,
+        # rows each side's test saw: the shipped drift_sample_rows when the table is larger, else all
+        "tested_reference_rows": result.sampled_rows_reference or result.rows_reference,
+        "tested_window_rows": result.sampled_rows_current or result.rows_current,
+    }
 
 
-STAGES: dict[str, Callable[[Path], None]] = {
+STAGES: dict[str, Callable[[Path], dict[str, Any] | None]] = {
     "ingest": _ingest,
     "validate": _validate,
     "train": _train,
@@ -134,8 +142,9 @@ def main(argv: list[str]) -> int:
     for module in _IMPORTS[stage]:
         importlib.import_module(module)
     started = time.perf_counter()
-    STAGES[stage](Path(folder))
+    facts = STAGES[stage](Path(folder)) or {}
     timings = {"stage": stage, "import_s": started - imported, "work_s": time.perf_counter() - started}
+    timings.update(facts)
     sys.stdout.write(json.dumps(timings) + "\n")  # the one line the driver reads
     return 0
 
