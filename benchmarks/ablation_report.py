@@ -23,6 +23,7 @@ from typing import Any
 from matplotlib.figure import Figure
 
 from benchmarks.common import mean_std, paired_interval
+from prunegate.reporting.markdown import markdown_table
 
 __all__ = [
     "DENSE",
@@ -142,10 +143,8 @@ def render_report(config: Any, summary: dict[str, Any]) -> str:
         "per seed against the shipped recipe (a dense variant: against the dense model); *within noise*: "
         "the 95 % t-interval of the paired Δ contains 0 (with 3 seeds it is about ±2.5 std wide).",
         "",
-        "| model | variant | test accuracy | Δ accuracy pp (95 % interval) | MACs | OOD AUROC msp "
-        "| OOD AUROC energy |",
-        "|---|---|---:|---:|---:|---:|---:|",
     ]
+    rows = []
     for e in summary["table"]:
         change = "reference"
         if "accuracy_change_pp" in e:
@@ -153,23 +152,50 @@ def render_report(config: Any, summary: dict[str, Any]) -> str:
             shown = f"({interval[0]:+.2f}, {interval[1]:+.2f})" if interval else "(one seed: no interval)"
             noise = " within noise" if e["within_noise"] else ""
             change = f"{_pm(e['accuracy_change_pp'], 2, '+')} {shown}{noise}"
-        lines.append(
-            f"| {e['model']} | {e['method']} | {_pm(e['accuracy'])} | {change} | {e['macs'][0]:,.0f} "
-            f"| {_pm(e['ood_auroc_msp'], 3)} | {_pm(e['ood_auroc_energy'], 3)} |"
+        rows.append(
+            [
+                e["model"],
+                e["method"],
+                _pm(e["accuracy"]),
+                change,
+                f"{e['macs'][0]:,.0f}",
+                _pm(e["ood_auroc_msp"], 3),
+                _pm(e["ood_auroc_energy"], 3),
+            ]
         )
+    lines += markdown_table(
+        [
+            "model",
+            "variant",
+            "test accuracy",
+            "Δ accuracy pp (95 % interval)",
+            "MACs",
+            "OOD AUROC msp",
+            "OOD AUROC energy",
+        ],
+        rows,
+        ["left", "left", "right", "right", "right", "right", "right"],
+    )
     lines += [
         "",
         f"## Target: OOD AUROC of the pruned model within {OOD_TOLERANCE} of the dense model's (paired)",
         "",
-        "| model | OOD set | Δ OOD AUROC msp | Δ OOD AUROC energy | within ±0.02 | no worse than -0.02 |",
-        "|---|---|---:|---:|---|---|",
     ]
-    for t in summary["ood_targets"]:
-        lines.append(
-            f"| {t['model']} | {t['ood_set']} | {_pm(t['ood_auroc_msp_change'], 3, '+')} "
-            f"| {_pm(t['ood_auroc_energy_change'], 3, '+')} | {'met' if t['met'] else 'NOT met'} "
-            f"| {'met' if t['no_worse'] else 'NOT met'} |"
-        )
+    lines += markdown_table(
+        ["model", "OOD set", "Δ OOD AUROC msp", "Δ OOD AUROC energy", "within ±0.02", "no worse than -0.02"],
+        [
+            [
+                t["model"],
+                t["ood_set"],
+                _pm(t["ood_auroc_msp_change"], 3, "+"),
+                _pm(t["ood_auroc_energy_change"], 3, "+"),
+                "met" if t["met"] else "NOT met",
+                "met" if t["no_worse"] else "NOT met",
+            ]
+            for t in summary["ood_targets"]
+        ],
+        ["left", "left", "right", "right", "left", "left"],
+    )
     return "\n".join(lines) + "\n"
 
 

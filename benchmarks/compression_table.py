@@ -6,6 +6,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from benchmarks.compression_stats import TargetCheck, metric_mean, metric_std
+from prunegate.reporting.markdown import markdown_table
 
 __all__ = ["render_report"]
 
@@ -47,8 +48,9 @@ def _runs(entry: Entry) -> str:
 def _table(columns: Sequence[Column], entries: Sequence[Entry]) -> list[str]:
     if not entries:
         return ["(not run)"]
-    lines = ["| " + " | ".join(title for title, _ in columns) + " |", "|" + "---|" * len(columns)]
-    lines += ["| " + " | ".join(cell(entry) for _, cell in columns) + " |" for entry in entries]
+    lines = markdown_table(
+        [title for title, _ in columns], [[cell(entry) for _, cell in columns] for entry in entries]
+    )
     failures = [
         f"- {entry['method']} @ {entry['target']}: {error}" for entry in entries for error in entry["errors"]
     ]

@@ -34,6 +34,7 @@ from prunegate.params.node_call import as_kedro_node
 from prunegate.pipelines.distillation.nodes import distill_student
 from prunegate.pipelines.pruning.nodes import prune_dense_model
 from prunegate.pipelines.training.nodes import train_dense_model
+from prunegate.reporting.markdown import markdown_table
 
 # the nodes as Kedro calls them: each params:<section> mapping validated into its typed model
 distill_student = as_kedro_node(distill_student)
@@ -128,18 +129,32 @@ def render_report(result: dict[str, Any]) -> str:
         f"{result['cores']} CPU cores. Test accuracy mean ± std over seeds; Δ = {nproc} processes - 1, "
         "paired by seed, with its 95 % t-interval. Command: `make bench-ddp`.",
         "",
-        f"| stage | 1 process | {nproc} processes | Δ (pp) [95 % CI] | time 1 (s) | time {nproc} (s) "
-        "| ratio |",
-        "|---|---|---|---|---|---|---|",
     ]
+    rows = []
     for stage, row in result["summary"].items():
         one, many = row["accuracy_1"], row[f"accuracy_{nproc}"]
         low, high = row["difference_interval"]
-        lines.append(
-            f"| {stage} | {one[0]:.4f} ± {one[1]:.4f} | {many[0]:.4f} ± {many[1]:.4f} | "
-            f"{100 * row['difference']:+.2f} [{100 * low:+.2f}, {100 * high:+.2f}] | "
-            f"{row['seconds_1'][0]:.1f} | {row[f'seconds_{nproc}'][0]:.1f} | {row['time_ratio']:.2f}x |"
+        rows.append(
+            [
+                stage,
+                f"{one[0]:.4f} ± {one[1]:.4f}",
+                f"{many[0]:.4f} ± {many[1]:.4f}",
+                f"{100 * row['difference']:+.2f} [{100 * low:+.2f}, {100 * high:+.2f}]",
+                f"{row['seconds_1'][0]:.1f}",
+                f"{row[f'seconds_{nproc}'][0]:.1f}",
+                f"{row['time_ratio']:.2f}x",
+            ]
         )
+    headers = [
+        "stage",
+        "1 process",
+        f"{nproc} processes",
+        "Δ (pp) [95 % CI]",
+        "time 1 (s)",
+        f"time {nproc} (s)",
+        "ratio",
+    ]
+    lines += markdown_table(headers, rows)
     return "\n".join(lines) + "\n"
 
 

@@ -23,6 +23,7 @@ from prunegate.params import EvaluationParams, parse_params
 from prunegate.params.node_call import as_kedro_node
 from prunegate.pipelines.evaluation.measure import evaluation_settings
 from prunegate.pipelines.training.nodes import train_dense_model
+from prunegate.reporting.markdown import markdown_table
 
 # the nodes as Kedro calls them: each params:<section> mapping validated into its typed model
 train_dense_model = as_kedro_node(train_dense_model)
@@ -43,19 +44,15 @@ def _table(rows: list[dict[str, Any]], noise: list[str]) -> str:
         "macro F1",
         *[name.removeprefix("accuracy_") for name in noise],
     ]
-    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    cells = []
     for row in rows:
         values = [row["accuracy"], row["f1_macro"], *[row[name] for name in noise]]
-        lines.append(
-            f"| {row['min_std_ratio']:g} | {row['seed']} | " + " | ".join(f"{v:.4f}" for v in values) + " |"
-        )
+        cells.append([f"{row['min_std_ratio']:g}", row["seed"], *(f"{v:.4f}" for v in values)])
     for ratio in dict.fromkeys(row["min_std_ratio"] for row in rows):
         group = [row for row in rows if row["min_std_ratio"] == ratio]
-        cells = [mean_std([row[key] for row in group]) for key in ("accuracy", "f1_macro", *noise)]
-        lines.append(
-            f"| {ratio:g} | mean ± std | " + " | ".join(f"{m:.4f} ± {s:.4f}" for m, s in cells) + " |"
-        )
-    return "\n".join(lines) + "\n"
+        stats = [mean_std([row[key] for row in group]) for key in ("accuracy", "f1_macro", *noise)]
+        cells.append([f"{ratio:g}", "mean ± std", *(f"{m:.4f} ± {s:.4f}" for m, s in stats)])
+    return "\n".join(markdown_table(head, cells)) + "\n"
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -28,6 +28,7 @@ import pandas as pd
 from benchmarks.common import write_json
 from benchmarks.scale_stages import DRIFT_SHARE, TARGET, synthetic_table
 from prunegate.monitoring.drift import DriftResult, drift_report
+from prunegate.reporting.markdown import markdown_table
 
 __all__ = ["compare", "main"]
 
@@ -108,17 +109,33 @@ def main(argv: list[str] | None = None) -> int:
         f"# Sampled drift check: {args.sample_rows:,} of {args.reference_rows:,} reference and "
         f"{args.window_rows:,} window rows, seeds {args.seeds}",
         "",
-        "| window | test | max score change | p95 score change | column verdicts changed "
-        "| dataset drift: all rows / sampled | s all rows | s sampled |",
-        "|---|---|---:|---:|---:|---|---:|---:|",
+        *markdown_table(
+            [
+                "window",
+                "test",
+                "max score change",
+                "p95 score change",
+                "column verdicts changed",
+                "dataset drift: all rows / sampled",
+                "s all rows",
+                "s sampled",
+            ],
+            [
+                [
+                    name,
+                    r["method"],
+                    f"{r['max_score_change']:.4f}",
+                    f"{r['p95_score_change']:.4f}",
+                    f"{r['column_verdicts_changed']:.1%}",
+                    f"{r['full_dataset_drift']} / {r['sampled_dataset_drift']}",
+                    f"{r['full_s']:.1f}",
+                    f"{r['sampled_s']:.1f}",
+                ]
+                for name, r in results.items()
+            ],
+            ["left", "left", "right", "right", "right", "left", "right", "right"],
+        ),
     ]
-    for name, r in results.items():
-        lines.append(
-            f"| {name} | {r['method']} | {r['max_score_change']:.4f} | {r['p95_score_change']:.4f} "
-            f"| {r['column_verdicts_changed']:.1%} "
-            f"| {r['full_dataset_drift']} / {r['sampled_dataset_drift']} "
-            f"| {r['full_s']:.1f} | {r['sampled_s']:.1f} |"
-        )
     report = "\n".join(lines) + "\n"
     write_json(
         {"config": vars(args) | {"out": str(args.out)}, "results": results},

@@ -35,6 +35,7 @@ from prunegate.monitoring.drift import drift_report
 from prunegate.monitoring.traffic import read_prediction_log, write_prediction_log
 from prunegate.params.node_call import as_kedro_node
 from prunegate.pipelines.ingestion.nodes import split_raw_table
+from prunegate.reporting.markdown import markdown_table
 
 # the nodes as Kedro calls them: each params:<section> mapping validated into its typed model
 split_raw_table = as_kedro_node(split_raw_table)
@@ -99,13 +100,28 @@ def _table(results: list[dict[str, float]], import_s: float, reference_rows: int
     lines = [
         f"Reference: digits train split, {reference_rows} rows; evidently import {import_s:.1f} s (once).",
         "",
-        "| window rows | read log (s) | drift check (s) | HTML export (s) | HTML (MB) | drifted share |",
-        "|---:|---:|---:|---:|---:|---:|",
-    ]
-    lines += [
-        f"| {r['rows']:,} | {r['read_s']:.2f} | {r['drift_s']:.2f} | {r['html_s']:.2f} | {r['html_mb']:.1f} "
-        f"| {r['drift_share']:.2f} of {r['tested_columns']} |"
-        for r in results
+        *markdown_table(
+            [
+                "window rows",
+                "read log (s)",
+                "drift check (s)",
+                "HTML export (s)",
+                "HTML (MB)",
+                "drifted share",
+            ],
+            [
+                [
+                    f"{r['rows']:,}",
+                    f"{r['read_s']:.2f}",
+                    f"{r['drift_s']:.2f}",
+                    f"{r['html_s']:.2f}",
+                    f"{r['html_mb']:.1f}",
+                    f"{r['drift_share']:.2f} of {r['tested_columns']}",
+                ]
+                for r in results
+            ],
+            ["right"] * 6,
+        ),
     ]
     return "\n".join(lines) + "\n"
 

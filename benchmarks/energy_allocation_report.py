@@ -14,6 +14,7 @@ from collections import defaultdict
 from typing import Any
 
 from benchmarks.common import mean_std
+from prunegate.reporting.markdown import markdown_table
 
 __all__ = ["DEEPER", "MACS", "SAME_ENERGY", "render_report", "summarise"]
 
@@ -86,26 +87,38 @@ def render_report(config: Any, summary: dict[str, Any]) -> str:
         f"energy budgets target the MAC run's energy, and {config.deeper:g}x of it. Energies are the "
         "estimate of `src/prunegate/core/energy.py` (this machine has no RAPL power meter).",
         "",
-        "| model | method | est. energy µJ | energy ÷ | MACs | test accuracy | val accuracy |",
-        "|---|---|---:|---:|---:|---:|---:|",
-    ]
-    for e in summary["table"]:
-        lines.append(
-            f"| {e['model']} | {e['method']} | {e['energy_uj'][0]:.2f} ± {e['energy_uj'][1]:.2f} "
-            f"| {e['energy_ratio'][0]:.1f}x | {e['macs'][0]:,.0f} "
-            f"| {e['accuracy'][0]:.4f} ± {e['accuracy'][1]:.4f} "
-            f"| {e['val_accuracy'][0]:.4f} ± {e['val_accuracy'][1]:.4f} |"
-        )
-    lines += [
+        *markdown_table(
+            ["model", "method", "est. energy µJ", "energy ÷", "MACs", "test accuracy", "val accuracy"],
+            [
+                [
+                    e["model"],
+                    e["method"],
+                    f"{e['energy_uj'][0]:.2f} ± {e['energy_uj'][1]:.2f}",
+                    f"{e['energy_ratio'][0]:.1f}x",
+                    f"{e['macs'][0]:,.0f}",
+                    f"{e['accuracy'][0]:.4f} ± {e['accuracy'][1]:.4f}",
+                    f"{e['val_accuracy'][0]:.4f} ± {e['val_accuracy'][1]:.4f}",
+                ]
+                for e in summary["table"]
+            ],
+            ["left", "left", "right", "right", "right", "right", "right"],
+        ),
         "",
         "## Target: lower energy than the MAC budget at the same accuracy (paired over seeds)",
         "",
-        "| model | same energy: Δ accuracy pp | deeper: Δ energy µJ | deeper: Δ accuracy pp | met |",
-        "|---|---:|---:|---:|---|",
+        *markdown_table(
+            ["model", "same energy: Δ accuracy pp", "deeper: Δ energy µJ", "deeper: Δ accuracy pp", "met"],
+            [
+                [
+                    t["model"],
+                    _pm(t["same_energy_accuracy_pp"]),
+                    _pm(t["deeper_energy_uj"]),
+                    _pm(t["deeper_accuracy_pp"]),
+                    "met" if t["met"] else "NOT met",
+                ]
+                for t in summary["targets"]
+            ],
+            ["left", "right", "right", "right", "left"],
+        ),
     ]
-    for t in summary["targets"]:
-        lines.append(
-            f"| {t['model']} | {_pm(t['same_energy_accuracy_pp'])} | {_pm(t['deeper_energy_uj'])} "
-            f"| {_pm(t['deeper_accuracy_pp'])} | {'met' if t['met'] else 'NOT met'} |"
-        )
     return "\n".join(lines) + "\n"

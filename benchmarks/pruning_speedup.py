@@ -30,6 +30,7 @@ from prunegate.core.models import ResNetSpec, build_model
 from prunegate.core.profiling import count_macs, measure_latency
 from prunegate.core.pruning.channel_pruning import prune_channels_to_budget
 from prunegate.core.pruning.criteria import get_criterion
+from prunegate.reporting.markdown import markdown_table
 
 logger = logging.getLogger(__name__)
 
@@ -91,18 +92,20 @@ def run(reductions: list[float], spec: ResNetSpec, repeats: int) -> list[dict[st
 
 def _table(rows: list[dict[str, Any]]) -> str:
     keys = [f"{runtime}_b{batch}" for runtime in ("eager", "onnx") for batch in _BATCHES]
-    lines = [
-        "| target | round_to | MAC ratio | " + " | ".join(f"speedup {key} (of MACs)" for key in keys) + " |",
-        "|" + "---|" * (3 + len(keys)),
-    ]
-    for row in rows:
-        cells = [f"{row[f'speedup_{key}']:.2f}x ({row[f'of_mac_ratio_{key}']:.2f})" for key in keys]
-        lines.append(
-            f"| {row['target']:g}x | {row['round_to']} | {row['mac_ratio']:.2f}x | "
-            + " | ".join(cells)
-            + " |"
+    return "\n".join(
+        markdown_table(
+            ["target", "round_to", "MAC ratio", *(f"speedup {key} (of MACs)" for key in keys)],
+            [
+                [
+                    f"{row['target']:g}x",
+                    row["round_to"],
+                    f"{row['mac_ratio']:.2f}x",
+                    *(f"{row[f'speedup_{key}']:.2f}x ({row[f'of_mac_ratio_{key}']:.2f})" for key in keys),
+                ]
+                for row in rows
+            ],
         )
-    return "\n".join(lines)
+    )
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -41,6 +41,7 @@ from benchmarks.common import load_parameters, mean_std, write_json
 from prunegate.core.pruning.channel_pruning import channel_groups, prune_channels
 from prunegate.core.pruning.criteria import get_criterion
 from prunegate.core.pruning.scan_measures import SCAN_MEASURES
+from prunegate.reporting.markdown import markdown_table
 
 __all__ = ["BenchConfig", "main", "scan_rows", "summarise_scan"]
 
@@ -130,9 +131,8 @@ def render_report(config: BenchConfig, rows: list[dict[str, Any]]) -> str:
         "Ties: cells with exactly no change. Spread: bootstrap std of a cell's drop / the scan's largest "
         "drop.",
         "",
-        "| model | measure | val rows | cells | agreement | ties | relative spread |",
-        "|---|---|---:|---:|---:|---:|---:|",
     ]
+    cells = []
     for model in dict.fromkeys(r["model"] for r in rows):
         for measure in SCAN_MEASURES:
             members = [r for r in rows if r["model"] == model and r["measure"] == measure]
@@ -141,11 +141,22 @@ def render_report(config: BenchConfig, rows: list[dict[str, Any]]) -> str:
             agreement, ties, spread = (
                 mean_std([r[k] for r in members]) for k in ("agreement", "ties", "relative_spread")
             )
-            lines.append(
-                f"| {model} | {measure} | {members[0]['rows']} | {members[0]['cells']} "
-                f"| {agreement[0]:.2f} ± {agreement[1]:.2f} | {ties[0]:.2f} ± {ties[1]:.2f} "
-                f"| {spread[0]:.3f} ± {spread[1]:.3f} |"
+            cells.append(
+                [
+                    model,
+                    measure,
+                    members[0]["rows"],
+                    members[0]["cells"],
+                    f"{agreement[0]:.2f} ± {agreement[1]:.2f}",
+                    f"{ties[0]:.2f} ± {ties[1]:.2f}",
+                    f"{spread[0]:.3f} ± {spread[1]:.3f}",
+                ]
             )
+    lines += markdown_table(
+        ["model", "measure", "val rows", "cells", "agreement", "ties", "relative spread"],
+        cells,
+        ["left", "left", "right", "right", "right", "right", "right"],
+    )
     return "\n".join(lines) + "\n"
 
 

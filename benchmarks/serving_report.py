@@ -12,6 +12,8 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from prunegate.reporting import markdown
+
 __all__ = ["TargetCheck", "Targets", "check_targets", "markdown_table", "targets_text"]
 
 BENTOML, BARE = "bentoml", "bare"
@@ -162,17 +164,36 @@ def _number(value: float | None, pattern: str) -> str:
 
 def markdown_table(runs: Sequence[dict]) -> str:
     """One row per run: server, model, runtime, logging, clients, req/s, p50, p99, errors, requests."""
-    lines = [
-        "| server | model | runtime | logging | clients | req/s | p50 ms | p99 ms | errors | requests |",
-        "|---|---|---|---|---:|---:|---:|---:|---:|---:|",
-    ]
-    for run in runs:
-        lines.append(
-            f"| {run['server']} | {run['model']} | {run.get('runtime', 'n/a')} | "
-            f"{'on' if run['log_predictions'] else 'off'} | "
-            f"{run['clients']} | {run['req_per_s']:.0f} | {_number(run['p50_ms'], '{:.1f}')} | "
-            f"{_number(run['p99_ms'], '{:.1f}')} | {run['errors']} | {run['requests']} |"
-        )
+    lines = markdown.markdown_table(
+        [
+            "server",
+            "model",
+            "runtime",
+            "logging",
+            "clients",
+            "req/s",
+            "p50 ms",
+            "p99 ms",
+            "errors",
+            "requests",
+        ],
+        [
+            [
+                run["server"],
+                run["model"],
+                run.get("runtime", "n/a"),
+                "on" if run["log_predictions"] else "off",
+                run["clients"],
+                f"{run['req_per_s']:.0f}",
+                _number(run["p50_ms"], "{:.1f}"),
+                _number(run["p99_ms"], "{:.1f}"),
+                run["errors"],
+                run["requests"],
+            ]
+            for run in runs
+        ],
+        ["left"] * 4 + ["right"] * 6,
+    )
     return "\n".join(lines) + "\n"
 
 

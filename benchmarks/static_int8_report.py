@@ -6,6 +6,7 @@ from collections import defaultdict
 from typing import Any
 
 from benchmarks.common import mean_std
+from prunegate.reporting.markdown import markdown_table
 
 __all__ = ["MAX_EXTRA_LOSS_PP", "MIN_SPEEDUP_B32", "render_report", "summarise"]
 
@@ -69,30 +70,62 @@ def render_report(config: Any, summary: dict[str, Any]) -> str:
         "with the shipped recipe; latency is the median on one ONNX Runtime thread, float and int8 timed "
         "in interleaved rounds. Extra loss = float accuracy minus int8 accuracy on the test split.",
         "",
-        "| model | data | stage | MACs | float acc | int8 acc | extra loss (pp) | float ms b1 | int8 ms b1 "
-        "| speedup b1 | float ms b32 | int8 ms b32 | speedup b32 |",
-        "|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        *markdown_table(
+            [
+                "model",
+                "data",
+                "stage",
+                "MACs",
+                "float acc",
+                "int8 acc",
+                "extra loss (pp)",
+                "float ms b1",
+                "int8 ms b1",
+                "speedup b1",
+                "float ms b32",
+                "int8 ms b32",
+                "speedup b32",
+            ],
+            [
+                [
+                    e["model"],
+                    e["dataset"],
+                    e["stage"],
+                    f"{e['macs'][0]:,.0f}",
+                    _pm(e["float_accuracy"], 4),
+                    _pm(e["int8_accuracy"], 4),
+                    _pm(e["extra_loss_pp"]),
+                    _pm(e["float_ms_b1"], 3),
+                    _pm(e["int8_ms_b1"], 3),
+                    _pm(e["speedup_b1"]),
+                    _pm(e["float_ms_b32"], 3),
+                    _pm(e["int8_ms_b32"], 3),
+                    _pm(e["speedup_b32"]),
+                ]
+                for e in summary["table"]
+            ],
+            ["left"] * 3 + ["right"] * 10,
+        ),
     ]
-    for e in summary["table"]:
-        lines.append(
-            f"| {e['model']} | {e['dataset']} | {e['stage']} | {e['macs'][0]:,.0f} "
-            f"| {_pm(e['float_accuracy'], 4)} | {_pm(e['int8_accuracy'], 4)} | {_pm(e['extra_loss_pp'])} "
-            f"| {_pm(e['float_ms_b1'], 3)} | {_pm(e['int8_ms_b1'], 3)} | {_pm(e['speedup_b1'])} "
-            f"| {_pm(e['float_ms_b32'], 3)} | {_pm(e['int8_ms_b32'], 3)} | {_pm(e['speedup_b32'])} |"
-        )
     test_rows = {e["model"]: e["test_rows"] for e in summary["table"]}
     lines += [
         "",
         f"## Targets (pruned model): extra loss ≤ {MAX_EXTRA_LOSS_PP} pp, speedup at batch 32 ≥ "
         f"{MIN_SPEEDUP_B32}x",
         "",
-        "| model | extra loss (pp) | met | speedup b32 | met |",
-        "|---|---:|---|---:|---|",
+        *markdown_table(
+            ["model", "extra loss (pp)", "met", "speedup b32", "met"],
+            [
+                [
+                    t["model"],
+                    f"{_pm(t['extra_loss_pp'])} (1 row = {100 / test_rows[t['model']]:.2f} pp)",
+                    "met" if t["loss_met"] else "NOT met",
+                    f"{_pm(t['speedup_b32'])}x",
+                    "met" if t["speedup_met"] else "NOT met",
+                ]
+                for t in summary["targets"]
+            ],
+            ["left", "right", "left", "right", "left"],
+        ),
     ]
-    for t in summary["targets"]:
-        lines.append(
-            f"| {t['model']} | {_pm(t['extra_loss_pp'])} (1 row = {100 / test_rows[t['model']]:.2f} pp) "
-            f"| {'met' if t['loss_met'] else 'NOT met'} | {_pm(t['speedup_b32'])}x "
-            f"| {'met' if t['speedup_met'] else 'NOT met'} |"
-        )
     return "\n".join(lines) + "\n"

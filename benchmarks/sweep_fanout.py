@@ -26,6 +26,7 @@ from benchmarks.common import load_model_inputs, load_parameters, write_json_and
 from prunegate.core.serialization import load_artifact
 from prunegate.params.node_call import as_kedro_node
 from prunegate.pipelines.pruning_sweep.nodes import sweep_pruning
+from prunegate.reporting.markdown import markdown_table
 from prunegate.reporting.measured import read_measured_json
 
 # the nodes as Kedro calls them: each params:<section> mapping validated into its typed model
@@ -58,21 +59,20 @@ def _sweep_seconds(project: Path, workers: int, seeds: list[int]) -> tuple[float
 
 def render_report(result: dict[str, Any]) -> str:
     workers = result["workers"]
+    runs = [(count, result["seconds"][str(count)]) for count in (1, workers)]
     lines = [
         "# The pruning sweep on Dask: 1 worker vs " + str(workers),
         "",
         f"{result['cells']} cells, {result['repeats']} rounds alternating, {result['cores']} CPU cores; "
         "median wall time (all times). Command: `make bench-fanout`.",
         "",
-        "| workers | median (s) | all (s) |",
-        "|---|---|---|",
-    ]
-    for count in (1, workers):
-        seconds = result["seconds"][str(count)]
-        lines.append(
-            f"| {count} | {statistics.median(seconds):.1f} | {', '.join(f'{s:.1f}' for s in seconds)} |"
-        )
-    lines += [
+        *markdown_table(
+            ["workers", "median (s)", "all (s)"],
+            [
+                [count, f"{statistics.median(seconds):.1f}", ", ".join(f"{s:.1f}" for s in seconds)]
+                for count, seconds in runs
+            ],
+        ),
         "",
         f"Ratio (median {workers} workers / median 1): {result['ratio']:.2f}x. Rows agree: MACs "
         f"{'identical' if result['macs_identical'] else 'DIFFER'}, largest accuracy difference "

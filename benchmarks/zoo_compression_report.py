@@ -6,6 +6,7 @@ from collections import defaultdict
 from typing import Any
 
 from benchmarks.common import mean_std, paired_interval
+from prunegate.reporting.markdown import markdown_table
 
 __all__ = ["render_report", "summarise"]
 
@@ -133,21 +134,32 @@ def render_report(config: Any, summary: dict[str, Any]) -> str:
         f"{config.finetune_epochs} fine-tuning epochs for every pruned model (scratch: the dense recipe). "
         "*within noise*: the 95 % t-interval of the loss, paired per seed, contains 0.",
         "",
-        "| reduction | method | MAC ratio | test accuracy | loss vs dense (pp) | val accuracy |",
-        "|---:|---|---:|---:|---:|---:|",
+        *markdown_table(
+            ["reduction", "method", "MAC ratio", "test accuracy", "loss vs dense (pp)", "val accuracy"],
+            [
+                [
+                    f"{row['reduction']:g}",
+                    row["method"],
+                    f"{row['mac_ratio'][0]:.1f}x",
+                    f"{row['accuracy'][0]:.4f} ± {row['accuracy'][1]:.4f}",
+                    f"{row['loss_pp'][0]:+.2f} ± {row['loss_pp'][1]:.2f}"
+                    + (" (within noise)" if row["loss_within_noise"] else ""),
+                    f"{row['val_accuracy'][0]:.4f}",
+                ]
+                for row in summary["table"]
+            ],
+            ["right", "left", "right", "right", "right", "right"],
+        ),
+        "",
+        "## Targets (issue 9)",
+        "",
+        *markdown_table(
+            ["target", "value", "limit", "met"],
+            [
+                [target["target"], target["value"], target["limit"], "yes" if target["met"] else "NO"]
+                for target in summary["targets"]
+            ],
+            ["left", "right", "right", "left"],
+        ),
     ]
-    for row in summary["table"]:
-        noise = " (within noise)" if row["loss_within_noise"] else ""
-        lines.append(
-            f"| {row['reduction']:g} | {row['method']} | {row['mac_ratio'][0]:.1f}x | "
-            f"{row['accuracy'][0]:.4f} ± {row['accuracy'][1]:.4f} | "
-            f"{row['loss_pp'][0]:+.2f} ± {row['loss_pp'][1]:.2f}{noise} "
-            f"| {row['val_accuracy'][0]:.4f} |"
-        )
-    lines += ["", "## Targets (issue 9)", "", "| target | value | limit | met |", "|---|---:|---:|---|"]
-    for target in summary["targets"]:
-        lines.append(
-            f"| {target['target']} | {target['value']} | {target['limit']} | "
-            f"{'yes' if target['met'] else 'NO'} |"
-        )
     return "\n".join(lines) + "\n"

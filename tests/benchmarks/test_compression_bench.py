@@ -6,6 +6,7 @@ import pytest
 from benchmarks.compression_grid import FULL, QUICK, CompressionGrid, Targets
 from benchmarks.compression_stats import aggregate, check_targets, metric_mean, metric_std
 from benchmarks.compression_table import render_report
+from tests.conftest import table_rows
 
 TARGETS = Targets()
 
@@ -215,11 +216,12 @@ def test_report_has_every_section_the_numbers_and_the_verdicts():
         "## 4. int8 dynamic quantization",
         "## Targets",
         "## Notes",
-        "| MAC reduction | criterion | allocation | acc drop (pp) | MAC ratio |",
-        "speedup b256 | speedup b1",
     ):
         assert header in report
-    assert "| 0.9 | taylor | sensitivity | 0.30 ± 0.00 | 10.20 ± 0.00x |" in report
+    rows = table_rows(report)
+    assert ["MAC reduction", "criterion", "allocation", "acc drop (pp)", "MAC ratio"] in [r[:5] for r in rows]
+    assert any(row[i : i + 2] == ["speedup b256", "speedup b1"] for row in rows for i in range(len(row)))
+    assert ["0.9", "taylor", "sensitivity", "0.30 ± 0.00", "10.20 ± 0.00x"] in [r[:5] for r in rows]
     assert "**(a) ≥ 10x fewer MACs at ≤ 0.5 pp accuracy loss: met**" in report
     assert "snip / uniform @ 0.9: seed 0: ValueError: no" in report
     assert "0 (1 failed)" in report

@@ -3,7 +3,7 @@
 import pytest
 from benchmarks.compression_grid import QUICK
 from tests.conftest import PROJECT_ROOT, shipped_params
-from tests.pipelines.conftest import certify
+from tests.pipelines.conftest import certify, inputs_of
 
 from benchmarks import compression
 from prunegate.fanout import FanoutSettings
@@ -18,8 +18,8 @@ pytestmark = pytest.mark.slow
 
 def test_two_dask_workers_give_the_rows_of_one_process(monkeypatch, digits):
     train, val, test, _ = split_raw_table(digits, shipped_params("ingestion"))
-    tables = (train, val, test, certify(train, val, test))
-    monkeypatch.setattr(compression, "load_validated_splits", lambda _: tables)
+    data = inputs_of((train, val, test, certify(train, val, test)))
+    monkeypatch.setattr(compression, "load_model_inputs", lambda _: data)
     in_process = compression.run_benchmark(PROJECT_ROOT, [0], QUICK)
     fanned = compression.run_benchmark(PROJECT_ROOT, [0], QUICK, FanoutSettings(workers=2))
     labels = [(row["section"], row["method"], row["target"]) for row in in_process]

@@ -2,6 +2,7 @@
 
 import pytest
 from benchmarks.zoo_compression_report import FROM_SCRATCH, TP_DEFAULT, summarise
+from tests.conftest import table_rows
 
 
 def _row(seed, method, reduction, accuracy, val_accuracy, macs):
@@ -64,6 +65,7 @@ def test_a_loss_inside_the_seed_noise_is_marked():
     marks = {row["method"]: row["loss_within_noise"] for row in summary["table"]}
     assert marks == {"steady": False, "scattered": True}
     config = SimpleNamespace(dataset="d", seeds=(0, 1, 2), dense_epochs=1, finetune_epochs=1)
-    assert "| 0.9 | scattered | 10.0x | 0.8867 ± 0.0777 | +1.33 ± 7.77 (within noise) |" in render_report(
-        config, summary
-    )
+    rows = table_rows(render_report(config, summary))
+    assert ["0.9", "scattered", "10.0x", "0.8867 ± 0.0777", "+1.33 ± 7.77 (within noise)"] in [
+        r[:5] for r in rows
+    ]
