@@ -133,3 +133,15 @@ def test_format_1_files_without_history_still_load(tmp_path, artifact):
     del payload["pruning_history"]
     torch.save(payload, tmp_path / "model.pt")
     assert load_artifact(tmp_path / "model.pt").checksum == artifact.checksum
+
+
+def test_a_saved_model_gets_the_permissions_of_an_ordinary_new_file(tmp_path, artifact):
+    """The atomic write's temporary file is 0600; the model must not stay unreadable to the group."""
+    import os
+
+    previous = os.umask(0o022)
+    try:
+        save_artifact(artifact, tmp_path / "model.pt")
+    finally:
+        os.umask(previous)
+    assert (tmp_path / "model.pt").stat().st_mode & 0o777 == 0o644

@@ -106,6 +106,16 @@ def content_checksum(
     return digest.hexdigest()
 
 
+_NEW_FILE_MODE = 0o666
+
+
+def _umask() -> int:
+    """The process's umask (read by setting it, then restoring it)."""
+    current = os.umask(0)
+    os.umask(current)
+    return current
+
+
 def save_artifact(artifact: ModelArtifact, path: str | os.PathLike[str]) -> str:
     """Write ``artifact`` atomically to ``path``; returns the checksum stored with it."""
     target = Path(path)
@@ -127,6 +137,7 @@ def save_artifact(artifact: ModelArtifact, path: str | os.PathLike[str]) -> str:
             temp_file.write(buffer.getvalue())
             temp_file.flush()
             os.fsync(temp_file.fileno())
+        os.chmod(temp_name, _NEW_FILE_MODE & ~_umask())  # mkstemp's 0600 -> what open() would give
         os.replace(temp_name, target)
     except BaseException:
         Path(temp_name).unlink(missing_ok=True)
