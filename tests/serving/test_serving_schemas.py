@@ -143,3 +143,14 @@ def test_an_unknown_dispatch_is_refused_naming_the_key(tmp_path):
     path.write_text(yaml.safe_dump(config))
     with pytest.raises(ServingConfigError, match=r"serving\.dispatch"):
         load_serving_config(path)
+
+
+@pytest.mark.parametrize("port", [0, 65536, 70000])
+def test_a_port_outside_the_tcp_range_is_refused(tmp_path, port):
+    """70000 would otherwise be bound as 70000 - 65536 = 4464 while the log says 70000."""
+    config = yaml.safe_load((PROJECT_ROOT / "conf/base/parameters_serving.yml").read_text())
+    config["serving"]["port"] = port
+    path = tmp_path / "serving.yml"
+    path.write_text(yaml.safe_dump(config))
+    with pytest.raises(ServingConfigError, match=r"serving\.port"):
+        load_serving_config(path)

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, PositiveFloat, PositiveInt, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, PositiveFloat, PositiveInt, ValidationError
 
 __all__ = [
     "BENTO_MODEL_ENV",
@@ -52,7 +52,7 @@ class ServingConfig(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
 
     host: str
-    port: PositiveInt
+    port: int = Field(ge=1, le=65535)  # a TCP port; larger ones would wrap silently
     max_batch_size: PositiveInt
     batch_max_latency_ms: PositiveInt
     reload_interval_s: PositiveFloat | PositiveInt
