@@ -24,10 +24,11 @@ from torch import nn
 from prunegate.core.energy import estimate_energy
 from prunegate.core.profiling import count_macs, count_params, median_model_latency_ms
 
-__all__ = ["BUDGETS", "CostFunction", "LatencyProbe", "module_cost"]
+__all__ = ["BUDGETS", "BUDGET_UNITS", "CostFunction", "LatencyProbe", "module_cost"]
 
 CostFunction = Callable[[nn.Module], float]
 BUDGETS: tuple[str, ...] = ("macs", "params", "latency", "energy")
+BUDGET_UNITS: dict[str, str] = {"macs": "MACs", "params": "parameters", "latency": "ms", "energy": "J"}
 
 
 @dataclass(frozen=True)
