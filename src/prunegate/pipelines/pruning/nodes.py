@@ -34,9 +34,7 @@ def _check_feasible(config: PruningParams, artifact: ModelArtifact) -> None:
         if str(error).startswith("nothing prunable"):
             message = f"pruning.granularity: structured pruning is impossible here: {error}"
             raise ConfigError(message) from None
-        raise ConfigError(
-            f"pruning.reduction: {config.reduction} of {config.budget} cannot be met: {error}"
-        ) from None
+        raise ConfigError(f"pruning.reduction: {error}") from None
 
 
 def allocation_markdown(rows: list[dict[str, str]]) -> str:
