@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks.common import load_model_inputs, load_parameters, mean_std, write_json
-from prunegate.core.robustness import noise_accuracy
+from prunegate.core.robustness import accuracy_per_key, noise_predictions
 from prunegate.params import EvaluationParams, parse_params
 from prunegate.params.node_call import as_kedro_node
 from prunegate.pipelines.evaluation.measure import evaluation_settings
@@ -83,15 +83,15 @@ def main(argv: list[str] | None = None) -> int:
             training = {**base_training, "seed": seed, "show_progress": False, "min_std_ratio": ratio}
             started = time.perf_counter()
             artifact, metrics, _ = train_dense_model(data, training, ingestion_params, profiling)
-            noisy = noise_accuracy(
+            noisy_predictions = noise_predictions(
                 artifact.build_module(),
                 features,
-                targets,
                 evaluation.noise_sigmas,
                 seed=evaluation.seed,
                 feature_range=settings.feature_range,
                 scale=settings.feature_scale,
             )
+            noisy = accuracy_per_key(noisy_predictions, targets)
             seconds = time.perf_counter() - started
             rows.append({"min_std_ratio": ratio, "seed": seed, **metrics, **noisy, "train_seconds": seconds})
 

@@ -6,7 +6,7 @@ from torch import nn
 
 from prunegate.core.metrics import accuracy
 from prunegate.core.models import MLPSpec, build_model
-from prunegate.core.robustness import fgsm_accuracy, fgsm_perturb, noise_accuracy
+from prunegate.core.robustness import accuracy_per_key, fgsm_perturb, fgsm_predictions, noise_predictions
 from prunegate.core.training import (
     TrainConfig,
     fit_standardization,
@@ -21,6 +21,14 @@ NOISE_SEED = 7
 LEARNING_RATE = 0.05  # a few epochs are enough for a linear model on separable blobs
 LARGE_SIGMA = 30.0
 LARGE_EPSILON = 3.0
+
+
+def noise_accuracy(model, features, targets, sigmas, **options):
+    return accuracy_per_key(noise_predictions(model, features, sigmas, **options), targets)
+
+
+def fgsm_accuracy(model, features, targets, epsilons, **options):
+    return accuracy_per_key(fgsm_predictions(model, features, targets, epsilons, **options), targets)
 
 
 def _two_blobs(seed: int, rows: int):

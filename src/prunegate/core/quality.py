@@ -14,7 +14,6 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-import numpy as np
 import torch
 from torch import nn
 
@@ -27,7 +26,13 @@ from prunegate.core.metrics import (
     predicted_classes,
 )
 from prunegate.core.ood import ood_inputs, ood_metrics
-from prunegate.core.robustness import FeatureRange, FeatureScale, fgsm_predictions, noise_predictions
+from prunegate.core.robustness import (
+    FeatureRange,
+    FeatureScale,
+    accuracy_per_key,
+    fgsm_predictions,
+    noise_predictions,
+)
 from prunegate.core.slices import slice_metrics, slice_rows
 from prunegate.core.training import predict_logits
 
@@ -138,8 +143,7 @@ def evaluate_classifier(
             gradient_model=gradient_module,
         )
     )
-    truth = targets.cpu().numpy()
-    metrics.update({key: float(np.mean(predicted == truth)) for key, predicted in perturbed.items()})
+    metrics.update(accuracy_per_key(perturbed, targets))
     outside = {
         **ood_inputs(features, seed=settings.seed, feature_range=settings.feature_range),
         **settings.extra_ood,

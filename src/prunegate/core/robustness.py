@@ -20,10 +20,9 @@ from prunegate.core.training import predict_logits
 __all__ = [
     "FeatureRange",
     "FeatureScale",
-    "fgsm_accuracy",
+    "accuracy_per_key",
     "fgsm_perturb",
     "fgsm_predictions",
-    "noise_accuracy",
     "noise_predictions",
 ]
 
@@ -59,43 +58,6 @@ def _scaled(perturbation: torch.Tensor, scale: FeatureScale) -> torch.Tensor:
     return perturbation if scale is None else perturbation * scale.to(perturbation.dtype)
 
 
-def noise_accuracy(
-    model: nn.Module,
-    features: torch.Tensor,
-    targets: torch.Tensor,
-    sigmas: Sequence[float],
-    *,
-    seed: int,
-    feature_range: FeatureRange = None,
-    scale: FeatureScale = None,
-    batch_size: int = DEFAULT_BATCH_SIZE,
-) -> dict[str, float]:
-    """Accuracy on ``features + sigma * scale * z`` with ``z ~ N(0, I)``, for every ``sigma``.
-
-    One standard-normal draw from a private generator seeded with ``seed`` is scaled by every sigma
-    (common random numbers), so the results do not depend on the order of ``sigmas`` and the global
-    RNG state is left untouched. ``sigma = 0`` gives the clean accuracy.
-
-    Args:
-        model: classifier taking raw features; evaluated in eval mode, its mode is restored.
-        features: ``N x D`` raw features.
-        targets: ``N`` integer class indices.
-        sigmas: noise standard deviations in units of ``scale`` (>= 0).
-        seed: seed of the noise generator.
-        feature_range: optional ``(low, high)`` the noisy features are clamped to.
-        scale: per-feature unit of sigma (``D`` values, e.g. each feature's standard deviation, so
-            features on different scales are perturbed alike); None: raw feature units.
-        batch_size: rows per forward pass.
-
-    Returns:
-        ``{"accuracy_noise_{sigma:g}": accuracy}``.
-    """
-    predictions = noise_predictions(
-        model, features, sigmas, seed=seed, feature_range=feature_range, scale=scale, batch_size=batch_size
-    )
-    return _accuracies(predictions, targets)
-
-
 def noise_predictions(
     model: nn.Module,
     features: torch.Tensor,
@@ -106,9 +68,26 @@ def noise_predictions(
     scale: FeatureScale = None,
     batch_size: int = DEFAULT_BATCH_SIZE,
 ) -> dict[str, np.ndarray]:
-    """The predicted class of every noisy row, per sigma, under :func:`noise_accuracy`'s keys and noise.
+    """The predicted class of every row of ``features + sigma * scale * z``, ``z ~ N(0, I)``, per sigma.
 
-    The gate compares two models row by row on these (:mod:`prunegate.gate.paired`).
+    One standard-normal draw from a private generator seeded with ``seed`` is scaled by every sigma
+    (common random numbers), so the results do not depend on the order of ``sigmas`` and the global
+    RNG state is left untouched. ``sigma = 0`` gives the clean predictions. The gate compares two models
+    row by row on these (:mod:`prunegate.gate.paired`); :func:`accuracy_per_key` turns them into
+    accuracies.
+
+    Args:
+        model: classifier taking raw features; evaluated in eval mode, its mode is restored.
+        features: ``N x D`` raw features.
+        sigmas: noise standard deviations in units of ``scale`` (>= 0).
+        seed: seed of the noise generator.
+        feature_range: optional ``(low, high)`` the noisy features are clamped to.
+        scale: per-feature unit of sigma (``D`` values, e.g. each feature's standard deviation, so
+            features on different scales are perturbed alike); None: raw feature units.
+        batch_size: rows per forward pass.
+
+    Returns:
+        ``{"accuracy_noise_{sigma:g}": predicted classes}``.
     """
     _check_non_negative("sigmas", sigmas)
     generator = torch.Generator().manual_seed(seed)
@@ -120,7 +99,8 @@ def noise_predictions(
     return results
 
 
-def _accuracies(predictions: dict[str, np.ndarray], targets: torch.Tensor) -> dict[str, float]:
+def accuracy_per_key(predictions: dict[str, np.ndarray], targets: torch.Tensor) -> dict[str, float]:
+    """The accuracy of each entry of :func:`noise_predictions` or :func:`fgsm_predictions`; NaN: no rows."""
     truth = targets.cpu().numpy()
     return {
         key: float(np.mean(predicted == truth)) if len(truth) else float("nan")
@@ -183,53 +163,6 @@ def fgsm_perturb(
     return _clamp(features.detach() + epsilon * signs, feature_range)
 
 
-def fgsm_accuracy(
-    model: nn.Module,
-    features: torch.Tensor,
-    targets: torch.Tensor,
-    epsilons: Sequence[float],
-    *,
-    feature_range: FeatureRange = None,
-    scale: FeatureScale = None,
-    gradient_model: nn.Module | None = None,
-    batch_size: int = DEFAULT_BATCH_SIZE,
-) -> dict[str, float]:
-    """Accuracy on FGSM adversarial examples (Goodfellow et al., 2015) for every ``epsilon``.
-
-    The gradient sign is computed once and scaled by every epsilon; ``epsilon = 0`` gives the clean
-    accuracy (up to clamping to ``feature_range``). Only input gradients are taken, so no parameter is
-    left with a ``.grad``.
-
-    Args:
-        model: the classifier being attacked and evaluated.
-        features: ``N x D`` raw features.
-        targets: ``N`` integer class indices.
-        epsilons: perturbation sizes in units of ``scale`` (>= 0).
-        feature_range: optional ``(low, high)`` the adversarial features are clamped to.
-        scale: per-feature unit of epsilon; None: raw feature units.
-        gradient_model: the model whose gradient crafts the attack; defaults to ``model``. Pass the float
-            model when ``model`` is not differentiable w.r.t. its input (dynamic int8): a transfer attack.
-        batch_size: rows per forward/backward pass.
-
-    Returns:
-        ``{"accuracy_fgsm_{epsilon:g}": accuracy}``.
-
-    Raises:
-        ValueError: on a negative epsilon, a bad ``feature_range`` or a model without input gradients.
-    """
-    predictions = fgsm_predictions(
-        model,
-        features,
-        targets,
-        epsilons,
-        feature_range=feature_range,
-        scale=scale,
-        gradient_model=gradient_model,
-        batch_size=batch_size,
-    )
-    return _accuracies(predictions, targets)
-
-
 def fgsm_predictions(
     model: nn.Module,
     features: torch.Tensor,
@@ -241,7 +174,29 @@ def fgsm_predictions(
     gradient_model: nn.Module | None = None,
     batch_size: int = DEFAULT_BATCH_SIZE,
 ) -> dict[str, np.ndarray]:
-    """The predicted class of every adversarial row, per epsilon, under :func:`fgsm_accuracy`'s keys."""
+    """The predicted class of every FGSM adversarial row (Goodfellow et al., 2015), per ``epsilon``.
+
+    The gradient sign is computed once and scaled by every epsilon; ``epsilon = 0`` gives the clean
+    predictions (up to clamping to ``feature_range``). Only input gradients are taken, so no parameter is
+    left with a ``.grad``; :func:`accuracy_per_key` turns the predictions into accuracies.
+
+    Args:
+        model: the classifier being attacked and evaluated.
+        features: ``N x D`` raw features.
+        targets: ``N`` integer class indices (the attack's loss).
+        epsilons: perturbation sizes in units of ``scale`` (>= 0).
+        feature_range: optional ``(low, high)`` the adversarial features are clamped to.
+        scale: per-feature unit of epsilon; None: raw feature units.
+        gradient_model: the model whose gradient crafts the attack; defaults to ``model``. Pass the float
+            model when ``model`` is not differentiable w.r.t. its input (dynamic int8): a transfer attack.
+        batch_size: rows per forward/backward pass.
+
+    Returns:
+        ``{"accuracy_fgsm_{epsilon:g}": predicted classes}``.
+
+    Raises:
+        ValueError: on a negative epsilon, a bad ``feature_range`` or a model without input gradients.
+    """
     _check_non_negative("epsilons", epsilons)
     if not epsilons:
         return {}
