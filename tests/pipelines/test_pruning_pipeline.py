@@ -112,6 +112,7 @@ def test_unstructured_reaches_the_requested_sparsity(
         ({"reduction": -0.1}, r"pruning\.reduction"),
         ({"criterion": "random"}, r"unknown criterion 'random'; known criteria: .*magnitude_l1"),
         ({"schedule": "weekly"}, r"unknown schedule 'weekly'"),
+        ({"scan_measure": "f1"}, r"unknown scan measure 'f1'; known scan measures: .*'loss'"),
         ({"granularity": "unstructured", "budget": "macs"}, r"unstructured pruning takes budget 'sparsity'"),
         ({"criterion": "snip", "allocation": "sensitivity"}, r"use allocation 'uniform' with snip"),
         (

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from typing import ClassVar, Literal
 
-from pydantic import Field, PositiveInt, field_validator, model_validator
+from pydantic import Field, PositiveInt, ValidationInfo, field_validator, model_validator
 
 from prunegate.core.distillation import SoftTargets
-from prunegate.core.pruning.budget import LatencyProbe
-from prunegate.core.pruning.criteria import CRITERIA, prunes_at_initialisation
-from prunegate.core.pruning.scan_measures import SCAN_MEASURES
-from prunegate.core.pruning.schedules import SCHEDULES
+from prunegate.core.pruning.budget import BUDGETS, LatencyProbe
+from prunegate.core.pruning.criteria import get_criterion, prunes_at_initialisation
+from prunegate.core.pruning.scan_measures import get_scan_measure
+from prunegate.core.pruning.schedules import get_schedule
 from prunegate.core.pruning.structured_recipe import StructuredRecipe
 from prunegate.core.pruning.unstructured_recipe import UnstructuredRecipe
 from prunegate.core.training import TrainConfig
@@ -19,7 +19,7 @@ from prunegate.params.train_loop import TrainLoopParams, train_config_from
 
 __all__ = ["FinetuneParams", "PruningParams"]
 
-_STRUCTURED_BUDGETS = ("macs", "params", "latency", "energy")
+_LOOKUPS = {"criterion": get_criterion, "scan_measure": get_scan_measure, "schedule": get_schedule}
 
 
 class FinetuneParams(TrainLoopParams):
@@ -59,27 +59,10 @@ class PruningParams(StrictParams):
     finetune: FinetuneParams
     seed: int = Field(ge=0)
 
-    @field_validator("criterion")
+    @field_validator("criterion", "scan_measure", "schedule")
     @classmethod
-    def _known_criterion(cls, name: str) -> str:
-        if name not in CRITERIA:
-            raise ValueError(f"unknown criterion {name!r}; known criteria: {', '.join(sorted(CRITERIA))}")
-        return name
-
-    @field_validator("scan_measure")
-    @classmethod
-    def _known_scan_measure(cls, name: str) -> str:
-        if name not in SCAN_MEASURES:
-            raise ValueError(
-                f"unknown scan measure {name!r}; known scan measures: {', '.join(sorted(SCAN_MEASURES))}"
-            )
-        return name
-
-    @field_validator("schedule")
-    @classmethod
-    def _known_schedule(cls, name: str) -> str:
-        if name not in SCHEDULES:
-            raise ValueError(f"unknown schedule {name!r}; known schedules: {', '.join(sorted(SCHEDULES))}")
+    def _registered_name(cls, name: str, info: ValidationInfo) -> str:
+        _LOOKUPS[info.field_name](name)  # an unknown name raises ValueError listing the known ones
         return name
 
     @field_validator("scan_ratios")
@@ -99,10 +82,8 @@ class PruningParams(StrictParams):
                 f"allocation 'sensitivity' scans a trained model, but criterion {self.criterion!r} prunes "
                 f"at initialisation: use allocation 'uniform' with {self.criterion}"
             )
-        if self.granularity == "structured" and self.budget not in _STRUCTURED_BUDGETS:
-            raise ValueError(
-                f"structured pruning takes a budget in {list(_STRUCTURED_BUDGETS)}, got {self.budget!r}"
-            )
+        if self.granularity == "structured" and self.budget not in BUDGETS:
+            raise ValueError(f"structured pruning takes a budget in {list(BUDGETS)}, got {self.budget!r}")
         return self
 
     def finetune_config(self, show_progress: bool) -> TrainConfig:
