@@ -35,12 +35,13 @@ from prunegate.core.pruning.channel_pruning import (
 )
 from prunegate.core.pruning.criteria import get_criterion, prunes_at_initialisation
 from prunegate.core.pruning.history import PruningHistory
+from prunegate.core.pruning.outcome import PruningOutcome
 from prunegate.core.pruning.scan_measures import get_scan_measure
 from prunegate.core.pruning.sensitivity import allocate_ratios, allocation_rows
 from prunegate.core.pruning.starting_point import initialised_like, step_targets
 from prunegate.core.training import TrainConfig, split_accuracy, train_model
 
-__all__ = ["PruningOutcome", "StructuredRecipe", "check_structured_budget", "run_structured_pruning"]
+__all__ = ["StructuredRecipe", "check_structured_budget", "run_structured_pruning"]
 
 logger = logging.getLogger(__name__)
 
@@ -65,18 +66,6 @@ class StructuredRecipe:
     round_to: int | None = None
     scan_measure: str = "loss"  # what the sensitivity scan measures (scan_measures.SCAN_MEASURES)
     soft_targets: SoftTargets | None = None  # fine-tune on the dense model's soft targets too (distillation)
-
-
-@dataclass
-class PruningOutcome:
-    """The pruned model, the original spec with the history that replays the cuts, and every step."""
-
-    module: nn.Module
-    spec: ModelSpec
-    steps: list[dict[str, Any]]
-    allocation: list[dict[str, str]] = field(default_factory=list)  # the last step's, one row per layer
-    history: PruningHistory = field(default_factory=list)
-    left_dense: list[str] = field(default_factory=list)
 
 
 def _example(spec: ModelSpec) -> torch.Tensor:

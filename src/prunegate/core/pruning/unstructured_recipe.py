@@ -22,11 +22,12 @@ from torch import nn
 from prunegate.core.distillation import SoftTargets, soft_target_loss
 from prunegate.core.models import ModelSpec, build_model
 from prunegate.core.pruning.criteria import get_criterion, prunes_at_initialisation
+from prunegate.core.pruning.outcome import PruningOutcome
 from prunegate.core.pruning.starting_point import initialised_like, step_targets
 from prunegate.core.pruning.unstructured import MaskEnforcer, prune_unstructured, sparsity_of
 from prunegate.core.training import TrainConfig, split_accuracy, train_model
 
-__all__ = ["UnstructuredOutcome", "UnstructuredRecipe", "run_unstructured_pruning"]
+__all__ = ["UnstructuredRecipe", "run_unstructured_pruning"]
 
 logger = logging.getLogger(__name__)
 
@@ -44,12 +45,6 @@ class UnstructuredRecipe:
     soft_targets: SoftTargets | None = None  # fine-tune on the dense model's soft targets too (distillation)
 
 
-@dataclass
-class UnstructuredOutcome:
-    module: nn.Module
-    steps: list[dict[str, Any]]
-
-
 def run_unstructured_pruning(
     model: nn.Module,
     spec: ModelSpec,
@@ -59,7 +54,7 @@ def run_unstructured_pruning(
     *,
     calibration: Split,
     from_scratch: TrainConfig | None = None,
-) -> UnstructuredOutcome:
+) -> PruningOutcome:
     """Prune a copy of ``model`` to ``recipe.sparsity`` of its prunable weights; see the module docstring."""
     at_init = prunes_at_initialisation(recipe.criterion)
     criterion = get_criterion(recipe.criterion)
@@ -95,4 +90,4 @@ def run_unstructured_pruning(
             }
         )
         logger.info("unstructured step %d: %s", step, history[-1])
-    return UnstructuredOutcome(module=module.eval(), steps=history)
+    return PruningOutcome(module=module.eval(), spec=spec, steps=history)

@@ -66,34 +66,22 @@ def prune_dense_model(
     # with finetune.distributed, every rank prunes the same way and the fine-tuning is data-parallel
     ranks = config.finetune.distributed.settings(config.finetune.device)
     if config.granularity == "structured":
-        outcome = run_distributed(
-            run_structured_pruning,
-            teacher,
-            dense_model.spec,
-            data.train,
-            data.val,
-            config.structured_recipe(show),
-            calibration=calibration,
-            from_scratch=from_scratch,
-            settings=ranks,
-        )
-        module, spec, steps = outcome.module, outcome.spec, outcome.steps
-        table = allocation_markdown(outcome.allocation)
-        history, left_dense = outcome.history, outcome.left_dense
+        run, recipe = run_structured_pruning, config.structured_recipe(show)
     else:
-        unstructured = run_distributed(
-            run_unstructured_pruning,
-            teacher,
-            dense_model.spec,
-            data.train,
-            data.val,
-            config.unstructured_recipe(show),
-            calibration=calibration,
-            from_scratch=from_scratch,
-            settings=ranks,
-        )
-        module, spec, steps, table = unstructured.module, dense_model.spec, unstructured.steps, ""
-        history, left_dense = [], []
+        run, recipe = run_unstructured_pruning, config.unstructured_recipe(show)
+    outcome = run_distributed(
+        run,
+        teacher,
+        dense_model.spec,
+        data.train,
+        data.val,
+        recipe,
+        calibration=calibration,
+        from_scratch=from_scratch,
+        settings=ranks,
+    )
+    module, spec = outcome.module, outcome.spec
+    table = allocation_markdown(outcome.allocation)
 
     metrics = measure_model(module, data.test, spec.num_classes, profiling.settings())
     metrics["sparsity"] = sparsity_of(module)["overall"]
@@ -103,13 +91,13 @@ def prune_dense_model(
         "pruning": config.model_dump(mode="json"),
         "metrics": reproducible_metrics(metrics),
     }
-    artifact = ModelArtifact.from_module(module, spec, metadata, history)
+    artifact = ModelArtifact.from_module(module, spec, metadata, outcome.history)
     metrics.update(artifact_sizes(artifact))
     report = {
         "method": config.model_dump(mode="json"),
-        "steps": steps,
+        "steps": outcome.steps,
         "allocation_table": table,
-        "left_dense": left_dense,  # layers with parameters the structured pruning engine cannot cut
+        "left_dense": outcome.left_dense,  # layers with parameters the structured pruning engine cannot cut
     }
     logger.info("pruned model: test accuracy %.4f, %d MACs", metrics["accuracy"], metrics["macs"])
     if table:
