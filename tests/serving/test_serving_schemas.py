@@ -154,3 +154,15 @@ def test_a_port_outside_the_tcp_range_is_refused(tmp_path, port):
     path.write_text(yaml.safe_dump(config))
     with pytest.raises(ServingConfigError, match=r"serving\.port"):
         load_serving_config(path)
+
+
+def test_a_misspelt_serving_key_is_named_with_the_key_it_was_meant_as(tmp_path):
+    config = yaml.safe_load((PROJECT_ROOT / "conf/base/parameters_serving.yml").read_text())
+    config["serving"]["prot"] = config["serving"].pop("port")
+    path = tmp_path / "serving.yml"
+    path.write_text(yaml.safe_dump(config))
+    with pytest.raises(ServingConfigError) as raised:
+        load_serving_config(path)
+    assert "serving.prot: unknown key (got " in str(raised.value)
+    assert "did you mean 'port'?" in str(raised.value)
+    assert "serving.port: required key is missing" in str(raised.value)

@@ -16,7 +16,8 @@ from typing import Any, Literal
 import yaml
 from pydantic import Field, ValidationError, model_validator
 
-from prunegate.params.base import ConfigError, StrictParams, describe_problem
+from prunegate.config_problems import describe_problem
+from prunegate.params.base import ConfigError, StrictParams
 
 __all__ = [
     "ALL_SLICES",

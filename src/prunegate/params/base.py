@@ -9,14 +9,13 @@ without a traceback.
 
 from __future__ import annotations
 
-import difflib
-import typing
-from collections.abc import Mapping
 from typing import Any, ClassVar, TypeVar
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-__all__ = ["ConfigError", "StrictParams", "describe_problem", "parse_params"]
+from prunegate.config_problems import describe_problem
+
+__all__ = ["ConfigError", "StrictParams", "parse_params"]
 
 ParamsT = TypeVar("ParamsT", bound=BaseModel)
 
@@ -35,39 +34,6 @@ def _validated(model: type[ParamsT], data: Any, section: str) -> ParamsT:
     except ValidationError as error:
         lines = [f"  {describe_problem(model, problem, (section,))}" for problem in error.errors()]
         raise ConfigError(f"invalid parameters ({section}):\n" + "\n".join(lines)) from None
-
-
-def _is_model(annotation: Any) -> bool:
-    return isinstance(annotation, type) and issubclass(annotation, BaseModel)
-
-
-def _known_keys(model: type[BaseModel], path: tuple[Any, ...]) -> list[str]:
-    """The keys the (nested) model at ``path`` accepts; empty where the path leaves the models."""
-    current: Any = model
-    for part in path:
-        if isinstance(part, int) and typing.get_origin(current) in (list, tuple):
-            current = typing.get_args(current)[0]  # an item of a list of models
-        elif _is_model(current) and part in current.model_fields:
-            current = current.model_fields[part].annotation
-        else:
-            return []
-    return list(current.model_fields) if _is_model(current) else []
-
-
-def describe_problem(model: type[BaseModel], problem: Mapping[str, Any], prefix: tuple[str, ...] = ()) -> str:
-    """One line for one pydantic problem: the key (from ``prefix``), the reason, and the value, or the key a
-    misspelt one was likely meant as. A whole mapping is not repeated as the value."""
-    loc = problem["loc"]
-    key = ".".join(str(part) for part in (*prefix, *loc)) or "<top level>"
-    if problem["type"] == "extra_forbidden":
-        close = difflib.get_close_matches(str(loc[-1]), _known_keys(model, loc[:-1]), n=1)
-        hint = f"; did you mean '{close[0]}'?" if close else ""
-        return f"{key}: unknown key (got {problem.get('input')!r}){hint}"
-    if problem["type"] == "missing":
-        return f"{key}: required key is missing"
-    reason = problem["msg"].removeprefix("Value error, ")
-    shown = problem.get("input")
-    return f"{key}: {reason}" + ("" if isinstance(shown, dict) else f" (got {shown!r})")
 
 
 class StrictParams(BaseModel):

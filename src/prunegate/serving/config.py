@@ -16,6 +16,8 @@ from typing import Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, PositiveFloat, PositiveInt, ValidationError
 
+from prunegate.config_problems import describe_problem
+
 __all__ = [
     "BENTO_MODEL_ENV",
     "CONFIG_ENV",
@@ -45,8 +47,9 @@ class ServingConfig(BaseModel):
     """The ``serving`` section; every key is required except ``runtime`` (see the YAML comments).
 
     Same rules as ``prunegate.params.StrictParams`` (unknown keys are errors, no string-to-number
-    coercion), restated here because importing ``prunegate.params`` pulls in pandas and scikit-learn,
-    which the service does not otherwise need.
+    coercion) and the same one-line problems with a did-you-mean (:mod:`prunegate.config_problems`),
+    restated here because importing ``prunegate.params`` pulls in pandas and scikit-learn, which the
+    service does not otherwise need.
     """
 
     model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
@@ -126,5 +129,5 @@ def validate_serving_section(section: object, source: str) -> ServingConfig:
     try:
         return ServingConfig.model_validate(section)
     except ValidationError as error:
-        problems = [f"{SECTION}.{'.'.join(map(str, item['loc']))}: {item['msg']}" for item in error.errors()]
+        problems = [describe_problem(ServingConfig, item, (SECTION,)) for item in error.errors()]
         raise ServingConfigError(f"{source}: " + "; ".join(problems)) from None
