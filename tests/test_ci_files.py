@@ -86,3 +86,13 @@ def test_the_wheel_ships_no_demo_or_benchmark_code():
     assert not [name for name in packages if name.split(".")[1:2] in (["demo"], ["benchmarks"])]
     bentofile = (PROJECT_ROOT / "bentofile.yaml").read_text()
     assert '"src/prunegate/**"' not in bentofile  # the Bento lists what the service needs
+
+
+def test_the_bentofile_pins_each_package_once_and_leaves_bentoml_to_the_build():
+    """`bentoml build` adds the running bentoml version: a pin of ours would be a second, conflicting one."""
+    import yaml
+    from packaging.requirements import Requirement
+
+    packages = yaml.safe_load((PROJECT_ROOT / "bentofile.yaml").read_text())["python"]["packages"]
+    names = [Requirement(line).name.lower() for line in packages]
+    assert len(names) == len(set(names)) and "bentoml" not in names

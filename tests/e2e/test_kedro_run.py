@@ -1,10 +1,12 @@
 """`kedro run` of ingestion + validation + training on the real digits, and a bad file stopping it."""
 
+import importlib.metadata
 import json
 import sys
 
 import pandas as pd
 import pytest
+from packaging.requirements import Requirement
 from tests.e2e.conftest import run
 
 from prunegate.core.serialization import load_artifact
@@ -161,6 +163,9 @@ def _check_the_bentos_container(project, packaging):
     assert 'bentoml serve "$@" "$BENTO_PATH"' in entrypoint  # no arguments: serve the Bento
     requirements = (bento / "env/python/requirements.txt").read_text()
     assert "torch==2.13.0" in requirements and "onnxruntime" in requirements
+    names = [Requirement(line).name.lower() for line in requirements.splitlines() if line.strip()]
+    assert len(names) == len(set(names)), requirements  # one line per package: nothing pinned twice
+    assert f"bentoml=={importlib.metadata.version('bentoml')}" in requirements.splitlines()
     # the service and what it reads are in the Bento, and no pipeline, demo or benchmark code
     assert (bento / "src/prunegate/serving/service.py").is_file()
     assert (bento / "src/conf/base/parameters_serving.yml").is_file()
