@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import difflib
 import typing
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from pydantic import BaseModel
 
-__all__ = ["describe_problem"]
+__all__ = ["describe_problem", "describe_problems"]
 
 
 def _is_model(annotation: Any) -> bool:
@@ -40,11 +40,34 @@ def describe_problem(model: type[BaseModel], problem: Mapping[str, Any], prefix:
     loc = problem["loc"]
     key = ".".join(str(part) for part in (*prefix, *loc)) or "<top level>"
     if problem["type"] == "extra_forbidden":
-        close = difflib.get_close_matches(str(loc[-1]), _known_keys(model, loc[:-1]), n=1)
-        hint = f"; did you mean '{close[0]}'?" if close else ""
+        meant = _meant_key(model, loc)
+        hint = f"; did you mean '{meant}'?" if meant else ""
         return f"{key}: unknown key (got {problem.get('input')!r}){hint}"
     if problem["type"] == "missing":
         return f"{key}: required key is missing"
     reason = problem["msg"].removeprefix("Value error, ")
     shown = problem.get("input")
     return f"{key}: {reason}" + ("" if isinstance(shown, dict) else f" (got {shown!r})")
+
+
+def describe_problems(
+    model: type[BaseModel], problems: Sequence[Mapping[str, Any]], prefix: tuple[str, ...] = ()
+) -> list[str]:
+    """One line per problem, unknown keys first; a key reported missing is left out when a misspelt key
+    already points at it (``prot: unknown key ...; did you mean 'port'?`` says all there is to say)."""
+    unknown = [problem for problem in problems if problem["type"] == "extra_forbidden"]
+    pointed_at = {(*problem["loc"][:-1], _meant_key(model, problem["loc"])) for problem in unknown}
+
+    def said_already(problem: Mapping[str, Any]) -> bool:
+        return problem["type"] == "extra_forbidden" or (
+            problem["type"] == "missing" and tuple(problem["loc"]) in pointed_at
+        )
+
+    others = [problem for problem in problems if not said_already(problem)]
+    return [describe_problem(model, problem, prefix) for problem in [*unknown, *others]]
+
+
+def _meant_key(model: type[BaseModel], loc: Sequence[Any]) -> str | None:
+    """The accepted key closest to the unknown key at ``loc``, if any is close."""
+    close = difflib.get_close_matches(str(loc[-1]), _known_keys(model, tuple(loc[:-1])), n=1)
+    return close[0] if close else None

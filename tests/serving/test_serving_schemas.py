@@ -163,6 +163,17 @@ def test_a_misspelt_serving_key_is_named_with_the_key_it_was_meant_as(tmp_path):
     path.write_text(yaml.safe_dump(config))
     with pytest.raises(ServingConfigError) as raised:
         load_serving_config(path)
-    assert "serving.prot: unknown key (got " in str(raised.value)
-    assert "did you mean 'port'?" in str(raised.value)
-    assert "serving.port: required key is missing" in str(raised.value)
+    message = str(raised.value)
+    assert "serving.prot: unknown key (got " in message and "did you mean 'port'?" in message
+    assert "serving.port: required key is missing" not in message  # the did-you-mean said it
+    del config["serving"]["prot"]
+    config["serving"]["hots"] = config["serving"].pop("host")
+    config["serving"].pop("workers")  # missing, and no misspelt key points at it
+    path.write_text(yaml.safe_dump(config))
+    with pytest.raises(ServingConfigError) as raised:
+        load_serving_config(path)
+    problems = [line.strip() for line in str(raised.value).splitlines()[1:]]  # one problem a line
+    assert problems[0].startswith("serving.hots: unknown key") and "did you mean 'host'?" in problems[0]
+    assert "serving.workers: required key is missing" in problems[1:]
+    assert "serving.port: required key is missing" in problems[1:]
+    assert not any(problem.startswith("serving.host:") for problem in problems)

@@ -16,7 +16,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import Field, ValidationError, model_validator
 
-from prunegate.config_problems import describe_problem
+from prunegate.config_problems import describe_problems
 from prunegate.params.base import ConfigError, StrictParams
 
 __all__ = [
@@ -135,7 +135,7 @@ def parse_gate_config(data: Any, source: str = "gates") -> GateConfig:
     try:
         return GateConfig.model_validate(data)
     except ValidationError as error:
-        lines = [_describe_problem(problem) for problem in error.errors()]
+        lines = [f"  {line}" for line in describe_problems(GateConfig, error.errors())]
         raise ConfigError(f"invalid gates config {source}:\n" + "\n".join(lines)) from None
 
 
@@ -162,7 +162,3 @@ def load_gate_config(path: str | Path) -> GateConfig:
     except yaml.YAMLError as error:
         raise ConfigError(f"gates file {path} is not valid YAML: {error}") from None
     return parse_gate_config(data, source=str(path))
-
-
-def _describe_problem(problem: Any) -> str:
-    return f"  {describe_problem(GateConfig, problem)}"

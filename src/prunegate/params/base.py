@@ -13,7 +13,7 @@ from typing import Any, ClassVar, TypeVar
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from prunegate.config_problems import describe_problem
+from prunegate.config_problems import describe_problems
 
 __all__ = ["ConfigError", "StrictParams", "parse_params"]
 
@@ -32,7 +32,7 @@ def _validated(model: type[ParamsT], data: Any, section: str) -> ParamsT:
     try:
         return model.__pydantic_validator__.validate_python(data)
     except ValidationError as error:
-        lines = [f"  {describe_problem(model, problem, (section,))}" for problem in error.errors()]
+        lines = [f"  {line}" for line in describe_problems(model, error.errors(), (section,))]
         raise ConfigError(f"invalid parameters ({section}):\n" + "\n".join(lines)) from None
 
 

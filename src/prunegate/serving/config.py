@@ -16,7 +16,7 @@ from typing import Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, PositiveFloat, PositiveInt, ValidationError
 
-from prunegate.config_problems import describe_problem
+from prunegate.config_problems import describe_problems
 
 __all__ = [
     "BENTO_MODEL_ENV",
@@ -129,5 +129,6 @@ def validate_serving_section(section: object, source: str) -> ServingConfig:
     try:
         return ServingConfig.model_validate(section)
     except ValidationError as error:
-        problems = [describe_problem(ServingConfig, item, (SECTION,)) for item in error.errors()]
-        raise ServingConfigError(f"{source}: " + "; ".join(problems)) from None
+        problems = describe_problems(ServingConfig, error.errors(), (SECTION,))
+        listed = problems[0] if len(problems) == 1 else "\n" + "\n".join(f"  {line}" for line in problems)
+        raise ServingConfigError(f"{source}: {listed}") from None
