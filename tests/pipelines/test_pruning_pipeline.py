@@ -88,6 +88,7 @@ def test_structured_budgets_are_met(
     )
     assert table[0] == columns and len(table) > 1
     assert all(0 <= float(row[1]) < 1 for row in table[1:])
+    assert report["cost_unit"] == {"macs": "MACs", "params": "parameters"}[budget]
 
 
 def test_unstructured_reaches_the_requested_sparsity(
@@ -103,6 +104,7 @@ def test_unstructured_reaches_the_requested_sparsity(
     assert metrics["nonzero_params"] < 0.3 * dense_metrics["params"]
     assert artifact.spec == dense.spec
     assert [step["target_sparsity"] for step in report["steps"]][-1] == pytest.approx(0.8)
+    assert report["cost_unit"] is None  # the steps have sparsities, not costs
 
 
 @pytest.mark.parametrize(

@@ -23,7 +23,10 @@ def _recipe(budget: str, reduction: float) -> StructuredRecipe:
     )
 
 
-@pytest.mark.parametrize(("budget", "unit"), [("macs", "MACs"), ("params", "parameters")])
+@pytest.mark.parametrize(
+    ("budget", "unit"),
+    [("macs", "MACs"), ("params", "parameters"), ("latency", "ms per batch of 256")],  # fixed call overhead
+)
 def test_an_unreachable_budget_names_the_budget_its_unit_and_the_key_to_lower(mlp, budget, unit):
     with pytest.raises(ValueError, match=rf"^{budget} budget cannot be met") as raised:
         check_structured_budget(mlp, MLP_SPEC, _recipe(budget, 0.99))

@@ -24,11 +24,11 @@ from torch import nn
 from prunegate.core.energy import estimate_energy
 from prunegate.core.profiling import count_macs, count_params, median_model_latency_ms
 
-__all__ = ["BUDGETS", "BUDGET_UNITS", "CostFunction", "LatencyProbe", "module_cost"]
+__all__ = ["BUDGETS", "CostFunction", "LatencyProbe", "cost_unit", "module_cost"]
 
 CostFunction = Callable[[nn.Module], float]
 BUDGETS: tuple[str, ...] = ("macs", "params", "latency", "energy")
-BUDGET_UNITS: dict[str, str] = {"macs": "MACs", "params": "parameters", "latency": "ms", "energy": "J"}
+_UNITS: dict[str, str] = {"macs": "MACs", "params": "parameters", "energy": "J per inference"}
 
 
 @dataclass(frozen=True)
@@ -38,6 +38,13 @@ class LatencyProbe:
     batch_size: int = 256
     min_run_time_s: float = 0.02  # per candidate: the Timer's median over blocks of calls (see profiling)
     threads: int = 1
+
+
+def cost_unit(budget: str, probe: LatencyProbe | None = None) -> str:
+    """The unit of :func:`module_cost`'s values for ``budget``, as reports and messages say it."""
+    if budget == "latency":
+        return f"ms per batch of {(probe or LatencyProbe()).batch_size}"
+    return _UNITS[budget]
 
 
 def module_cost(budget: str, in_features: int, probe: LatencyProbe | None = None) -> CostFunction:

@@ -25,7 +25,7 @@ from torch import nn
 
 from prunegate.core.distillation import SoftTargets, soft_target_loss
 from prunegate.core.models import ModelSpec
-from prunegate.core.pruning.budget import BUDGET_UNITS, LatencyProbe, module_cost
+from prunegate.core.pruning.budget import LatencyProbe, cost_unit, module_cost
 from prunegate.core.pruning.channel_pruning import (
     ChannelPruningResult,
     channel_groups,
@@ -88,7 +88,7 @@ def check_structured_budget(model: nn.Module, spec: ModelSpec, recipe: Structure
         model, example, scores, dict.fromkeys((g.name for g in groups), ceiling), min_units=recipe.min_units
     )
     if cost(widest.module) > dense_cost * (1.0 - recipe.reduction):
-        unit = BUDGET_UNITS[recipe.budget]
+        unit = cost_unit(recipe.budget, recipe.latency_probe)
         raise ValueError(
             f"{recipe.budget} budget cannot be met: even removing {ceiling:g} of every group's channels "
             f"costs {cost(widest.module):.4g} {unit}, above the target "

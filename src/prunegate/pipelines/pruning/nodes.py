@@ -7,6 +7,7 @@ from typing import Any
 
 from prunegate.core.distributed import run_distributed
 from prunegate.core.efficiency import artifact_sizes, measure_model, reproducible_metrics
+from prunegate.core.pruning.budget import cost_unit
 from prunegate.core.pruning.structured_recipe import check_structured_budget, run_structured_pruning
 from prunegate.core.pruning.unstructured import sparsity_of
 from prunegate.core.pruning.unstructured_recipe import run_unstructured_pruning
@@ -67,8 +68,9 @@ def prune_dense_model(
     ranks = config.finetune.distributed.settings(config.finetune.device)
     if config.granularity == "structured":
         run, recipe = run_structured_pruning, config.structured_recipe(show)
+        unit = cost_unit(recipe.budget, recipe.latency_probe)
     else:
-        run, recipe = run_unstructured_pruning, config.unstructured_recipe(show)
+        run, recipe, unit = run_unstructured_pruning, config.unstructured_recipe(show), None
     outcome = run_distributed(
         run,
         teacher,
@@ -96,6 +98,7 @@ def prune_dense_model(
     report = {
         "method": config.model_dump(mode="json"),
         "steps": outcome.steps,
+        "cost_unit": unit,  # of each step's cost and target_cost
         "allocation_table": table,
         "left_dense": outcome.left_dense,  # layers with parameters the structured pruning engine cannot cut
     }
