@@ -99,3 +99,22 @@ def test_summary_shows_ood_auroc_per_set_with_the_users_file(tmp_path, capsys):
     rows = table_rows(out)
     assert ["model", "uniform", "user"] in rows
     assert ["dense", "0.900", "0.810"] in rows and ["pruned", "0.950", "0.860"] in rows
+
+
+def test_summary_after_dvc_restored_an_earlier_run_names_no_tag_of_another_model(tmp_path, capsys):
+    from prunegate.reporting.measured import measured_path, write_measured_json
+
+    (tmp_path / "blessing.json").write_text(json.dumps({"blessed": True, "candidate": "pruned"}))
+    packaging = tmp_path / "packaging.json"
+    info = {"model_checksum": "aaa", "model_tag": "m:first", "bento_tag": "b:first", "runtime": "onnx"}
+    write_measured_json(packaging, info, ["model_tag", "bento_tag"])
+    assert main(["summary", "--reporting-dir", str(tmp_path)]) == 0
+    assert "- packaged: `m:first` (runtime onnx), Bento `b:first`" in capsys.readouterr().out
+    restored = packaging.read_bytes()
+    write_measured_json(packaging, {**info, "model_checksum": "bbb", "model_tag": "m:second"}, ["model_tag"])
+    packaging.write_bytes(restored)  # dvc checkout: the report is run 1's, measured/ is run 2's
+    assert "m:second" in measured_path(packaging).read_text()
+    assert main(["summary", "--reporting-dir", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert "m:second" not in out and "m:first" not in out
+    assert "packaged (runtime onnx) by an earlier run whose outputs DVC restored" in out

@@ -106,3 +106,37 @@ def test_a_promote_of_a_corrupt_store_copy_changes_nothing_and_says_why(tmp_path
     assert not champion.exists() or not any(champion.iterdir())
     assert not (registry / "pointer.json").exists()
     assert "checksum differs" in caplog.text and "Traceback" not in caplog.text + capsys.readouterr().err
+
+
+def _promote(reporting, champion, registry) -> int:
+    paths = ["--reporting-dir", str(reporting), "--model", str(reporting / "shipped.pt")]
+    dirs = ["--champion-dir", str(champion), "--registry-dir", str(registry)]
+    return main(["promote", "--reason", "r", "--by", "tester", *paths, *dirs])
+
+
+def test_promote_serves_the_shipped_model_when_the_recorded_tag_is_another_runs(tmp_path):
+    """DVC restored run a's outputs from its cache; the recorded tag (not a DVC output) is still run b's."""
+    reporting, champion, registry = tmp_path / "reporting", tmp_path / "champion", tmp_path / "registry"
+    tag_a = _blessed_run(reporting, 1, "a", 0.97)
+    run_a = {name: (reporting / name).read_bytes() for name in ("shipped.pt", "candidate_metrics.json")}
+    run_a["blessing.json"] = (reporting / "blessing.json").read_bytes()
+    tag_b = _blessed_run(reporting, 2, "b", 0.91)
+    for name, content in run_a.items():
+        (reporting / name).write_bytes(content)
+    assert json.loads((reporting / "packaging.json").read_text())["model_tag"] == tag_b
+    assert _promote(reporting, champion, registry) == 0
+    assert read_pointer(registry).champion == tag_a
+    shipped = load_artifact(reporting / "shipped.pt").checksum
+    assert load_artifact(model_path(tag_a)).checksum == shipped
+    assert load_artifact(champion / "model.pt").checksum == shipped
+
+
+def test_promote_refuses_a_shipped_model_the_store_does_not_hold_and_writes_nothing(tmp_path, caplog):
+    reporting, champion, registry = tmp_path / "reporting", tmp_path / "champion", tmp_path / "registry"
+    _blessed_run(reporting, 1, "a", 0.97)
+    spec = MLPSpec(in_features=4, num_classes=2, hidden=(5,))
+    never_packaged = ModelArtifact.from_module(build_model(spec), spec)
+    save_artifact(never_packaged, reporting / "shipped.pt")
+    assert _promote(reporting, champion, registry) == 1
+    assert "is not in the model store" in caplog.text and "dvc repro -f package" in caplog.text
+    assert not champion.exists() and read_pointer(registry).champion is None

@@ -68,7 +68,9 @@ def test_run_writes_the_bundled_data_reproduces_the_chain_and_prints_the_summary
 def test_a_failed_run_prints_no_summary_and_keeps_dvcs_status(project, monkeypatch, capsys):
     _fake_dvc(monkeypatch, [], status=3)
     assert commands.main(["run"]) == 3
-    assert "run summary" not in capsys.readouterr().out
+    printed = capsys.readouterr()
+    assert "run summary" not in printed.out
+    assert "`.venv/bin/dvc checkout --with-deps package` puts them back" in printed.err
 
 
 def test_make_run_and_make_gate_call_the_commands():

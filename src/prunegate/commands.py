@@ -56,7 +56,18 @@ def _run(args: argparse.Namespace) -> int:
     if status == 0:
         args.reporting_dir = "data/08_reporting"
         return _summary(args)
+    sys.stderr.write(_restore_hint(args.target))
     return status
+
+
+def _restore_hint(target: str) -> str:
+    """What to do about the outputs DVC removed before the stage that failed (they are in its cache)."""
+    return (
+        "prunegate: the run stopped (the error is above). DVC removed the failed stage's earlier outputs "
+        "before running it; the last good ones are in its cache: "
+        f"`.venv/bin/dvc checkout --with-deps {target}` puts them back (add --force if a `kedro run` wrote "
+        "over them since)\n"
+    )
 
 
 def _gate(args: argparse.Namespace) -> int:
@@ -135,8 +146,7 @@ def _data_use(args: argparse.Namespace) -> int:
 def _promote(args: argparse.Namespace) -> int:
     from prunegate.core.serialization import ModelArtifactError
     from prunegate.registry import PromotionError, promote
-    from prunegate.registry.store import RegistryError, model_path, promote_version
-    from prunegate.reporting.measured import read_measured_json
+    from prunegate.registry.store import RegistryError, promote_version
 
     packaging = Path(args.reporting_dir) / "packaging.json"
     if not args.metrics_only and not packaging.is_file():
@@ -144,15 +154,9 @@ def _promote(args: argparse.Namespace) -> int:
             "%s is missing: run `make run` (it packages blessed models)", packaging
         )
         return 1
-    tag = None if args.metrics_only else read_measured_json(packaging).get("model_tag")
-    if not args.metrics_only and not tag:  # checked before anything is written
-        logging.getLogger("prunegate").error(
-            "%s names no model tag (its measured/ part is missing): run `make run` again", packaging
-        )
-        return 1
     try:
-        if tag:
-            model_path(tag)  # the store's copy verified (every file's digest) before anything is written
+        # the store version is found and verified before anything is written
+        tag = None if args.metrics_only else _packaged_version(packaging, Path(args.model))
         record = promote(
             Path(args.reporting_dir),
             Path(args.model),
@@ -172,6 +176,36 @@ def _promote(args: argparse.Namespace) -> int:
         f"commit {args.champion_dir}/ so that pull requests are gated against it\n"
     )
     return 0
+
+
+def _packaged_version(packaging: Path, shipped: Path) -> str:
+    """The store version holding the shipped model itself, whichever run packaged it.
+
+    The tag the packaging run recorded is used when it holds this very model. It may not: after DVC
+    restored an earlier run's outputs from its cache (``measured/``, where tags live, is no DVC output),
+    the shipped model is an earlier one, still in the store; it is found there by its checksum.
+    """
+    from prunegate.core.serialization import load_artifact
+    from prunegate.registry import PromotionError
+    from prunegate.registry.store import RegistryError, find_version, model_metadata, model_path
+    from prunegate.reporting.measured import read_measured_json
+
+    if not shipped.is_file():
+        raise PromotionError(f"{shipped} is missing: only a blessed run writes it")
+    checksum = load_artifact(shipped).checksum
+    recorded = (read_measured_json(packaging) or {}).get("model_tag")
+    try:
+        holds_it = bool(recorded) and model_metadata(recorded).get("checksum") == checksum
+    except RegistryError:
+        holds_it = False
+    tag = recorded if holds_it else find_version(checksum)
+    if tag is None:
+        raise RegistryError(
+            f"the shipped model {shipped} ({checksum[:12]}) is not in the model store: "
+            "`.venv/bin/dvc repro -f package` packages it again; nothing was promoted"
+        )
+    model_path(tag)  # every stored file checked against its digest
+    return tag
 
 
 def _rollback(args: argparse.Namespace) -> int:
@@ -246,7 +280,12 @@ def _parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True)
 
     run = commands.add_parser(
-        "run", help="the whole chain with DVC (unchanged stages are skipped), then the summary (make run)"
+        "run",
+        help="the whole chain with DVC (unchanged stages are skipped), then the summary (make run)",
+        description="Check every parameters section, write the bundled digits data when the raw file is "
+        "missing, reproduce the DVC stages up to --target (unchanged ones are skipped or restored from DVC's "
+        "cache) and print the summary. When a stage fails, its exit status is kept and the command that "
+        "restores the last good outputs is printed.",
     )
     run.add_argument("--target", default="package", help="the last DVC stage to reproduce (default: package)")
     run.add_argument("--force", action="store_true", help="run every stage again, changed or not")
@@ -305,10 +344,20 @@ def _parser() -> argparse.ArgumentParser:
     promote = commands.add_parser("promote", help="make the blessed candidate of the last run the champion")
     promote.add_argument("--reason", required=True, help="why (recorded in champion/history.jsonl)")
     promote.add_argument("--by", default=None, help="who (default: the current user)")
-    promote.add_argument("--reporting-dir", default="data/08_reporting")
-    promote.add_argument("--model", default="data/06_models/shipped.pt")
-    promote.add_argument("--champion-dir", default="champion")
-    promote.add_argument("--registry-dir", default="registry")
+    promote.add_argument(
+        "--reporting-dir",
+        default="data/08_reporting",
+        help="the run's reports (blessing, packaging)",
+    )
+    promote.add_argument(
+        "--model", default="data/06_models/shipped.pt", help="the blessed model file the run shipped"
+    )
+    promote.add_argument(
+        "--champion-dir", default="champion", help="the git champion, written here: commit it"
+    )
+    promote.add_argument(
+        "--registry-dir", default="registry", help="the serving registry (pointer.json, history.jsonl)"
+    )
     promote.add_argument("--metrics-only", action="store_true", help="only champion/ (no serving registry)")
     promote.set_defaults(handler=_promote)
 

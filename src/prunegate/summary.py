@@ -103,10 +103,16 @@ def render_summary(reporting_dir: Path) -> str:
         report = reporting_dir / "gate_report.md"
         lines.append(f"- gate: candidate `{blessing['candidate']}` {verdict} (report: {report})")
     packaging = _read_json(reporting_dir / "packaging.json")
-    if packaging and blessing and blessing["blessed"]:
+    if packaging and blessing and blessing["blessed"] and "model_tag" in packaging:
         lines.append(
             f"- packaged: `{packaging['model_tag']}` (runtime {packaging['runtime']}), "
             f"Bento `{packaging['bento_tag']}`; `make promote` then `make serve` to serve it"
+        )
+    elif packaging and blessing and blessing["blessed"]:  # outputs restored by DVC: tags of another run
+        lines.append(
+            f"- packaged (runtime {packaging['runtime']}) by an earlier run whose outputs DVC restored: "
+            "`make promote` finds that model in the store by its checksum; "
+            "`.venv/bin/dvc repro -f package` builds its Bento again"
         )
     titles = [title for _, title, _ in _COLUMNS] + ["Δ acc pp", "MACs ÷", "speedup b256"]
     baseline = _read_json(reporting_dir / MODEL_ROLES[_BASELINE])

@@ -34,7 +34,7 @@ def test_the_dataset_writes_a_timing_free_file_and_loads_the_whole_report(tmp_pa
     dataset = MeasuredJSONDataset(str(path), measured_keys=["latency_"])
     dataset.save(METRICS)
     assert "latency_ms_p50" not in path.read_text()
-    assert json.loads(measured_path(path).read_text())["latency_ms_p50_b1"] == 0.12
+    assert json.loads(measured_path(path).read_text())["values"]["latency_ms_p50_b1"] == 0.12
     assert dataset.load() == METRICS
     first = path.read_bytes()
     dataset.save({**METRICS, "latency_ms_p50_b1": 0.5})  # another run, other timings
@@ -51,3 +51,25 @@ def test_a_missing_report_is_an_error_unless_optional(tmp_path):
     path.write_text("{not json")
     with pytest.raises(ValueError, match="is not valid JSON"):
         read_measured_json(path)
+
+
+def test_timings_of_another_run_are_left_out_with_a_warning(tmp_path, caplog):
+    """DVC restored the report from its cache: measured/ describes the model of a later run."""
+    path = tmp_path / "packaging.json"
+    dataset = MeasuredJSONDataset(str(path), measured_keys=["model_tag", "latency_"])
+    dataset.save({"model_checksum": "aaa", "model_tag": "m:first", "latency_ms_p50_b1": 0.1})
+    restored = path.read_bytes()
+    dataset.save({"model_checksum": "bbb", "model_tag": "m:second", "latency_ms_p50_b1": 0.2})
+    assert dataset.load()["model_tag"] == "m:second"
+    path.write_bytes(restored)  # what dvc checkout does; measured/ is not a DVC output
+    with caplog.at_level("WARNING"):
+        assert dataset.load() == {"model_checksum": "aaa"}
+    assert "from another run" in caplog.text and "dvc repro -f" in caplog.text
+
+
+def test_a_measured_file_without_the_report_it_belongs_to_is_not_trusted(tmp_path):
+    path = tmp_path / "dense_metrics.json"
+    path.write_text(json.dumps({"accuracy": 0.9}))
+    measured_path(path).parent.mkdir()
+    measured_path(path).write_text(json.dumps({"latency_ms_p50_b1": 0.3}))  # the old, unbound format
+    assert read_measured_json(path) == {"accuracy": 0.9}

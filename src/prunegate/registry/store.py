@@ -37,6 +37,7 @@ __all__ = [
     "Pointer",
     "RegistryError",
     "ensure_project_bentoml_home",
+    "find_version",
     "history",
     "model_metadata",
     "model_path",
@@ -184,6 +185,16 @@ def model_metadata(tag: str) -> dict[str, Any]:
         return dict(bentoml.models.get(tag).info.metadata)
     except bentoml.exceptions.NotFound as error:
         raise RegistryError(f"model {tag} is not in the store ({os.environ['BENTOML_HOME']})") from error
+
+
+def find_version(checksum: str) -> str | None:
+    """The newest stored version whose model has ``checksum`` (the model's own checksum), or None."""
+    ensure_project_bentoml_home()
+    import bentoml
+
+    stored_versions = bentoml.models.list(MODEL_NAME)
+    matches = [stored for stored in stored_versions if stored.info.metadata.get("checksum") == checksum]
+    return str(max(matches, key=lambda stored: stored.info.creation_time).tag) if matches else None
 
 
 def read_pointer(registry_dir: Path) -> Pointer:

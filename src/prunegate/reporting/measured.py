@@ -6,11 +6,19 @@ freshly generated store tag changes on every run, so a fresh clone's ``make run`
 noise. Such a report is split on save: keys that start with one of the given prefixes (at any depth of
 nested objects) go to ``<folder>/measured/<name>``, which no stage declares; everything else goes to the
 report's own path, the stage's output. :func:`read_measured_json` merges the two back.
+
+The measured file names the SHA-256 of the report it was written with. DVC restores a stage's outputs
+from its cache (``dvc checkout``, or ``dvc repro`` finding the stage in its run cache) without running
+the stage, so ``measured/`` can belong to another run than the report beside it: its timings and store
+tags would then describe another model. They are merged back only when the report is the one they were
+written with; otherwise they are left out, with a warning saying how to measure again.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
+import logging
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -18,6 +26,10 @@ from typing import Any
 __all__ = ["measured_path", "merge_measured", "read_measured_json", "split_measured", "write_measured_json"]
 
 MEASURED_DIR = "measured"
+_REPORT_SHA256 = "report_sha256"  # of the reproducible report's text the measured values belong to
+_VALUES = "values"
+
+logger = logging.getLogger(__name__)
 
 
 def measured_path(path: str | Path) -> Path:
@@ -58,27 +70,48 @@ def read_measured_json(path: str | Path) -> Any:
     path = Path(path)
     if not path.is_file():
         return None
-    data = _read(path)
+    text = path.read_text()
+    data = _parse(path, text)
     extra = measured_path(path)
-    return merge_measured(data, _read(extra)) if extra.is_file() else data
+    if not extra.is_file():
+        return data
+    measured = _parse(extra, extra.read_text())
+    if not isinstance(measured, dict) or measured.get(_REPORT_SHA256) != _sha256(text):
+        logger.warning(
+            "%s is from another run than %s (DVC restored the report from its cache): its timings and store "
+            "tags are left out; `.venv/bin/dvc repro -f <stage>` measures them again",
+            extra,
+            path,
+        )
+        return data
+    return merge_measured(data, measured[_VALUES])
 
 
-def _read(path: Path) -> Any:
+def _parse(path: Path, text: str) -> Any:
     try:
-        return json.loads(path.read_text())
+        return json.loads(text)
     except json.JSONDecodeError as error:
         raise ValueError(f"{path} is not valid JSON: {error}") from error
 
 
+def _sha256(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _json_text(data: Any) -> str:
+    return json.dumps(data, indent=2, sort_keys=True) + "\n"
+
+
 def write_measured_json(path: str | Path, data: Any, prefixes: Sequence[str]) -> None:
-    """Save ``data`` split as described above; the measured file is always written (no stale timings)."""
+    """Save ``data`` split as described above; the measured file is always written, naming the report."""
     reproducible, measured = split_measured(data, prefixes)
-    _write(measured_path(path), measured)
-    _write(Path(path), reproducible)
+    report = _json_text(reproducible)
+    _write(measured_path(path), _json_text({_REPORT_SHA256: _sha256(report), _VALUES: measured}))
+    _write(Path(path), report)
 
 
-def _write(path: Path, data: Any) -> None:
+def _write(path: Path, text: str) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     temp = path.with_name(f".{path.name}.tmp")
-    temp.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n")
+    temp.write_text(text)
     temp.replace(path)

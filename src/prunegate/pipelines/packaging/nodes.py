@@ -153,7 +153,13 @@ def package_model(
         )
     bento = _build_bento(config, tag) if config.build_bento else None
     logger.info("packaged %s (runtime %s), bento %s", tag, choice.name, bento)
-    info = {"model_tag": tag, "bento_tag": bento, "runtime": choice.name, "runtimes": choice.report()}
+    info = {
+        "model_checksum": shipped_model.checksum,  # which model the run-specific tags below belong to
+        "model_tag": tag,
+        "bento_tag": bento,
+        "runtime": choice.name,
+        "runtimes": choice.report(),
+    }
     return info, card
 
 
