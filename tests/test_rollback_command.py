@@ -138,5 +138,5 @@ def test_promote_refuses_a_shipped_model_the_store_does_not_hold_and_writes_noth
     never_packaged = ModelArtifact.from_module(build_model(spec), spec)
     save_artifact(never_packaged, reporting / "shipped.pt")
     assert _promote(reporting, champion, registry) == 1
-    assert "is not in the model store" in caplog.text and "dvc repro -f package" in caplog.text
+    assert "is not in the model store" in caplog.text and "dvc repro -f -s package" in caplog.text
     assert not champion.exists() and read_pointer(registry).champion is None

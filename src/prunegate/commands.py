@@ -202,7 +202,7 @@ def _packaged_version(packaging: Path, shipped: Path) -> str:
     if tag is None:
         raise RegistryError(
             f"the shipped model {shipped} ({checksum[:12]}) is not in the model store: "
-            "`.venv/bin/dvc repro -f package` packages it again; nothing was promoted"
+            "`.venv/bin/dvc repro -f -s package` packages it again; nothing was promoted"
         )
     model_path(tag)  # every stored file checked against its digest
     return tag

@@ -112,7 +112,7 @@ def render_summary(reporting_dir: Path) -> str:
         lines.append(
             f"- packaged (runtime {packaging['runtime']}) by an earlier run whose outputs DVC restored: "
             "`make promote` finds that model in the store by its checksum; "
-            "`.venv/bin/dvc repro -f package` builds its Bento again"
+            "`.venv/bin/dvc repro -f -s package` builds its Bento again"
         )
     titles = [title for _, title, _ in _COLUMNS] + ["Δ acc pp", "MACs ÷", "speedup b256"]
     baseline = _read_json(reporting_dir / MODEL_ROLES[_BASELINE])

@@ -30,6 +30,7 @@ _REPORT_SHA256 = "report_sha256"  # of the reproducible report's text the measur
 _VALUES = "values"
 
 logger = logging.getLogger(__name__)
+_WARNED: set[Path] = set()
 
 
 def measured_path(path: str | Path) -> Path:
@@ -77,12 +78,14 @@ def read_measured_json(path: str | Path) -> Any:
         return data
     measured = _parse(extra, extra.read_text())
     if not isinstance(measured, dict) or measured.get(_REPORT_SHA256) != _sha256(text):
-        logger.warning(
-            "%s is from another run than %s (DVC restored the report from its cache): its timings and store "
-            "tags are left out; `.venv/bin/dvc repro -f <stage>` measures them again",
-            extra,
-            path,
-        )
+        if path not in _WARNED:  # once per report and process: the summary reads some reports twice
+            _WARNED.add(path)
+            logger.warning(
+                "%s is from another run than %s (DVC restored the report from its cache): its timings and "
+                "store tags are left out; `.venv/bin/prunegate run --force` measures them again",
+                extra,
+                path,
+            )
         return data
     return merge_measured(data, measured[_VALUES])
 
