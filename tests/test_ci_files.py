@@ -96,3 +96,24 @@ def test_the_bentofile_pins_each_package_once_and_leaves_bentoml_to_the_build():
     packages = yaml.safe_load((PROJECT_ROOT / "bentofile.yaml").read_text())["python"]["packages"]
     names = [Requirement(line).name.lower() for line in packages]
     assert len(names) == len(set(names)) and "bentoml" not in names
+
+
+def test_the_bento_includes_every_prunegate_module_the_service_imports():
+    """The e2e test imports the service from a built Bento; this finds a missing include in seconds."""
+    import fnmatch
+
+    import yaml
+
+    probe = (
+        "import sys, prunegate.serving.service\n"
+        "for name, module in sorted(sys.modules.items()):\n"
+        "    if name.startswith('prunegate') and getattr(module, '__file__', None): print(module.__file__)"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", probe], cwd=PROJECT_ROOT, capture_output=True, text=True, check=True
+    )
+    files = [Path(line).relative_to(PROJECT_ROOT).as_posix() for line in result.stdout.splitlines()]
+    includes = yaml.safe_load((PROJECT_ROOT / "bentofile.yaml").read_text())["include"]
+    assert "src/prunegate/serving/service.py" in files
+    missing = [file for file in files if not any(fnmatch.fnmatch(file, pattern) for pattern in includes)]
+    assert not missing, f"bentofile.yaml does not include {missing}"
