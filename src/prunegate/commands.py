@@ -65,8 +65,9 @@ def _restore_hint(target: str) -> str:
     return (
         "prunegate: the run stopped (the error is above). DVC removed the failed stage's earlier outputs "
         "before running it; the last good ones are in its cache: "
-        f"`.venv/bin/dvc checkout --with-deps {target}` puts them back (add --force if a `kedro run` wrote "
-        "over them since)\n"
+        f"`.venv/bin/dvc checkout --with-deps {target}` puts them back, and with them the reports the failed "
+        "stage wrote (read the validation report first if validation failed; your raw data file stays as "
+        "it is; add --force if a `kedro run` wrote over outputs since)\n"
     )
 
 
