@@ -118,3 +118,13 @@ def test_summary_after_dvc_restored_an_earlier_run_names_no_tag_of_another_model
     out = capsys.readouterr().out
     assert "m:second" not in out and "m:first" not in out
     assert "packaged (runtime onnx) by an earlier run whose outputs DVC restored" in out
+
+
+def test_summary_compares_what_it_can_when_timings_are_left_out(tmp_path, capsys):
+    """After a cache restore the timings are left out; accuracy and MACs still compare with dense."""
+    dense = {"accuracy": 0.98, "macs": 1000, "latency_ms_p50_b256": 0.4}
+    (tmp_path / "dense_metrics.json").write_text(json.dumps(dense))
+    (tmp_path / "pruned_metrics.json").write_text(json.dumps({"accuracy": 0.975, "macs": 100}))
+    assert main(["summary", "--reporting-dir", str(tmp_path)]) == 0
+    pruned_row = next(row for row in table_rows(capsys.readouterr().out) if row[0] == "pruned")
+    assert pruned_row[-3:] == ["-0.50", "10.0x", "-"]

@@ -41,17 +41,22 @@ def _cell(metrics: dict[str, Any], key: str, fmt: str) -> str:
 
 
 def _versus(metrics: dict[str, Any], baseline: dict[str, Any] | None) -> list[str]:
-    """Accuracy change (percentage points), MAC reduction and batch-256 speedup against the dense model."""
-    if not baseline:
-        return ["-", "-", "-"]
-    try:
-        return [
-            f"{100 * (metrics['accuracy'] - baseline['accuracy']):+.2f}",
-            f"{baseline['macs'] / metrics['macs']:.1f}x",
-            f"{baseline['latency_ms_p50_b256'] / metrics['latency_ms_p50_b256']:.1f}x",
-        ]
-    except (KeyError, ZeroDivisionError):
-        return ["-", "-", "-"]
+    """Accuracy change (percentage points), MAC reduction and batch-256 speedup against the dense model;
+    each ``-`` on its own where a value is missing (timings left out after a cache restore, say)."""
+    base = baseline or {}
+
+    def compared(key: str, show) -> str:
+        value, reference = metrics.get(key), base.get(key)
+        try:
+            return "-" if value is None or reference is None else show(value, reference)
+        except ZeroDivisionError:
+            return "-"
+
+    return [
+        compared("accuracy", lambda value, reference: f"{100 * (value - reference):+.2f}"),
+        compared("macs", lambda value, reference: f"{reference / value:.1f}x"),
+        compared("latency_ms_p50_b256", lambda value, reference: f"{reference / value:.1f}x"),
+    ]
 
 
 _OOD_PREFIX = "ood_auroc_msp_"
