@@ -140,3 +140,75 @@ def test_promote_refuses_a_shipped_model_the_store_does_not_hold_and_writes_noth
     assert _promote(reporting, champion, registry) == 1
     assert "is not in the model store" in caplog.text and "dvc repro -f -s package" in caplog.text
     assert not champion.exists() and read_pointer(registry).champion is None
+
+
+def test_a_second_promote_of_the_same_model_changes_nothing_and_says_so(tmp_path, capsys):
+    """Promoting the champion again would record it as its own previous champion: nothing to roll back to."""
+    reporting, champion, registry = tmp_path / "reporting", tmp_path / "champion", tmp_path / "registry"
+    tag = _blessed_run(reporting, 1, "a", 0.97)
+    assert _promote(reporting, champion, registry) == 0
+    files = {path.name: path.read_bytes() for path in champion.iterdir()}
+    pointer = (registry / "pointer.json").read_bytes()
+    capsys.readouterr()
+    assert _promote(reporting, champion, registry) == 0
+    assert "already the champion" in capsys.readouterr().out
+    assert {path.name: path.read_bytes() for path in champion.iterdir()} == files
+    assert (registry / "pointer.json").read_bytes() == pointer
+    assert [event["event"] for event in history(registry)] == ["promote"]
+    assert read_pointer(registry).lineage == [tag]
+
+
+def test_the_champion_packaged_again_under_a_new_tag_is_not_promoted_over_itself(tmp_path, capsys):
+    """After a promote, champion/ changed (an evaluate dependency), so the next run packages the same model
+    again as a new store version; promoting that must not make the champion its own previous."""
+    reporting, champion, registry = tmp_path / "reporting", tmp_path / "champion", tmp_path / "registry"
+    first = _blessed_run(reporting, 1, "a", 0.97)
+    assert _promote(reporting, champion, registry) == 0
+    again = register_model(reporting / "shipped.pt", labels={}, metadata={"model": "a"})
+    assert again != first
+    (reporting / "packaging.json").write_text(json.dumps({"model_tag": again}))
+    capsys.readouterr()
+    assert _promote(reporting, champion, registry) == 0
+    assert f"already the champion (serving {first})" in capsys.readouterr().out
+    assert read_pointer(registry).lineage == [first]
+    assert len((champion / "history.jsonl").read_text().splitlines()) == 1
+
+
+def test_promote_brings_serving_in_line_when_only_champion_dir_holds_the_model(tmp_path, capsys):
+    """champion/ committed in git already holds the model, but this machine's registry serves nothing yet."""
+    reporting, champion, registry = tmp_path / "reporting", tmp_path / "champion", tmp_path / "registry"
+    tag = _blessed_run(reporting, 1, "a", 0.97)
+    assert (
+        main(
+            [
+                "promote",
+                "--reason",
+                "r",
+                "--metrics-only",
+                "--reporting-dir",
+                str(reporting),
+                "--model",
+                str(reporting / "shipped.pt"),
+                "--champion-dir",
+                str(champion),
+            ]
+        )
+        == 0
+    )
+    record = (champion / "model.json").read_bytes()
+    assert _promote(reporting, champion, registry) == 0
+    assert read_pointer(registry).champion == tag
+    assert (champion / "model.json").read_bytes() == record  # not re-promoted over itself
+    assert f"serving {tag}" in capsys.readouterr().out
+
+
+def test_a_damaged_champion_dir_holding_the_model_is_written_again(tmp_path):
+    reporting, champion, registry = tmp_path / "reporting", tmp_path / "champion", tmp_path / "registry"
+    _blessed_run(reporting, 1, "a", 0.97)
+    assert _promote(reporting, champion, registry) == 0
+    model = champion / "model.pt"
+    model.write_bytes(model.read_bytes()[:-100])
+    assert _promote(reporting, champion, registry) == 0
+    assert load_artifact(model).checksum == load_artifact(reporting / "shipped.pt").checksum
+    assert len((champion / "history.jsonl").read_text().splitlines()) == 2
+    assert len(history(registry)) == 1  # serving already held it

@@ -145,6 +145,13 @@ def _data_use(args: argparse.Namespace) -> int:
 
 
 def _promote(args: argparse.Namespace) -> int:
+    """Make the shipped model the champion in ``champion/`` and in the serving registry.
+
+    Each side that already holds the shipped model (by its checksum) is left as it is: promoting the
+    champion over itself would record it as its own previous champion, leaving nothing to roll back to.
+    A ``make run`` after a promote packages the same model again under a new store tag (``champion/`` is
+    an evaluation input), so the serving side compares checksums, not tags.
+    """
     from prunegate.core.serialization import ModelArtifactError
     from prunegate.registry import PromotionError, promote
     from prunegate.registry.store import RegistryError, promote_version
@@ -155,28 +162,67 @@ def _promote(args: argparse.Namespace) -> int:
             "%s is missing: run `make run` (it packages blessed models)", packaging
         )
         return 1
+    champion_dir, registry_dir = Path(args.champion_dir), Path(args.registry_dir)
     try:
         # the store version is found and verified before anything is written
         tag = None if args.metrics_only else _packaged_version(packaging, Path(args.model))
-        record = promote(
-            Path(args.reporting_dir),
-            Path(args.model),
-            Path(args.champion_dir),
-            reason=args.reason,
-            by=args.by,
-        )
-        if tag:
-            promote_version(Path(args.registry_dir), tag, reason=args.reason, by=args.by)
-            record["serving"] = tag
+        checksum = _checksum_or_none(Path(args.model))  # a missing or corrupt file: promote() says why
+        serving = None if args.metrics_only else _serving_champion_holding(registry_dir, checksum)
+        record = None
+        if checksum is None or _champion_checksum(champion_dir) != checksum:
+            record = promote(
+                Path(args.reporting_dir), Path(args.model), champion_dir, reason=args.reason, by=args.by
+            )
+        if tag and serving is None:
+            promote_version(registry_dir, tag, reason=args.reason, by=args.by)
+            serving = tag
     except (PromotionError, RegistryError, ModelArtifactError) as error:
         logging.getLogger("prunegate").error("%s", error)
         return 1
-    serving = f"; serving {record['serving']}" if "serving" in record else ""
+    serving_text = f"; serving {serving}" if serving else ""
+    if record is None:
+        sys.stdout.write(
+            f"{checksum[:12]} is already the champion{f' (serving {serving})' if serving else ''}: "
+            f"{champion_dir}/ unchanged\n"
+        )
+        return 0
     sys.stdout.write(
-        f"promoted {record['model']} ({record['checksum'][:12]}) to champion{serving}; "
-        f"commit {args.champion_dir}/ so that pull requests are gated against it\n"
+        f"promoted {record['model']} ({record['checksum'][:12]}) to champion{serving_text}; "
+        f"commit {champion_dir}/ so that pull requests are gated against it\n"
     )
     return 0
+
+
+def _checksum_or_none(model: Path) -> str | None:
+    from prunegate.core.serialization import ModelArtifactError, load_artifact
+
+    try:
+        return load_artifact(model).checksum  # verified against the file's checksum
+    except (ModelArtifactError, OSError):
+        return None
+
+
+def _champion_checksum(champion_dir: Path) -> str | None:
+    """The checksum of ``champion/model.pt`` with its metrics and record beside it; None when there is no
+    whole, readable champion (it is then written again)."""
+    from prunegate.registry.champion import MODEL_FILE
+
+    if not all((champion_dir / name).is_file() for name in ("metrics.json", "model.json")):
+        return None
+    return _checksum_or_none(champion_dir / MODEL_FILE)
+
+
+def _serving_champion_holding(registry_dir: Path, checksum: str | None) -> str | None:
+    """The serving champion's tag when it holds the model with ``checksum`` (under any tag), else None."""
+    from prunegate.registry.store import RegistryError, model_metadata, read_pointer
+
+    champion = read_pointer(registry_dir).champion
+    if champion is None or checksum is None:
+        return None
+    try:
+        return champion if model_metadata(champion).get("checksum") == checksum else None
+    except RegistryError:
+        return None
 
 
 def _packaged_version(packaging: Path, shipped: Path) -> str:
