@@ -85,9 +85,12 @@ def _gate(args: argparse.Namespace) -> int:
 
 
 def _summary(args: argparse.Namespace) -> int:
+    from prunegate.registry.measured_card import align_measured_card
     from prunegate.summary import render_summary
 
-    sys.stdout.write(render_summary(Path(args.reporting_dir)))
+    reporting_dir = Path(args.reporting_dir)
+    card = align_measured_card(reporting_dir)  # after a DVC restore it may be another model's card
+    sys.stdout.write(render_summary(reporting_dir, [card] if card else []))
     return 0
 
 

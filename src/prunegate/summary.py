@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -88,8 +89,9 @@ def _ood_lines(reporting_dir: Path) -> list[str]:
     return lines + markdown_table(["model", *sets], rows)
 
 
-def render_summary(reporting_dir: Path) -> str:
-    """A markdown summary: data checks, then one row per model that has a metrics file."""
+def render_summary(reporting_dir: Path, notes: Sequence[str] = ()) -> str:
+    """A markdown summary: data checks, the verdict and packaging (then ``notes``, lines about them), then
+    one row per model that has a metrics file."""
     lines = ["", "## prunegate run summary", ""]
     leakage = _read_json(reporting_dir / "leakage_report.json")
     if leakage:
@@ -119,6 +121,7 @@ def render_summary(reporting_dir: Path) -> str:
             "`make promote` finds that model in the store by its checksum; "
             "`.venv/bin/dvc repro -f -s package` builds its Bento again"
         )
+    lines += notes
     titles = [title for _, title, _ in _COLUMNS] + ["Δ acc pp", "MACs ÷", "speedup b256"]
     baseline = _read_json(reporting_dir / MODEL_ROLES[_BASELINE])
     rows = []

@@ -17,6 +17,7 @@ from prunegate.errors import NotBlessedError
 from prunegate.params.node_call import as_kedro_node
 from prunegate.pipelines.packaging.nodes import package_model
 from prunegate.registry.store import METRICS_FILE, MODEL_CARD_FILE, model_metadata, model_path
+from prunegate.reporting.model_card import card_model_checksum
 from prunegate.serving.runtimes import ONNX_INT8
 from prunegate.serving.static_int8 import STATIC_INT8_FILE
 
@@ -95,6 +96,7 @@ def test_the_stored_version_holds_the_full_metrics_and_the_scalar_metadata(bless
     stored_card = Path(model_path(tag)).parent / MODEL_CARD_FILE
     assert stored_card.read_text(encoding="utf-8") == card
     assert "Testing the packaging node." in card and "10.0x" in card  # dense 120 MACs / 12
+    assert card_model_checksum(card) == blessed_model.checksum  # which model it describes, read back
 
 
 def test_a_model_that_is_not_blessed_is_not_stored(blessed_model, splits):

@@ -23,7 +23,14 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-__all__ = ["measured_path", "merge_measured", "read_measured_json", "split_measured", "write_measured_json"]
+__all__ = [
+    "measured_path",
+    "merge_measured",
+    "read_measured_json",
+    "split_measured",
+    "write_measured_json",
+    "write_text_atomically",
+]
 
 MEASURED_DIR = "measured"
 _REPORT_SHA256 = "report_sha256"  # of the reproducible report's text the measured values belong to
@@ -109,12 +116,15 @@ def write_measured_json(path: str | Path, data: Any, prefixes: Sequence[str]) ->
     """Save ``data`` split as described above; the measured file is always written, naming the report."""
     reproducible, measured = split_measured(data, prefixes)
     report = _json_text(reproducible)
-    _write(measured_path(path), _json_text({_REPORT_SHA256: _sha256(report), _VALUES: measured}))
-    _write(Path(path), report)
+    write_text_atomically(
+        measured_path(path), _json_text({_REPORT_SHA256: _sha256(report), _VALUES: measured})
+    )
+    write_text_atomically(Path(path), report)
 
 
-def _write(path: Path, text: str) -> None:
+def write_text_atomically(path: Path, text: str) -> None:
+    """Write ``text`` to a temporary sibling, then rename it over ``path``: never half a file."""
     path.parent.mkdir(parents=True, exist_ok=True)
     temp = path.with_name(f".{path.name}.tmp")
-    temp.write_text(text)
+    temp.write_text(text, encoding="utf-8")
     temp.replace(path)

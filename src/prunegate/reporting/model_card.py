@@ -15,13 +15,16 @@ import base64
 import html
 import io
 import math
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from prunegate.reporting.intervals import wilson_interval
 
-__all__ = ["ModelCardInputs", "render_model_card", "wilson_interval"]
+__all__ = ["ModelCardInputs", "card_model_checksum", "render_model_card", "wilson_interval"]
+
+_CHECKSUM_META = "prunegate-model-checksum"  # which model a card describes, read back by card_model_checksum
 
 
 @dataclass(frozen=True)
@@ -46,6 +49,7 @@ class ModelCardInputs:
     limitations: str
     runtime_accuracy_drop: float | None = None
     extra_notes: Sequence[str] = field(default_factory=list)
+    model_checksum: str | None = None  # the model file's checksum, in a <meta> tag
 
 
 def _e(value: Any) -> str:
@@ -243,9 +247,14 @@ def render_model_card(inputs: ModelCardInputs) -> str:
         for split, rows in inputs.split_rows.items()
     ]
     notes = "".join(f"<li>{_e(note)}</li>" for note in inputs.extra_notes)
+    checksum_meta = (
+        f'\n<meta name="{_CHECKSUM_META}" content="{_e(inputs.model_checksum)}">'
+        if inputs.model_checksum
+        else ""
+    )
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="viewport" content="width=device-width, initial-scale=1">{checksum_meta}
 <title>Model card: {_e(inputs.name)} {_e(inputs.version)}</title>
 <style>{_STYLE}</style></head>
 <body>
@@ -274,3 +283,9 @@ architecture before pruning: <code>{arch}</code></li>
 </ul></section>
 </body></html>
 """
+
+
+def card_model_checksum(page: str) -> str | None:
+    """The checksum of the model a card rendered by :func:`render_model_card` describes, or None."""
+    match = re.search(rf'<meta name="{_CHECKSUM_META}" content="([0-9a-f]+)">', page)
+    return match.group(1) if match else None

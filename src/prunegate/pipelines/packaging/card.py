@@ -31,6 +31,7 @@ def model_card_html(
         ModelCardInputs(
             name=str(candidate_metrics.get("model", "model")),
             version=shipped_model.checksum[:12],
+            model_checksum=shipped_model.checksum,
             candidate_role=str(blessing.get("candidate", candidate_metrics.get("model", "-"))),
             architecture=architecture,
             pruning_steps=len(shipped_model.pruning_history),
