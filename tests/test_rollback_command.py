@@ -212,3 +212,20 @@ def test_a_damaged_champion_dir_holding_the_model_is_written_again(tmp_path):
     assert load_artifact(model).checksum == load_artifact(reporting / "shipped.pt").checksum
     assert len((champion / "history.jsonl").read_text().splitlines()) == 2
     assert len(history(registry)) == 1  # serving already held it
+
+
+def test_promote_after_a_restore_does_not_warn_about_the_tag_it_does_not_use(tmp_path, caplog):
+    """The recorded tag is another run's after a DVC restore; promote finds the model by its checksum, so
+    the reader's "from another run ... run --force" warning would only confuse."""
+    from prunegate.reporting.measured import write_measured_json
+
+    reporting, champion, registry = tmp_path / "reporting", tmp_path / "champion", tmp_path / "registry"
+    tag_a = _blessed_run(reporting, 1, "a", 0.97)
+    packaging = reporting / "packaging.json"
+    write_measured_json(packaging, {"model_checksum": "a", "model_tag": tag_a}, ["model_tag"])
+    restored = packaging.read_bytes()
+    write_measured_json(packaging, {"model_checksum": "b", "model_tag": "prunegate-model:b"}, ["model_tag"])
+    packaging.write_bytes(restored[:-1] + b" \n")  # another report than the measured file names
+    assert _promote(reporting, champion, registry) == 0
+    assert read_pointer(registry).champion == tag_a
+    assert "from another run" not in caplog.text

@@ -65,9 +65,10 @@ def _restore_hint(target: str) -> str:
     return (
         "prunegate: the run stopped (the error is above). DVC removed the failed stage's earlier outputs "
         "before running it; the last good ones are in its cache: "
-        f"`.venv/bin/dvc checkout --with-deps {target}` puts them back, and with them the reports the failed "
-        "stage wrote (read the validation report first if validation failed; your raw data file stays as "
-        "it is; add --force if a `kedro run` wrote over outputs since)\n"
+        f"`.venv/bin/dvc checkout --with-deps {target}` puts them back. It also writes the last good run's "
+        "reports over the ones the failed stage just wrote, so read those first (the validation report, if "
+        "validation failed). Your raw data file stays as it is. If the checkout refuses because a `kedro "
+        "run` wrote over outputs since, add --force to it\n"
     )
 
 
@@ -243,7 +244,7 @@ def _packaged_version(packaging: Path, shipped: Path) -> str:
     if not shipped.is_file():
         raise PromotionError(f"{shipped} is missing: only a blessed run writes it")
     checksum = load_artifact(shipped).checksum
-    recorded = (read_measured_json(packaging) or {}).get("model_tag")
+    recorded = (read_measured_json(packaging, warn=False) or {}).get("model_tag")  # checked below
     try:
         holds_it = bool(recorded) and model_metadata(recorded).get("checksum") == checksum
     except RegistryError:

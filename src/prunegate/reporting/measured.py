@@ -73,8 +73,12 @@ def merge_measured(reproducible: Any, measured: Any) -> Any:
     return merged
 
 
-def read_measured_json(path: str | Path) -> Any:
-    """A report saved by :class:`MeasuredJSONDataset`, whole again; None when the file does not exist."""
+def read_measured_json(path: str | Path, *, warn: bool = True) -> Any:
+    """A report saved by :class:`MeasuredJSONDataset`, whole again; None when the file does not exist.
+
+    ``warn=False`` for a reader that checks what it takes from the measured values itself (promote finds
+    the store version by the model's checksum): the warning about another run's values would mislead.
+    """
     path = Path(path)
     if not path.is_file():
         return None
@@ -85,7 +89,7 @@ def read_measured_json(path: str | Path) -> Any:
         return data
     measured = _parse(extra, extra.read_text())
     if not isinstance(measured, dict) or measured.get(_REPORT_SHA256) != _sha256(text):
-        if path not in _WARNED:  # once per report and process: the summary reads some reports twice
+        if warn and path not in _WARNED:  # once per report and process: the summary reads some reports twice
             _WARNED.add(path)
             logger.warning(
                 "%s is from another run than %s (DVC restored the report from its cache): its timings and "
