@@ -128,3 +128,77 @@ def test_summary_compares_what_it_can_when_timings_are_left_out(tmp_path, capsys
     assert main(["summary", "--reporting-dir", str(tmp_path)]) == 0
     pruned_row = next(row for row in table_rows(capsys.readouterr().out) if row[0] == "pruned")
     assert pruned_row[-3:] == ["-0.50", "10.0x", "-"]
+
+
+_MODEL = {
+    "accuracy": 0.975,
+    "f1_macro": 0.97,
+    "macs": 100,
+    "params": 50,
+    "nonzero_params": 50,
+    "size_bytes": 900,
+}
+
+
+def test_summary_shows_the_evaluation_stages_timings_of_the_same_model(tmp_path, capsys):
+    """A restored stage's own timings are left out; the evaluation stage measured that model again."""
+    (tmp_path / "dense_metrics.json").write_text(
+        json.dumps({**_MODEL, "macs": 1000, "latency_ms_p50_b256": 0.4})
+    )
+    (tmp_path / "pruned_metrics.json").write_text(json.dumps(_MODEL))  # timings left out
+    evaluation = {
+        "dense": {**_MODEL, "macs": 1000, "latency_ms_p50_b256": 0.5},
+        "pruned": {**_MODEL, "latency_ms_p50_b256": 0.1},
+    }
+    (tmp_path / "evaluation.json").write_text(json.dumps(evaluation))
+    assert main(["summary", "--reporting-dir", str(tmp_path)]) == 0
+    rows = {row[0]: row for row in table_rows(capsys.readouterr().out)}
+    assert rows["dense"][10] == "0.500"  # one process measured both: the speedup compares like with like
+    assert rows["pruned"][10] == "0.100" and rows["pruned"][-1] == "5.0x"
+
+
+def test_summary_ignores_an_evaluation_of_another_model(tmp_path, capsys):
+    """A run stopped after pruning: evaluation.json still describes the previous pruned model."""
+    (tmp_path / "pruned_metrics.json").write_text(json.dumps({**_MODEL, "latency_ms_p50_b256": 0.2}))
+    other = {**_MODEL, "macs": 80, "latency_ms_p50_b256": 0.1}
+    (tmp_path / "evaluation.json").write_text(json.dumps({"pruned": other}))
+    assert main(["summary", "--reporting-dir", str(tmp_path)]) == 0
+    pruned = next(row for row in table_rows(capsys.readouterr().out) if row[0] == "pruned")
+    assert pruned[5] == "100" and pruned[10] == "0.200"
+
+
+def test_summary_of_a_run_the_gate_stopped_says_packaging_json_is_an_earlier_models(tmp_path, capsys):
+    (tmp_path / "blessing.json").write_text(json.dumps({"blessed": False, "candidate": "pruned"}))
+    info = {"model_checksum": "38bc8142fb37aaaa", "model_tag": "m:first", "runtime": "onnx"}
+    (tmp_path / "packaging.json").write_text(json.dumps(info))
+    assert main(["summary", "--reporting-dir", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert "NOT BLESSED" in out and "m:first" not in out
+    assert (
+        "not packaged: packaging.json and measured/model_card.html still describe the model packaged " in out
+    )
+    assert "(38bc8142fb37)" in out
+
+
+def test_summary_does_not_offer_the_champion_for_promotion(tmp_path, capsys):
+    import torch
+
+    from prunegate.core.models import MLPSpec, build_model
+    from prunegate.core.serialization import ModelArtifact, save_artifact
+    from prunegate.registry import promote
+
+    torch.manual_seed(0)
+    spec = MLPSpec(in_features=4, num_classes=2, hidden=(3,))
+    save_artifact(ModelArtifact.from_module(build_model(spec), spec), tmp_path / "shipped.pt")
+    (tmp_path / "blessing.json").write_text(json.dumps({"blessed": True, "candidate": "pruned"}))
+    (tmp_path / "candidate_metrics.json").write_text(json.dumps({"model": "pruned", "accuracy": 0.9}))
+    record = promote(tmp_path, tmp_path / "shipped.pt", tmp_path / "champion", reason="r", by="t")
+    info = {"model_checksum": record["checksum"], "model_tag": "m:1", "bento_tag": "b:1", "runtime": "onnx"}
+    (tmp_path / "packaging.json").write_text(json.dumps(info))
+    argv = ["summary", "--reporting-dir", str(tmp_path), "--champion-dir", str(tmp_path / "champion")]
+    assert main(argv) == 0
+    out = capsys.readouterr().out
+    assert f"it already is the champion ({record['checksum'][:12]}), nothing to promote" in out
+    assert "make promote" not in out
+    assert main(["summary", "--reporting-dir", str(tmp_path), "--champion-dir", str(tmp_path / "none")]) == 0
+    assert "`make promote` then `make serve`" in capsys.readouterr().out

@@ -229,3 +229,14 @@ def test_promote_after_a_restore_does_not_warn_about_the_tag_it_does_not_use(tmp
     assert _promote(reporting, champion, registry) == 0
     assert read_pointer(registry).champion == tag_a
     assert "from another run" not in caplog.text
+
+
+def test_registry_shows_each_champions_model_checksum(two_promotions, capsys):
+    champion, registry, (tag_a, tag_b) = two_promotions
+    capsys.readouterr()
+    assert main(["registry", "--registry-dir", str(registry)]) == 0
+    out = capsys.readouterr().out
+    checksum_b = json.loads((champion / "model.json").read_text())["checksum"]
+    checksum_a = load_artifact(model_path(tag_a)).checksum
+    assert f"champion: {tag_b} (model checksum {checksum_b[:12]})" in out
+    assert f"previous: {tag_a} (model checksum {checksum_a[:12]})" in out

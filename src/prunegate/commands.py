@@ -91,7 +91,8 @@ def _summary(args: argparse.Namespace) -> int:
 
     reporting_dir = Path(args.reporting_dir)
     card = align_measured_card(reporting_dir)  # after a DVC restore it may be another model's card
-    sys.stdout.write(render_summary(reporting_dir, [card] if card else []))
+    champion = _champion_checksum(Path(getattr(args, "champion_dir", "champion")))
+    sys.stdout.write(render_summary(reporting_dir, [card] if card else [], champion))
     return 0
 
 
@@ -296,8 +297,22 @@ def _history(args: argparse.Namespace) -> int:
     from prunegate.registry.table import registry_table
 
     pointer = read_pointer(Path(args.registry_dir))
-    sys.stdout.write(registry_table(pointer.champion, pointer.previous, history(Path(args.registry_dir))))
+    champion, previous = _with_checksum(pointer.champion), _with_checksum(pointer.previous)
+    sys.stdout.write(registry_table(champion, previous, history(Path(args.registry_dir))))
     return 0
+
+
+def _with_checksum(tag: str | None) -> str | None:
+    """``tag`` with its model's checksum, the one ``champion/model.json`` and ``packaging.json`` name."""
+    from prunegate.registry.store import RegistryError, model_metadata
+
+    if tag is None:
+        return None
+    try:
+        checksum = str(model_metadata(tag).get("checksum", "unknown"))
+    except RegistryError:
+        return f"{tag} (not in the model store)"
+    return f"{tag} (model checksum {checksum[:12]})"
 
 
 def _monitor(args: argparse.Namespace) -> int:
@@ -353,6 +368,7 @@ def _parser() -> argparse.ArgumentParser:
 
     summary = commands.add_parser("summary", help="print the summary table of the last run")
     summary.add_argument("--reporting-dir", default="data/08_reporting")
+    summary.add_argument("--champion-dir", default="champion", help="the git champion (champion/)")
     summary.set_defaults(handler=_summary)
 
     plots = commands.add_parser("plots", help="the DVC plots as one HTML page that renders offline")

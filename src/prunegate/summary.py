@@ -89,9 +89,62 @@ def _ood_lines(reporting_dir: Path) -> list[str]:
     return lines + markdown_table(["model", *sets], rows)
 
 
-def render_summary(reporting_dir: Path, notes: Sequence[str] = ()) -> str:
+def _packaging_lines(
+    packaging: dict[str, Any] | None, blessing: dict[str, Any] | None, champion_checksum: str | None
+) -> list[str]:
+    """What was packaged, and what to do next; nothing when nothing was ever packaged."""
+    if not packaging or not blessing:
+        return []
+    checksum = str(packaging.get("model_checksum", ""))
+    if not blessing["blessed"]:  # the gate stopped this run: packaging.json is an earlier run's
+        return [
+            f"- not packaged: packaging.json and measured/model_card.html still describe the model packaged "
+            f"before ({checksum[:12]})"
+        ]
+    if checksum and checksum == champion_checksum:
+        next_step = f"it already is the champion ({checksum[:12]}), nothing to promote"
+    else:
+        next_step = "`make promote` then `make serve` to serve it"
+    if "model_tag" in packaging:
+        return [
+            f"- packaged: `{packaging['model_tag']}` (runtime {packaging['runtime']}), "
+            f"Bento `{packaging['bento_tag']}`; {next_step}"
+        ]
+    return [  # outputs restored by DVC: the tags (measured/) are another run's and were left out
+        f"- packaged (runtime {packaging['runtime']}) by an earlier run whose outputs DVC restored: "
+        "`make promote` finds that model in the store by its checksum; "
+        f"`.venv/bin/dvc repro -f -s package` builds its Bento again; {next_step}"
+    ]
+
+
+# metrics that tell one model from another: equal in a stage's own file and in evaluation.json
+_SAME_MODEL_KEYS = ("accuracy", "f1_macro", "macs", "params", "nonzero_params", "size_bytes")
+
+
+def _model_metrics(reporting_dir: Path, role: str, evaluation: dict[str, Any]) -> dict[str, Any] | None:
+    """A model's metrics from its stage's own file, with the evaluation stage's measurement of the same
+    model over them: there every model was measured in one process (the speedups compare like with like),
+    it is what the gate judged, and it was measured again when DVC restored the model's stage from its
+    cache (that stage's timings, another run's, are then left out). ``evaluation.json`` of another model
+    (a run stopped before the evaluation) is not used."""
+    own = _read_json(reporting_dir / MODEL_ROLES[role])
+    measured = evaluation.get(role)
+    if own is None or not isinstance(measured, dict):
+        return own
+    if any(own.get(key) != measured.get(key) for key in _SAME_MODEL_KEYS):
+        return own
+    return {**own, **measured}
+
+
+def render_summary(
+    reporting_dir: Path, notes: Sequence[str] = (), champion_checksum: str | None = None
+) -> str:
     """A markdown summary: data checks, the verdict and packaging (then ``notes``, lines about them), then
-    one row per model that has a metrics file."""
+    one row per model that has a metrics file.
+
+    ``champion_checksum`` is the checksum of the model in ``champion/``: a packaged model that already is
+    the champion is not offered for promotion again.
+    """
     lines = ["", "## prunegate run summary", ""]
     leakage = _read_json(reporting_dir / "leakage_report.json")
     if leakage:
@@ -109,27 +162,16 @@ def render_summary(reporting_dir: Path, notes: Sequence[str] = ()) -> str:
         verdict = "BLESSED (shipped)" if blessing["blessed"] else "NOT BLESSED (not shipped)"
         report = reporting_dir / "gate_report.md"
         lines.append(f"- gate: candidate `{blessing['candidate']}` {verdict} (report: {report})")
-    packaging = _read_json(reporting_dir / "packaging.json")
-    if packaging and blessing and blessing["blessed"] and "model_tag" in packaging:
-        lines.append(
-            f"- packaged: `{packaging['model_tag']}` (runtime {packaging['runtime']}), "
-            f"Bento `{packaging['bento_tag']}`; `make promote` then `make serve` to serve it"
-        )
-    elif packaging and blessing and blessing["blessed"]:  # outputs restored by DVC: tags of another run
-        lines.append(
-            f"- packaged (runtime {packaging['runtime']}) by an earlier run whose outputs DVC restored: "
-            "`make promote` finds that model in the store by its checksum; "
-            "`.venv/bin/dvc repro -f -s package` builds its Bento again"
-        )
+    lines += _packaging_lines(_read_json(reporting_dir / "packaging.json"), blessing, champion_checksum)
     lines += notes
     titles = [title for _, title, _ in _COLUMNS] + ["Δ acc pp", "MACs ÷", "speedup b256"]
-    baseline = _read_json(reporting_dir / MODEL_ROLES[_BASELINE])
-    rows = []
-    for role, filename in MODEL_ROLES.items():
-        metrics = _read_json(reporting_dir / filename)
-        if metrics is not None:
-            cells = [_cell(metrics, key, fmt) for key, _, fmt in _COLUMNS] + _versus(metrics, baseline)
-            rows.append([role, *cells])
+    evaluation = _read_json(reporting_dir / "evaluation.json") or {}
+    models = {role: _model_metrics(reporting_dir, role, evaluation) for role in MODEL_ROLES}
+    rows = [
+        [role, *[_cell(metrics, key, fmt) for key, _, fmt in _COLUMNS], *_versus(metrics, models[_BASELINE])]
+        for role, metrics in models.items()
+        if metrics is not None
+    ]
     lines += [
         "",
         *markdown_table(["model", *titles], rows or [["(no model metrics yet)"] + [""] * len(titles)]),
