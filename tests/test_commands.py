@@ -126,8 +126,10 @@ def test_summary_compares_what_it_can_when_timings_are_left_out(tmp_path, capsys
     (tmp_path / "dense_metrics.json").write_text(json.dumps(dense))
     (tmp_path / "pruned_metrics.json").write_text(json.dumps({"accuracy": 0.975, "macs": 100}))
     assert main(["summary", "--reporting-dir", str(tmp_path)]) == 0
-    pruned_row = next(row for row in table_rows(capsys.readouterr().out) if row[0] == "pruned")
+    out = capsys.readouterr().out
+    pruned_row = next(row for row in table_rows(out) if row[0] == "pruned")
     assert pruned_row[-3:] == ["-0.50", "10.0x", "-"]
+    assert "`-` under a timing: no timing of that model in this run's outputs" in out
 
 
 _MODEL = {
@@ -152,9 +154,11 @@ def test_summary_shows_the_evaluation_stages_timings_of_the_same_model(tmp_path,
     }
     (tmp_path / "evaluation.json").write_text(json.dumps(evaluation))
     assert main(["summary", "--reporting-dir", str(tmp_path)]) == 0
-    rows = {row[0]: row for row in table_rows(capsys.readouterr().out)}
+    out_text = capsys.readouterr().out
+    rows = {row[0]: row for row in table_rows(out_text)}
     assert rows["dense"][10] == "0.500"  # one process measured both: the speedup compares like with like
     assert rows["pruned"][10] == "0.100" and rows["pruned"][-1] == "5.0x"
+    assert "`-` under a timing" not in out_text
 
 
 def test_summary_ignores_an_evaluation_of_another_model(tmp_path, capsys):

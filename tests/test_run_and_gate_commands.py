@@ -70,7 +70,41 @@ def test_a_failed_run_prints_no_summary_and_keeps_dvcs_status(project, monkeypat
     assert commands.main(["run"]) == 3
     printed = capsys.readouterr()
     assert "run summary" not in printed.out
-    assert "`.venv/bin/dvc checkout --with-deps package` puts them back" in printed.err
+    assert "undo the change, and `make run` again" in printed.err
+    assert (
+        "`.venv/bin/dvc checkout --with-deps --force package` puts back what dvc.lock records" in printed.err
+    )
+
+
+def test_a_run_the_gate_refused_prints_the_summary_and_says_to_undo_not_checkout(
+    project, monkeypatch, capsys
+):
+    """A `dvc checkout` after a refusal would restore the last blessed verdict beside this run's models."""
+
+    def refused(*arguments):
+        (project / "data/08_reporting/blessing.json").write_text('{"blessed": false, "candidate": "pruned"}')
+        return 1
+
+    monkeypatch.setattr(commands, "_dvc", refused)
+    assert commands.main(["run"]) == 1
+    printed = capsys.readouterr()
+    assert "## prunegate run summary" in printed.out and "NOT BLESSED (not shipped)" in printed.out
+    assert (
+        "the gate did not bless the candidate" in printed.err
+        and "undo the change and `make run`" in printed.err
+    )
+    assert "dvc checkout --with-deps" not in printed.err
+
+
+def test_an_earlier_runs_refusal_is_not_taken_for_this_runs(project, monkeypatch, capsys):
+    import os
+
+    blessing = project / "data/08_reporting/blessing.json"
+    blessing.write_text('{"blessed": false, "candidate": "pruned"}')
+    os.utime(blessing, (1_000_000_000, 1_000_000_000))
+    _fake_dvc(monkeypatch, [], status=1)  # stopped before the gate this time
+    assert commands.main(["run"]) == 1
+    assert "the run stopped" in capsys.readouterr().err
 
 
 def test_make_run_and_make_gate_call_the_commands():

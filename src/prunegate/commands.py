@@ -49,26 +49,54 @@ def _parameters_refused() -> bool:
 
 
 def _run(args: argparse.Namespace) -> int:
+    import time
+
     if _parameters_refused():
         return 1
     _data_init(argparse.Namespace(project_dir="."))  # the bundled data when the raw file is missing
+    started = time.time()
     status = _dvc("repro", *(["--force"] if args.force else []), args.target)
+    args.reporting_dir = "data/08_reporting"
     if status == 0:
-        args.reporting_dir = "data/08_reporting"
         return _summary(args)
-    sys.stderr.write(_restore_hint(args.target))
+    if _gate_refused_since(Path(args.reporting_dir) / "blessing.json", started):
+        _summary(args)  # the refused candidate's numbers, and that nothing was packaged
+        sys.stderr.write(GATE_REFUSED_HINT)
+    else:
+        sys.stderr.write(_restore_hint(args.target))
     return status
 
 
+GATE_REFUSED_HINT = (
+    "prunegate: the gate did not bless the candidate (the failed checks are above; report: "
+    f"{GATE_REPORT}): nothing was shipped or packaged, and the champion and what serves are unchanged. "
+    "To get the last blessed run's outputs back, undo the change and `make run`: DVC restores the stages "
+    "whose inputs match an earlier run from its cache instead of running them again (a `dvc checkout` now "
+    "would put this run's models beside the last blessed verdict)\n"
+)
+
+
+def _gate_refused_since(blessing: Path, started: float) -> bool:
+    """Whether the gate wrote a NOT BLESSED verdict during this run (the run's one expected failure)."""
+    import json
+
+    try:
+        fresh = blessing.stat().st_mtime >= started - 1  # coarse file-system clocks
+        return fresh and json.loads(blessing.read_text()).get("blessed") is False
+    except (OSError, ValueError, AttributeError):
+        return False
+
+
 def _restore_hint(target: str) -> str:
-    """What to do about the outputs DVC removed before the stage that failed (they are in its cache)."""
+    """What to do after a stage failed: fix or undo and run again, or put back what dvc.lock records."""
     return (
-        "prunegate: the run stopped (the error is above). DVC removed the failed stage's earlier outputs "
-        "before running it; the last good ones are in its cache: "
-        f"`.venv/bin/dvc checkout --with-deps {target}` puts them back. It also writes the last good run's "
-        "reports over the ones the failed stage just wrote, so read those first (the validation report, if "
-        "validation failed). Your raw data file stays as it is. If the checkout refuses because a `kedro "
-        "run` wrote over outputs since, add --force to it\n"
+        "prunegate: the run stopped (the error is above). Fix the cause, or undo the change, and `make run` "
+        "again: DVC restores the stages whose inputs match an earlier run from its cache instead of running "
+        "them again. DVC removed the failed stage's earlier outputs before running it; "
+        f"`.venv/bin/dvc checkout --with-deps --force {target}` puts back what dvc.lock records now without "
+        "running anything: the outputs of the stages this run finished, and the last good ones of the rest. "
+        "It writes over the reports the failed stage just wrote, so read those first (the validation "
+        "report, if validation failed); your raw data file stays as it is\n"
     )
 
 

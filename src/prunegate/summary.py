@@ -176,6 +176,13 @@ def render_summary(
         "",
         *markdown_table(["model", *titles], rows or [["(no model metrics yet)"] + [""] * len(titles)]),
     ]
+    if any(metrics is not None and "latency_ms_p50_b256" not in metrics for metrics in models.values()):
+        lines.append(
+            "\n`-` under a timing: no timing of that model in this run's outputs (DVC restored its stage "
+            "from the cache, where timings are left out, and the evaluation did not measure that same "
+            "model); "
+            "`.venv/bin/prunegate run --force` measures every model again."
+        )
     if rows and not any(
         "measured_energy_uj" in (_read_json(reporting_dir / f) or {}) for f in MODEL_ROLES.values()
     ):

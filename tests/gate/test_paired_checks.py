@@ -132,3 +132,13 @@ def test_the_report_shows_the_interval_of_a_passing_paired_check(targets):
 def test_a_bad_confidence_setting_names_the_key(check, message):
     with pytest.raises(ConfigError, match=message):
         parse_gate_config({"compression": [check], "regression": []})
+
+
+def test_an_improvement_reads_as_a_gain_and_a_drop_does_not(targets):
+    base = np.ones(ROWS, dtype=bool)
+    worse = base.copy()
+    worse[:27] = False
+    better = compare_to_baseline(_metrics(base, targets), _metrics(worse, targets), [_check()], "g").rows[0]
+    assert better.reason.startswith("drop -10.00 pp (a gain),")
+    dropped = compare_to_baseline(_metrics(worse, targets), _metrics(base, targets), [_check()], "g").rows[0]
+    assert "drop +10.00 pp," in dropped.reason and "gain" not in dropped.reason

@@ -18,7 +18,7 @@ def test_each_event_is_one_row_and_long_reasons_are_cut():
         {"at": "t3", "event": "rollback", "by": "me", "champion": "m:0", "reason": "line one\nline two"},
     ]
     table = registry_table("m:0", None, events, reason_chars=40).splitlines()
-    assert table[:2] == ["champion: m:0", "previous: None"]
+    assert table[:2] == ["champion: m:0", "previous: none"]
     rows = table_rows("\n".join(table))[1:]  # after the header
     assert len(rows) == len(events)
     assert rows[0][-1] == "first"

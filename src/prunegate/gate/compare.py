@@ -247,7 +247,8 @@ def _paired_text(difference: PairedDifference, outcome: str, check: MetricCheck)
         "undecided": f"undecided against the {allowed} (resolution ±{difference.resolution * _PP:.2f} pp); "
         f"when_undecided: {check.when_undecided}",
     }
-    return f"drop {difference.worsening * _PP:+.2f} pp, {interval}: {verdicts[outcome]}"
+    gain = " (a gain)" if difference.worsening < 0 else ""
+    return f"drop {difference.worsening * _PP:+.2f} pp{gain}, {interval}: {verdicts[outcome]}"
 
 
 def _lookup(

@@ -25,7 +25,7 @@ def registry_table(
     reason_chars: int = REASON_CHARS,
 ) -> str:
     """The pointer and one row per history event (oldest first), reasons shortened to ``reason_chars``."""
-    lines = [f"champion: {champion}", f"previous: {previous}", ""]
+    lines = [f"champion: {champion or 'none'}", f"previous: {previous or 'none'}", ""]
     lines += markdown_table(
         ("at", "event", "by", "champion", "reason"),
         [

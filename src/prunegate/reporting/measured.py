@@ -93,7 +93,8 @@ def read_measured_json(path: str | Path, *, warn: bool = True) -> Any:
             _WARNED.add(path)
             logger.warning(
                 "%s is from another run than %s (DVC restored the report from its cache): its timings and "
-                "store tags are left out; `.venv/bin/prunegate run --force` measures them again",
+                "store tags are left out; `.venv/bin/dvc repro -f -s <stage>` runs again the stage that "
+                "writes it, `.venv/bin/prunegate run --force` every stage (training included)",
                 extra,
                 path,
             )
