@@ -114,12 +114,13 @@ def _gate(args: argparse.Namespace) -> int:
 
 
 def _summary(args: argparse.Namespace) -> int:
+    from prunegate.registry.champion import champion_checksum
     from prunegate.registry.measured_card import align_measured_card
     from prunegate.summary import render_summary
 
     reporting_dir = Path(args.reporting_dir)
     card = align_measured_card(reporting_dir)  # after a DVC restore it may be another model's card
-    champion = _champion_checksum(Path(getattr(args, "champion_dir", "champion")))
+    champion = champion_checksum(Path(getattr(args, "champion_dir", "champion")))
     sys.stdout.write(render_summary(reporting_dir, [card] if card else [], champion))
     return 0
 
@@ -187,6 +188,7 @@ def _promote(args: argparse.Namespace) -> int:
     """
     from prunegate.core.serialization import ModelArtifactError
     from prunegate.registry import PromotionError, promote
+    from prunegate.registry.champion import champion_checksum
     from prunegate.registry.store import RegistryError, promote_version
 
     packaging = Path(args.reporting_dir) / "packaging.json"
@@ -202,7 +204,7 @@ def _promote(args: argparse.Namespace) -> int:
         checksum = _checksum_or_none(Path(args.model))  # a missing or corrupt file: promote() says why
         serving = None if args.metrics_only else _serving_champion_holding(registry_dir, checksum)
         record = None
-        if checksum is None or _champion_checksum(champion_dir) != checksum:
+        if checksum is None or champion_checksum(champion_dir) != checksum:
             record = promote(
                 Path(args.reporting_dir), Path(args.model), champion_dir, reason=args.reason, by=args.by
             )
@@ -233,16 +235,6 @@ def _checksum_or_none(model: Path) -> str | None:
         return load_artifact(model).checksum  # verified against the file's checksum
     except (ModelArtifactError, OSError):
         return None
-
-
-def _champion_checksum(champion_dir: Path) -> str | None:
-    """The checksum of ``champion/model.pt`` with its metrics and record beside it; None when there is no
-    whole, readable champion (it is then written again)."""
-    from prunegate.registry.champion import MODEL_FILE
-
-    if not all((champion_dir / name).is_file() for name in ("metrics.json", "model.json")):
-        return None
-    return _checksum_or_none(champion_dir / MODEL_FILE)
 
 
 def _serving_champion_holding(registry_dir: Path, checksum: str | None) -> str | None:

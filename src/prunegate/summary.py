@@ -129,7 +129,7 @@ def _model_metrics(reporting_dir: Path, role: str, evaluation: dict[str, Any]) -
     (a run stopped before the evaluation) is not used."""
     own = _read_json(reporting_dir / MODEL_ROLES[role])
     measured = evaluation.get(role)
-    if own is None or not isinstance(measured, dict):
+    if own is None or not isinstance(measured, dict) or own.get("accuracy") is None:
         return own
     if any(own.get(key) != measured.get(key) for key in _SAME_MODEL_KEYS):
         return own
@@ -180,8 +180,7 @@ def render_summary(
         lines.append(
             "\n`-` under a timing: no timing of that model in this run's outputs (DVC restored its stage "
             "from the cache, where timings are left out, and the evaluation did not measure that same "
-            "model); "
-            "`.venv/bin/prunegate run --force` measures every model again."
+            "model); `.venv/bin/prunegate run --force` measures every model again."
         )
     if rows and not any(
         "measured_energy_uj" in (_read_json(reporting_dir / f) or {}) for f in MODEL_ROLES.values()

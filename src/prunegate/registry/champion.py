@@ -24,7 +24,14 @@ from prunegate.core.serialization import ModelArtifact, ModelArtifactError, load
 from prunegate.registry.store import METRICS_FILE, model_metadata, model_path
 from prunegate.reporting.measured import read_measured_json
 
-__all__ = ["MODEL_FILE", "SCALAR_METRICS_FALLBACK", "PromotionError", "promote", "restore_champion"]
+__all__ = [
+    "MODEL_FILE",
+    "SCALAR_METRICS_FALLBACK",
+    "PromotionError",
+    "champion_checksum",
+    "promote",
+    "restore_champion",
+]
 
 MODEL_FILE = "model.pt"
 SCALAR_METRICS_FALLBACK = (
@@ -35,6 +42,17 @@ SCALAR_METRICS_FALLBACK = (
 
 class PromotionError(RuntimeError):
     """The candidate cannot be promoted (not blessed, inconsistent or missing outputs)."""
+
+
+def champion_checksum(champion_dir: Path) -> str | None:
+    """The checksum of ``model.pt`` (verified on load) when ``model.pt``, ``metrics.json`` and
+    ``model.json`` are all there and readable; None otherwise, so the champion is written again whole."""
+    if not all((champion_dir / name).is_file() for name in ("metrics.json", "model.json")):
+        return None
+    try:
+        return load_artifact(champion_dir / MODEL_FILE).checksum
+    except (ModelArtifactError, OSError):
+        return None
 
 
 def _read_json(path: Path) -> Any:
