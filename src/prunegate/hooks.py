@@ -69,3 +69,7 @@ class ValidateParametersHook:
     def after_context_created(self, context) -> None:
         validate_parameters(context.params)  # with the runtime --params; typed for the pipelines run
         logger.debug("parameters validated")
+        from prunegate.core.models.factory import allow_factory_modules
+
+        # the configured factory may be an installed package: model files of this run may name it
+        allow_factory_modules([((context.params.get("training") or {}).get("model") or {}).get("factory")])

@@ -12,6 +12,7 @@ from prunegate.core.serialization import ModelArtifact, ModelArtifactError, load
 from prunegate.registry.store import (
     RegistryError,
     history,
+    load_version,
     model_path,
     promote_version,
     read_pointer,
@@ -161,7 +162,7 @@ def _register_user_model(tmp_path, monkeypatch, package: str) -> str:
 def test_a_user_model_is_rebuilt_from_the_code_stored_with_it(tmp_path, monkeypatch):
     monkeypatch.setattr(sys, "path", list(sys.path))
     tag = _register_user_model(tmp_path, monkeypatch, "stored_code_pkg_a")
-    model = load_artifact(model_path(tag)).build_module()
+    model = load_version(tag)[1].build_module()
     assert model(torch.zeros(3, 4)).shape == (3, 2)
     assert "stored_code_pkg_a" in sys.modules
 

@@ -10,6 +10,12 @@ with ``torch.load(weights_only=True)`` and never executes code. The checksum is 
 *content* (spec, metadata, every tensor's name, dtype, shape and bytes), stored in the file and checked on
 load: a flipped bit or a truncated file is refused with :class:`ModelArtifactError`. Writes are atomic (a
 temporary file in the same directory, fsync, then ``os.replace``), so a crash never leaves half a model.
+
+A user model's spec names its factory (``package.module:callable``), which building the model imports
+and calls. A file is not trusted to name code: :func:`load_artifact` refuses a factory that is neither
+stored with the model (``code_dir``), nor a module of the project, nor allow-listed
+(:func:`prunegate.core.models.factory.check_factory_reference`), so a crafted file cannot make the
+loader run ``os:system``.
 """
 
 from __future__ import annotations
@@ -26,7 +32,8 @@ from typing import Any
 import torch
 from torch import nn
 
-from prunegate.core.models import ModelSpec, build_model, spec_from_dict, spec_to_dict
+from prunegate.core.models import FactorySpec, ModelSpec, build_model, spec_from_dict, spec_to_dict
+from prunegate.core.models.factory import UntrustedFactoryError, check_factory_reference, top_level_module
 from prunegate.core.pruning.history import PruningHistory, check_history, replay_pruning
 
 __all__ = [
@@ -145,8 +152,24 @@ def save_artifact(artifact: ModelArtifact, path: str | os.PathLike[str]) -> str:
     return checksum
 
 
-def load_artifact(path: str | os.PathLike[str]) -> ModelArtifact:
-    """Load and verify an artifact written by :func:`save_artifact` (``weights_only=True``)."""
+def load_artifact(
+    path: str | os.PathLike[str],
+    *,
+    code_dir: Path | None = None,
+    trusted_modules: tuple[str, ...] = (),
+) -> ModelArtifact:
+    """Load and verify an artifact written by :func:`save_artifact` (``weights_only=True``).
+
+    Args:
+        path: the model file.
+        code_dir: the verified ``code/`` folder stored with the model: a user model's factory must be
+            there (a stored version imports only its own code).
+        trusted_modules: top-level modules the caller vouches for (the code about to be stored with it).
+
+    Raises:
+        ModelArtifactError: missing, unreadable, of an unknown layout, a checksum that does not match, or
+            a factory reference that may not be imported here (named in the message).
+    """
     source = Path(path)
     if not source.is_file():
         raise ModelArtifactError(f"model file {source} does not exist")
@@ -181,4 +204,10 @@ def load_artifact(path: str | os.PathLike[str]) -> ModelArtifact:
         raise ModelArtifactError(
             f"checksum mismatch for {source}: stored {expected}, computed {actual}; refusing to load"
         )
+    factory = artifact.spec.factory if isinstance(artifact.spec, FactorySpec) else None
+    if factory is not None and top_level_module(factory) not in trusted_modules:
+        try:
+            check_factory_reference(factory, code_dir=code_dir)
+        except UntrustedFactoryError as error:
+            raise ModelArtifactError(f"model file {source}: {error}") from None
     return artifact

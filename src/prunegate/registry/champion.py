@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from prunegate.core.serialization import ModelArtifact, ModelArtifactError, load_artifact, save_artifact
-from prunegate.registry.store import METRICS_FILE, model_metadata, model_path
+from prunegate.registry.store import METRICS_FILE, load_version, model_metadata
 from prunegate.reporting.measured import read_measured_json
 
 __all__ = [
@@ -118,8 +118,7 @@ def restore_champion(champion_dir: Path, tag: str, *, reason: str, by: str | Non
         OSError: ``champion_dir`` cannot be written.
     """
     try:
-        source = model_path(tag)  # verified against the checksum recorded at registration
-        artifact = load_artifact(source)
+        source, artifact = load_version(tag)  # verified against the checksum recorded at registration
     except ModelArtifactError as error:
         raise PromotionError(f"model {tag}: {error}: champion/ unchanged") from error
     stored_metrics = source.parent / METRICS_FILE

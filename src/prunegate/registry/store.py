@@ -26,7 +26,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from prunegate.core.serialization import ModelArtifactError, load_artifact
+from prunegate.core.serialization import ModelArtifact, ModelArtifactError, load_artifact
 from prunegate.registry.staged_versions import publish_version, staged_store
 
 __all__ = [
@@ -39,6 +39,7 @@ __all__ = [
     "ensure_project_bentoml_home",
     "find_version",
     "history",
+    "load_version",
     "model_metadata",
     "model_path",
     "promote_version",
@@ -105,7 +106,9 @@ def register_model(
     version is saved and checked in a staging store first and appears in the store whole, then named by
     ``latest`` (:mod:`prunegate.registry.staged_versions`): a kill midway leaves the store as it was.
     """
-    artifact = load_artifact(artifact_path)  # refuse a corrupt file before it enters the store
+    stored_code = tuple(sorted({Path(name).parts[0].removesuffix(".py") for name in code_files or {}}))
+    # refuse a corrupt file before it enters the store; its factory's code is what is stored with it
+    artifact = load_artifact(artifact_path, trusted_modules=stored_code)
     ensure_project_bentoml_home()
     import bentoml
 
@@ -127,7 +130,7 @@ def register_model(
 
         def verify(staged: Path) -> None:
             _verify_files(tag, staged, digests)
-            if load_artifact(staged / MODEL_FILE).checksum != artifact.checksum:
+            if load_artifact(staged / MODEL_FILE, code_dir=staged / CODE_DIR).checksum != artifact.checksum:
                 raise RegistryError(f"model {tag}: the stored copy differs from {artifact_path}")
 
         publish_version(folder, MODEL_NAME, str(model.tag.version), verify)
@@ -158,6 +161,18 @@ def model_path(tag: str) -> Path:
 
     Versions registered before file digests were recorded have only the model file's checksum checked.
     """
+    return load_version(tag)[0]
+
+
+def load_version(tag: str) -> tuple[Path, ModelArtifact]:
+    """The model file of a stored version and its artifact, every stored file checked first.
+
+    A user model's factory is imported from the version's own ``code/`` and from nowhere else.
+
+    Raises:
+        RegistryError: the version is not in the store, or a stored file differs from its record.
+        ModelArtifactError: the model file is unreadable, or names code that is not stored with it.
+    """
     ensure_project_bentoml_home()
     import bentoml
 
@@ -170,10 +185,10 @@ def model_path(tag: str) -> Path:
     code = path.parent / CODE_DIR
     if code.is_dir() and str(code) not in sys.path:  # verified above: rebuilt from its own code
         sys.path.insert(0, str(code))
-    artifact = load_artifact(path)
+    artifact = load_artifact(path, code_dir=code)
     if artifact.checksum != stored.info.metadata.get("checksum"):
         raise RegistryError(f"model {tag}: file checksum differs from the one recorded at registration")
-    return path
+    return path, artifact
 
 
 def model_metadata(tag: str) -> dict[str, Any]:

@@ -24,7 +24,7 @@ import numpy as np
 
 from prunegate.core.profiling import median_latency_ms
 from prunegate.core.serialization import ModelArtifact, load_artifact
-from prunegate.registry.store import MODEL_CARD_FILE, model_path, read_pointer
+from prunegate.registry.store import MODEL_CARD_FILE, load_version, read_pointer
 from prunegate.serving.runtimes import EAGER, Runtime, load_runtime
 
 __all__ = [
@@ -143,9 +143,8 @@ def load_store_model(tag: str, runtime: str | None = None) -> LoadedModel:
     """
     import bentoml
 
-    path = model_path(tag)  # raises RegistryError when missing or when the checksum differs
+    path, artifact = load_version(tag)  # raises RegistryError when missing or when a checksum differs
     metadata = dict(bentoml.models.get(tag).info.metadata)
-    artifact = load_artifact(path)
     name = runtime or metadata.get("runtime") or EAGER
     version = metadata.get("version") or tag.partition(":")[2]
     return _assemble(artifact, metadata, load_runtime(name, path.parent, artifact), version, tag, path.parent)

@@ -5,6 +5,13 @@ saved as JSON with the weights, and loading calls the factory again (no pickle).
 ``kwargs``, plus ``num_classes`` and ``in_shape`` when its signature names them and ``kwargs`` does not.
 The module is imported from the installed packages or from the current directory (the project root).
 
+A reference read from a model *file* is not trusted: loading a file must never run code it names
+(``os:system`` with kwargs would run a shell command). :func:`check_factory_reference` refuses one,
+before anything is imported, unless its module is stored (and checksummed) with the model in its
+``code/`` folder, or is a module of the project (a source file under the project root, outside any
+Python environment and outside prunegate itself), or is allow-listed by :func:`allow_factory_modules`
+(the project's configured factory, which may be an installed package).
+
 The user's module takes standardised inputs shaped ``N x *in_shape`` (``N x in_features`` when
 ``in_shape`` is empty) and returns ``N x num_classes`` logits; :func:`check_factory_model` proves it on
 a dummy batch before any training, and finds the output layer (the last ``nn.Linear`` / convolution run
@@ -14,10 +21,15 @@ whose output has ``num_classes`` channels), which pruning never touches.
 from __future__ import annotations
 
 import importlib
+import importlib.util
 import inspect
 import json
+import site
 import sys
+import sysconfig
+from collections.abc import Iterable
 from dataclasses import dataclass, field
+from importlib.machinery import ModuleSpec, PathFinder
 from pathlib import Path
 from typing import Any
 
@@ -30,9 +42,13 @@ __all__ = [
     "FactoryModel",
     "FactoryModelError",
     "FactorySpec",
+    "UntrustedFactoryError",
+    "allow_factory_modules",
     "build_factory_model",
     "check_factory_model",
+    "check_factory_reference",
     "factory_source_files",
+    "top_level_module",
 ]
 
 _OUTPUT_TYPES = (nn.Linear, nn.modules.conv._ConvNd)
@@ -43,6 +59,13 @@ _MAX_SOURCE_BYTES = 5_000_000
 
 class FactoryModelError(ValueError):
     """A user model factory that cannot be imported, built or run, or gives the wrong output shape."""
+
+
+class UntrustedFactoryError(FactoryModelError):
+    """A model file names a factory whose code is neither stored with it nor part of the project."""
+
+
+_ALLOWED_MODULES: set[str] = set()  # top-level modules the project's configuration names as its factory
 
 
 @dataclass(frozen=True)
@@ -111,11 +134,114 @@ def factory_source_files(spec: FactorySpec) -> dict[str, Path]:
     return files
 
 
+def allow_factory_modules(references: Iterable[str]) -> None:
+    """Trust the top-level modules of ``references`` (``package.module:callable``) in model files too.
+
+    For the factory a project's configuration names (``training.model.factory``): it may come from an
+    installed package, which :func:`check_factory_reference` would otherwise refuse in a model file.
+    """
+    _ALLOWED_MODULES.update(top_level_module(reference) for reference in references if reference)
+
+
+def top_level_module(reference: str) -> str:
+    """``package`` of ``package.module:callable``."""
+    return reference.partition(":")[0].split(".")[0]
+
+
+def check_factory_reference(reference: str, *, code_dir: Path | None = None) -> None:
+    """Refuse, before importing anything, a factory named in a model file that may not run here.
+
+    Args:
+        reference: ``package.module:callable``, as the model file names it.
+        code_dir: the ``code/`` folder stored (and verified) with the model, for a stored version: then
+            its module must be found there and nowhere else.
+
+    Raises:
+        UntrustedFactoryError: naming the reference and where its module would have come from.
+    """
+    module_name = reference.partition(":")[0]
+    top = top_level_module(reference)
+    if code_dir is not None:
+        if PathFinder.find_spec(top, [str(code_dir)]) is None:
+            raise UntrustedFactoryError(
+                f"model factory {reference!r}: {top!r} is not in the code stored with the model "
+                f"({code_dir}); a stored model only imports its own code, refusing to import it"
+            )
+        return
+    if top in _ALLOWED_MODULES:
+        return
+    root = Path.cwd().resolve()
+    location = _project_module_location(module_name, root)
+    if location is None or not _is_project_code(location, root):
+        where = _location(importlib.util.find_spec(top) if _findable(top) else None)
+        raise UntrustedFactoryError(
+            f"model factory {reference!r}: {module_name!r} is not a module of this project ({root})"
+            f"{f' but {where}' if where else ''}, nor stored with the model, nor the factory the "
+            "configuration names (training.model.factory); refusing to import it"
+        )
+    _on_path(root)
+    found = importlib.util.find_spec(top)  # what the import will really take (top level: runs nothing)
+    if found is None or _location(found) != _location(PathFinder.find_spec(top, [str(root)])):
+        raise UntrustedFactoryError(
+            f"model factory {reference!r}: {top!r} would be imported from {_location(found)}, not from the "
+            f"project ({root}); refusing to import it"
+        )
+
+
+def _findable(top: str) -> bool:
+    try:
+        return importlib.util.find_spec(top) is not None
+    except (ImportError, ValueError):
+        return False
+
+
+def _location(spec: ModuleSpec | None) -> str | None:
+    """Where a module's code is: its file, a package's folder, or 'built in'."""
+    if spec is None:
+        return None
+    if spec.submodule_search_locations:
+        return str(Path(next(iter(spec.submodule_search_locations))).resolve())
+    if spec.origin and spec.has_location:
+        return str(Path(spec.origin).resolve())
+    return f"{spec.origin or 'built in'}"
+
+
+def _project_module_location(module_name: str, root: Path) -> Path | None:
+    """The file (or namespace folder) of ``module_name`` looked up under ``root`` alone, importing nothing."""
+    locations: list[str] = [str(root)]
+    found: ModuleSpec | None = None
+    for depth in range(module_name.count(".") + 1):
+        found = PathFinder.find_spec(".".join(module_name.split(".")[: depth + 1]), locations)
+        if found is None:
+            return None
+        locations = list(found.submodule_search_locations or [])
+    if found.origin and found.has_location:
+        return Path(found.origin).resolve()
+    return Path(locations[0]).resolve() if locations else None
+
+
+def _environment_folders() -> set[Path]:
+    """Where installed Python code lives: the interpreter's, the virtualenv's and site-packages."""
+    folders = {sys.prefix, sys.base_prefix, sys.exec_prefix, *sysconfig.get_paths().values()}
+    folders.update(site.getsitepackages() if hasattr(site, "getsitepackages") else [])
+    return {Path(folder).resolve() for folder in folders if folder}
+
+
+def _is_project_code(location: Path, root: Path) -> bool:
+    prunegate_package = Path(__file__).resolve().parents[2]  # src/prunegate: the pipeline's own code
+    if not location.is_relative_to(root) or location.is_relative_to(prunegate_package):
+        return False
+    return not any(location.is_relative_to(folder) for folder in _environment_folders())
+
+
+def _on_path(root: Path) -> None:
+    if str(root) not in sys.path and str(Path.cwd()) not in sys.path:
+        sys.path.append(str(Path.cwd()))  # the user's module lives in the project (the current directory)
+
+
 def _import_factory(reference: str) -> Any:
     module_name, _, attribute = reference.partition(":")
-    root = str(Path.cwd())
-    if root not in sys.path:  # the user's module lives in the project (the current directory)
-        sys.path.append(root)
+    _on_path(Path.cwd().resolve())
     try:
         module = importlib.import_module(module_name)
     except Exception as error:  # ImportError, or any error the module raises while importing
