@@ -1,6 +1,7 @@
 """``prunegate rollback``: the previous champion serves again and becomes the git champion (champion/)."""
 
 import json
+from pathlib import Path
 
 import pytest
 import torch
@@ -240,3 +241,39 @@ def test_registry_shows_each_champions_model_checksum(two_promotions, capsys):
     checksum_a = load_artifact(model_path(tag_a)).checksum
     assert f"champion: {tag_b} (model checksum {checksum_b[:12]})" in out
     assert f"previous: {tag_a} (model checksum {checksum_a[:12]})" in out
+
+
+def _record_of(tag: str) -> Path:
+    return model_path(tag).parent / "model.yaml"
+
+
+@pytest.mark.parametrize(
+    ("damage", "message"),
+    [
+        ("flip a class name", "differs from the one registered"),
+        ("truncate", "its record (model.yaml) cannot be read"),
+        ("drop the digest", "has no record_sha256"),
+    ],
+)
+def test_a_damaged_record_of_the_previous_champion_is_refused_in_one_line(
+    two_promotions, capsys, caplog, damage, message
+):
+    """Issue 25 item 1: model.yaml (served class names, feature ranges, file digests) is checked too."""
+    champion, registry, (tag_a, tag_b) = two_promotions
+    record = _record_of(tag_a)
+    text = record.read_text()
+    if damage == "flip a class name":
+        text = text.replace("model: a", "model: 7", 1)
+    elif damage == "truncate":
+        text = text[: len(text) // 2]
+    else:
+        text = "\n".join(line for line in text.splitlines() if "record_sha256" not in line)
+    record.write_text(text)
+    capsys.readouterr()
+    caplog.clear()
+    dirs = ["--registry-dir", str(registry), "--champion-dir", str(champion)]
+    assert main(["rollback", "--reason", "b is worse", *dirs]) != 0
+    shown = capsys.readouterr().err + caplog.text
+    assert message in shown and tag_a in shown, shown
+    assert "Traceback" not in shown and len(shown.strip().splitlines()) == 1, shown
+    assert read_pointer(registry).champion == tag_b  # nothing moved

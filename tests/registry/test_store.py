@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from prunegate.core.models import MLPSpec, build_model
-from prunegate.core.serialization import ModelArtifact, ModelArtifactError, load_artifact, save_artifact
+from prunegate.core.serialization import ModelArtifact, ModelArtifactError, save_artifact
 from prunegate.registry.store import (
     RegistryError,
     history,

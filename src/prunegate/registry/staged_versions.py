@@ -22,7 +22,7 @@ import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-__all__ = ["STAGING_DIR", "publish_version", "remove_abandoned_staging", "staged_store"]
+__all__ = ["STAGING_DIR", "publish_version", "remove_abandoned_staging", "staged_store", "stored_versions"]
 
 logger = logging.getLogger(__name__)
 
@@ -34,6 +34,15 @@ def _models_dir() -> Path:
     from bentoml._internal.configuration.containers import BentoMLContainer
 
     return Path(BentoMLContainer.model_store.get()._path)
+
+
+def stored_versions(name: str) -> list[str]:
+    """The version folders of model ``name`` in the store (read from disk: one damaged record cannot
+    hide the others, as it does from ``bentoml.models.list``)."""
+    folder = _models_dir() / name
+    if not folder.is_dir():
+        return []
+    return sorted(path.name for path in folder.iterdir() if path.is_dir() and not path.name.startswith("."))
 
 
 @contextlib.contextmanager

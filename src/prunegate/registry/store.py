@@ -27,7 +27,8 @@ from pathlib import Path
 from typing import Any
 
 from prunegate.core.serialization import ModelArtifact, ModelArtifactError, load_artifact
-from prunegate.registry.staged_versions import publish_version, staged_store
+from prunegate.registry.staged_versions import publish_version, staged_store, stored_versions
+from prunegate.registry.version_record import RECORD_DIGEST, VersionRecordError, read_record, record_digest
 
 __all__ = [
     "METRICS_FILE",
@@ -115,12 +116,11 @@ def register_model(
     sources = {MODEL_FILE: Path(artifact_path), **{Path(extra).name: Path(extra) for extra in extra_files}}
     sources.update({f"{CODE_DIR}/{name}": Path(path) for name, path in (code_files or {}).items()})
     digests = {name: file_sha256(source) for name, source in sources.items()}
+    record = {**metadata, "checksum": artifact.checksum, FILE_DIGESTS: digests}
+    record[RECORD_DIGEST] = record_digest(labels, record)
     with staged_store() as (staging, folder):
         with bentoml.models.create(
-            name=MODEL_NAME,
-            labels=labels,
-            metadata={**metadata, "checksum": artifact.checksum, FILE_DIGESTS: digests},
-            _model_store=staging,
+            name=MODEL_NAME, labels=labels, metadata=record, _model_store=staging
         ) as model:
             for name, source in sources.items():
                 target = Path(model.path_of(name))
@@ -129,6 +129,7 @@ def register_model(
         tag = str(model.tag)
 
         def verify(staged: Path) -> None:
+            _checked_record(tag, staging)  # the record as written reads back with its digest
             _verify_files(tag, staged, digests)
             if load_artifact(staged / MODEL_FILE, code_dir=staged / CODE_DIR).checksum != artifact.checksum:
                 raise RegistryError(f"model {tag}: the stored copy differs from {artifact_path}")
@@ -173,13 +174,7 @@ def load_version(tag: str) -> tuple[Path, ModelArtifact]:
         RegistryError: the version is not in the store, or a stored file differs from its record.
         ModelArtifactError: the model file is unreadable, or names code that is not stored with it.
     """
-    ensure_project_bentoml_home()
-    import bentoml
-
-    try:
-        stored = bentoml.models.get(tag)
-    except bentoml.exceptions.NotFound as error:
-        raise RegistryError(f"model {tag} is not in the store ({os.environ['BENTOML_HOME']})") from error
+    stored = _checked_record(tag)
     path = Path(stored.path) / MODEL_FILE
     _verify_files(tag, path.parent, stored.info.metadata.get(FILE_DIGESTS) or {})
     code = path.parent / CODE_DIR
@@ -192,23 +187,37 @@ def load_version(tag: str) -> tuple[Path, ModelArtifact]:
 
 
 def model_metadata(tag: str) -> dict[str, Any]:
-    """The metadata a version was registered with (e.g. its scalar ``metrics``)."""
-    ensure_project_bentoml_home()
-    import bentoml
+    """The metadata a version was registered with (e.g. its scalar ``metrics``), its record checked."""
+    return dict(_checked_record(tag).info.metadata)
 
+
+def _checked_record(tag: str, model_store: Any = None) -> Any:
+    """The BentoML model ``tag`` with an intact record (:mod:`prunegate.registry.version_record`).
+
+    Raises:
+        RegistryError: not in the store, or its record is unreadable or altered (one line).
+    """
+    ensure_project_bentoml_home()
     try:
-        return dict(bentoml.models.get(tag).info.metadata)
-    except bentoml.exceptions.NotFound as error:
+        return read_record(tag, model_store)
+    except LookupError as error:
         raise RegistryError(f"model {tag} is not in the store ({os.environ['BENTOML_HOME']})") from error
+    except VersionRecordError as error:
+        raise RegistryError(str(error)) from None
 
 
 def find_version(checksum: str) -> str | None:
     """The newest stored version whose model has ``checksum`` (the model's own checksum), or None."""
     ensure_project_bentoml_home()
-    import bentoml
-
-    stored_versions = bentoml.models.list(MODEL_NAME)
-    matches = [stored for stored in stored_versions if stored.info.metadata.get("checksum") == checksum]
+    matches = []
+    for version in stored_versions(MODEL_NAME):
+        try:
+            stored = _checked_record(f"{MODEL_NAME}:{version}")
+        except RegistryError as error:  # a damaged version is never the one found
+            logger.warning("registry: %s", error)
+            continue
+        if stored.info.metadata.get("checksum") == checksum:
+            matches.append(stored)
     return str(max(matches, key=lambda stored: stored.info.creation_time).tag) if matches else None
 
 

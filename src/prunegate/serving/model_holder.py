@@ -24,7 +24,7 @@ import numpy as np
 
 from prunegate.core.profiling import median_latency_ms
 from prunegate.core.serialization import ModelArtifact, load_artifact
-from prunegate.registry.store import MODEL_CARD_FILE, load_version, read_pointer
+from prunegate.registry.store import MODEL_CARD_FILE, load_version, model_metadata, read_pointer
 from prunegate.serving.runtimes import EAGER, Runtime, load_runtime
 
 __all__ = [
@@ -141,10 +141,9 @@ def load_store_model(tag: str, runtime: str | None = None) -> LoadedModel:
         ModelArtifactError: the file is unreadable or corrupt.
         ModelLoadError: metadata and architecture disagree, or the runtime fails its smoke prediction.
     """
-    import bentoml
 
     path, artifact = load_version(tag)  # raises RegistryError when missing or when a checksum differs
-    metadata = dict(bentoml.models.get(tag).info.metadata)
+    metadata = model_metadata(tag)  # its record checked against its digest
     name = runtime or metadata.get("runtime") or EAGER
     version = metadata.get("version") or tag.partition(":")[2]
     return _assemble(artifact, metadata, load_runtime(name, path.parent, artifact), version, tag, path.parent)

@@ -165,7 +165,7 @@ def _packaged_model() -> bentoml.models.BentoModel | None:
     tag = os.environ.get(BENTO_MODEL_ENV) or read_pointer(REGISTRY_DIR).champion or MODEL_NAME
     try:
         return bentoml.models.BentoModel(bentoml.models.get(tag).tag)
-    except bentoml.exceptions.NotFound:
+    except Exception:  # not in the store, or a damaged record: the model source says why, in one line
         return None
 
 
