@@ -133,3 +133,31 @@ def test_unreadable_parameters_are_refused_with_the_reason(project, monkeypatch,
     assert commands.main(["run"]) == 1
     assert calls == []
     assert "the parameters cannot be read" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("edit", "message"),
+    [
+        (("max_worsening_abs: 0.005", "max_worsening_abss: 0.005"), "gate.compression.0.max_worsening_abss"),
+        (("\ngate:", "\ngates:"), "gates: unknown parameters section; did you mean 'gate'?"),
+    ],
+    ids=["misspelt threshold", "misspelt section"],
+)
+@pytest.mark.parametrize("command", ["run", "gate"])
+def test_a_gate_typo_stops_the_run_before_dvc_touches_the_last_good_results(
+    project, monkeypatch, capsys, caplog, edit, message, command
+):
+    """Issue 25 item 3: a typo in the gate's thresholds used to reach the gate stage only after DVC had
+    removed shipped.pt and blessing.json, so the last blessed model could no longer be promoted."""
+    gate_file = project / "conf/base/parameters_gate.yml"
+    gate_file.write_text(gate_file.read_text().replace(*edit, 1))
+    last_good = {"data/06_models/shipped.pt": "blessed model", "data/08_reporting/blessing.json": "{}"}
+    for name, content in last_good.items():
+        (project / name).parent.mkdir(parents=True, exist_ok=True)
+        (project / name).write_text(content)
+    calls: list = []
+    _fake_dvc(monkeypatch, calls, status=0)
+    assert commands.main([command]) == 1
+    assert calls == []  # DVC never started: nothing was removed or overwritten
+    assert message in capsys.readouterr().err + caplog.text
+    assert {name: (project / name).read_text() for name in last_good} == last_good

@@ -9,6 +9,7 @@ from kedro.validation import ParameterValidationError, TypeExtractor
 from tests.conftest import PROJECT_ROOT, shipped_params
 
 from prunegate.errors import user_message
+from prunegate.gate import GateConfig
 from prunegate.hooks import ValidateParametersHook
 from prunegate.params import SECTION_MODELS
 from prunegate.params.base import StrictParams
@@ -30,7 +31,7 @@ def _project_params() -> dict:
 
 def test_every_section_a_node_reads_is_typed_so_kedro_validates_it():
     requirements = TypeExtractor(every_pipeline()).extract_types_from_pipelines()
-    assert requirements == SECTION_MODELS
+    assert requirements == {**SECTION_MODELS, GateConfig.section: GateConfig}
 
 
 def test_no_node_parses_its_parameters_itself():

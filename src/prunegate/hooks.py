@@ -7,6 +7,7 @@ node (the service reads it): a bad serving key must still stop ``kedro run`` rat
 
 from __future__ import annotations
 
+import difflib
 import logging
 from pathlib import Path
 from typing import Any
@@ -43,10 +44,31 @@ def validate_parameters(params: dict[str, Any]) -> None:
 
     from prunegate.pipeline_registry import every_pipeline
 
+    _refuse_unknown_sections(params)
     ParameterValidator(every_pipeline()).validate_raw_params(params)
     for section, model in NODELESS_SECTIONS.items():
         if section in params:
             parse_params(model, params[section], section)
+
+
+def _refuse_unknown_sections(params: dict[str, Any]) -> None:
+    """A top-level section nothing reads (``trainng:``) is a typo that would silently change nothing."""
+    from kedro.validation import TypeExtractor
+
+    from prunegate.pipeline_registry import every_pipeline
+
+    read_by_nodes = TypeExtractor(every_pipeline()).extract_types_from_pipelines()
+    known = sorted({*read_by_nodes, *NODELESS_SECTIONS})
+    unknown = sorted(set(params) - set(known))
+    if unknown:
+        lines = []
+        for section in unknown:
+            meant = difflib.get_close_matches(section, known, n=1)
+            hint = f"; did you mean '{meant[0]}'?" if meant else ""
+            lines.append(f"  {section}: unknown parameters section{hint}")
+        raise ConfigError(
+            "invalid parameters (sections):\n" + "\n".join(lines) + f"\n  known sections: {', '.join(known)}"
+        )
 
 
 def validate_project_parameters(project: Path) -> None:
@@ -72,4 +94,10 @@ class ValidateParametersHook:
         from prunegate.core.models.factory import allow_factory_modules
 
         # the configured factory may be an installed package: model files of this run may name it
-        allow_factory_modules([((context.params.get("training") or {}).get("model") or {}).get("factory")])
+        allow_factory_modules([_configured_factory(context.params.get("training"))])
+
+
+def _configured_factory(training: Any) -> str | None:
+    """``training.model.factory``, from the raw section or the typed one (Kedro validated it already)."""
+    model = training.get("model") if isinstance(training, dict) else getattr(training, "model", None)
+    return model.get("factory") if isinstance(model, dict) else getattr(model, "factory", None)

@@ -69,13 +69,13 @@ def test_a_semicolon_signal_file_becomes_the_raw_data_with_derived_settings(proj
     assert _yaml(project, "parameters_training.yml")["training"]["architecture"] == "resnet1d"
     evaluation = _yaml(project, "parameters_evaluation.yml")["evaluation"]
     assert (evaluation["perturbation_units"], evaluation["feature_range"]) == ("feature_std", "data")
-    regression = _yaml(project, "gates.yml")["regression"]
+    regression = _yaml(project, "parameters_gate.yml")["gate"]["regression"]
     metrics = {check["metric"] for check in regression}
     assert {"accuracy_noise_0.25", "accuracy_fgsm_0.1"} <= metrics
     assert not any(m in metrics for m in ("accuracy_noise_2", "accuracy_fgsm_1"))
     assert "lower_bound" not in regression[0]
     assert (
-        "# the candidate against the champion" in (project / "conf/base/gates.yml").read_text()
+        "# the candidate against the champion" in (project / "conf/base/parameters_gate.yml").read_text()
     )  # comments kept
     schema = _yaml(project, "data_schema.yml")
     first = signals["t_000"]

@@ -27,10 +27,11 @@ COPIED = [
 
 
 LENIENT_GATES = """
-compression:
-  - {metric: accuracy, direction: higher, lower_bound: 0.5}
-regression:
-  - {metric: accuracy, direction: higher, lower_bound: 0.5}
+gate:
+  compression:
+    - {metric: accuracy, direction: higher, lower_bound: 0.5}
+  regression:
+    - {metric: accuracy, direction: higher, lower_bound: 0.5}
 """
 
 
@@ -57,7 +58,7 @@ def project(tmp_path) -> Path:
     for promoted in ("metrics.json", "model.json", "model.pt", "history.jsonl"):  # start with no champion
         (root / "champion" / promoted).unlink(missing_ok=True)
     # these tests are about running the chain; the gate's thresholds have tests of their own
-    (root / "conf/base/gates.yml").write_text(LENIENT_GATES)
+    (root / "conf/base/parameters_gate.yml").write_text(LENIENT_GATES)
     return root
 
 

@@ -120,7 +120,7 @@ def test_the_users_own_model_goes_through_the_chain_to_a_packaged_model(project)
         .replace("    kwargs: {}", "    kwargs: {width: 16, hidden: 32}")
     )
     # a few epochs of a tiny model: the gate only asks for better than chance (0.1) here; it has its own tests
-    gates = project / "conf/base/gates.yml"
+    gates = project / "conf/base/parameters_gate.yml"
     gates.write_text(gates.read_text().replace("lower_bound: 0.5", "lower_bound: 0.15"))
     result = run(["kedro", "run", "--to-nodes", "package_model", "--params", FAST_TRAINING], project)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]

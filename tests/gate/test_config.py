@@ -19,8 +19,8 @@ GATES = {
 
 
 def _write(tmp_path, data):
-    path = tmp_path / "gates.yml"
-    path.write_text(yaml.safe_dump(data))
+    path = tmp_path / "parameters_gate.yml"
+    path.write_text(yaml.safe_dump({"gate": data}))
     return path
 
 
@@ -91,5 +91,8 @@ def test_unreadable_and_malformed_files_name_the_file(tmp_path):
     with pytest.raises(ConfigError, match=r"bad\.yml is not valid YAML"):
         load_gate_config(bad)
     bad.write_text("- a list\n")
-    with pytest.raises(ConfigError, match=r"bad\.yml must be a mapping"):
+    with pytest.raises(ConfigError, match=r"bad\.yml must be a mapping with a 'gate:' section"):
+        load_gate_config(bad)
+    bad.write_text("compression: []\nregression: []\n")  # the old gates.yml layout
+    with pytest.raises(ConfigError, match=r"bad\.yml must be a mapping with a 'gate:' section"):
         load_gate_config(bad)

@@ -16,7 +16,7 @@ from prunegate.core.models import MLPSpec, build_model
 from prunegate.core.quantization import quantized_artifact
 from prunegate.core.serialization import ModelArtifact, ModelArtifactError, save_artifact
 from prunegate.errors import ChampionMismatchError, find_user_error
-from prunegate.gate import TEST_SPLIT_FINGERPRINT
+from prunegate.gate import TEST_SPLIT_FINGERPRINT, GateConfig
 from prunegate.gate.baseline import PAIRED_CANDIDATE_TIMINGS
 from prunegate.params import EvaluationParams, IngestionParams, ProfilingParams
 from prunegate.params.node_call import as_kedro_node
@@ -34,10 +34,12 @@ PARAMS = {**shipped_params("evaluation"), "candidate": "dense", "quantize_candid
 PROFILING = {**shipped_params("profiling"), "warmup": 1, "repeats": 3}
 # measured without timing: equal for one model on one split, whenever it is measured
 DETERMINISTIC = ["accuracy", "f1_macro", "ece", "accuracy_noise_2", "accuracy_fgsm_1", "macs", "size_bytes"]
-ACCURACY_ONLY = {
-    "compression": [],
-    "regression": [{"metric": "accuracy", "direction": "higher", "max_worsening_abs": 0.005}],
-}
+ACCURACY_ONLY = GateConfig.model_validate(
+    {
+        "compression": [],
+        "regression": [{"metric": "accuracy", "direction": "higher", "max_worsening_abs": 0.005}],
+    }
+)
 OTHER_SPLIT = "0" * 64
 
 
@@ -103,10 +105,12 @@ def test_the_candidate_is_timed_with_the_champion_and_the_gate_uses_those_timing
     assert set(paired) == timing_keys
     assert all(paired[key] > 0 and champion[key] > 0 for key in timing_keys)
     slow_elsewhere = {**candidate, **{key: candidate[key] * 100 for key in timing_keys}}
-    gates = {
-        "compression": [],
-        "regression": [{"metric": "latency_ms_p50_b1", "direction": "lower", "max_worsening_rel": 10.0}],
-    }
+    gates = GateConfig.model_validate(
+        {
+            "compression": [],
+            "regression": [{"metric": "latency_ms_p50_b1", "direction": "lower", "max_worsening_rel": 10.0}],
+        }
+    )
     blessing, report_text = gate_candidate(slow_elsewhere, report, None, champion, gates, _no_plots)
     row = _regression(blessing)["rows"][0]
     assert row["candidate"] == paired["latency_ms_p50_b1"]
@@ -264,7 +268,7 @@ def test_the_pipelines_pass_the_reevaluated_champion_to_the_gate(
                 "candidate_metrics": MemoryDataset(candidate),
                 "evaluation_metrics": MemoryDataset(report),
                 "champion_metrics": MemoryDataset(committed),
-                "gates": MemoryDataset(ACCURACY_ONLY),
+                "params:gate": MemoryDataset(ACCURACY_ONLY),
                 "blessing": MemoryDataset(),
                 "gate_report": MemoryDataset(),
             }

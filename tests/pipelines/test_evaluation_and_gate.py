@@ -6,6 +6,7 @@ from tests.conftest import PROJECT_ROOT, shipped_params
 from tests.pipelines.conftest import inputs_of, measured_split
 
 from prunegate.errors import NotBlessedError
+from prunegate.gate import GateConfig
 from prunegate.params import ConfigError
 from prunegate.params.node_call import as_kedro_node
 from prunegate.pipelines.evaluation.nodes import evaluate_models
@@ -26,7 +27,7 @@ def evaluated(splits, small_dense_model):
 
 @pytest.fixture
 def gates():
-    return yaml.safe_load((PROJECT_ROOT / "conf/base/gates.yml").read_text())
+    return yaml.safe_load((PROJECT_ROOT / "conf/base/parameters_gate.yml").read_text())["gate"]
 
 
 def test_every_model_gets_the_same_metric_keys(evaluated):
@@ -56,12 +57,14 @@ def test_no_champion_is_blessed_and_says_so(evaluated, gates):
         "compression": [],
         "regression": [{k: v for k, v in c.items() if k != "lower_bound"} for c in gates["regression"]],
     }
-    blessing, markdown = gate_candidate(candidate, report, None, None, only_changes)
+    blessing, markdown = gate_candidate(
+        candidate, report, None, None, GateConfig.model_validate(only_changes)
+    )
     assert blessing["blessed"], markdown
     assert "no champion yet" in markdown.lower()
     bound = {"metric": "accuracy", "direction": "higher", "lower_bound": 0.999}
-    bounded = {**only_changes, "regression": [bound]}
-    assert not gate_candidate(candidate, report, None, None, bounded)[0]["blessed"]
+    bounded = {"compression": [], "regression": [bound]}
+    assert not gate_candidate(candidate, report, None, None, GateConfig.model_validate(bounded))[0]["blessed"]
 
 
 def test_a_worse_candidate_than_the_champion_is_not_shipped(evaluated, gates):
@@ -70,7 +73,7 @@ def test_a_worse_candidate_than_the_champion_is_not_shipped(evaluated, gates):
     champion["accuracy"] = candidate["accuracy"] + 0.02
     checks = {"compression": [], "regression": [c for c in gates["regression"] if "lower_bound" not in c]}
     checks["regression"].append({"metric": "accuracy", "direction": "higher", "max_worsening_abs": 0.005})
-    blessing, markdown = gate_candidate(candidate, report, champion, None, checks)
+    blessing, markdown = gate_candidate(candidate, report, champion, None, GateConfig.model_validate(checks))
     assert not blessing["blessed"]
     failed = [row for row in blessing["gates"]["regression"]["rows"] if not row["passed"]]
     assert [row["metric"] for row in failed] == ["accuracy"]
@@ -81,7 +84,7 @@ def test_a_worse_candidate_than_the_champion_is_not_shipped(evaluated, gates):
 
 def test_the_compression_gate_compares_with_the_dense_model(evaluated, gates):
     report, candidate, *_ = evaluated
-    blessing, _ = gate_candidate(candidate, report, None, None, gates)
+    blessing, _ = gate_candidate(candidate, report, None, None, GateConfig.model_validate(gates))
     rows = {row["metric"]: row for row in blessing["gates"]["compression"]["rows"]}
     assert not rows["macs"]["passed"]  # the dense int8 candidate has the dense model's MACs
     assert rows["macs"]["baseline"] == report["dense"]["macs"]
@@ -91,7 +94,7 @@ def test_a_blessed_candidate_is_shipped_marked_blessed(evaluated, gates):
     report, candidate, artifact, *_ = evaluated
     champion = copy.deepcopy(candidate)
     checks = {"compression": [], "regression": [c for c in gates["regression"] if "lower_bound" not in c]}
-    blessing, markdown = gate_candidate(candidate, report, champion, None, checks)
+    blessing, markdown = gate_candidate(candidate, report, champion, None, GateConfig.model_validate(checks))
     assert blessing["blessed"], markdown
     shipped = ship_if_blessed(blessing, markdown, artifact)
     assert shipped.metadata["blessed"] is True

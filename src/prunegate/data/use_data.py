@@ -11,7 +11,7 @@ What it does, in this order, so that a failed check changes nothing:
    ranges have a margin (serving refuses values outside them), and the data-dependent evaluation
    settings: robustness perturbations in units of each feature's standard deviation and clamps to each
    feature's observed range, instead of the bundled digits' pixel units (noise sigma 2 = 2 of 16
-   grey levels), with the robustness checks of ``gates.yml`` renamed to match;
+   grey levels), with the robustness checks of ``parameters_gate.yml`` renamed to match;
 5. retires a champion trained on other features (it cannot be a baseline for a new task).
 
 It returns what it chose, for the user to read and adjust. The YAML files are edited in place with their
@@ -41,7 +41,7 @@ logger = logging.getLogger(__name__)
 RAW_DIR = Path("data/01_raw")
 NOISE_SIGMAS = [0.1, 0.25, 0.5]  # multiples of each feature's standard deviation on the training split
 FGSM_EPSILONS = [0.05, 0.1]
-_GATED_NOISE = 0.25  # the robustness checks of gates.yml follow these two
+_GATED_NOISE = 0.25  # the robustness checks of parameters_gate.yml follow these two
 _GATED_FGSM = 0.1
 _ARCHITECTURES = ("mlp", "cnn", "resnet", "resnet1d", "mobilenet", "gru", "factory")
 
@@ -159,7 +159,7 @@ def _evaluation(document) -> None:
 
 def _gates(changes: list[str]):
     def edit(document):
-        for check in document.get("regression") or []:
+        for check in (document.get("gate") or {}).get("regression") or []:
             metric = str(check.get("metric", ""))
             if metric.startswith("accuracy_noise_") and metric != f"accuracy_noise_{_GATED_NOISE:g}":
                 check["metric"] = f"accuracy_noise_{_GATED_NOISE:g}"
@@ -249,7 +249,7 @@ def use_own_data(
     dump_schema(schema, conf / "data_schema.yml")
     _edit_yaml(conf / "parameters_evaluation.yml", _evaluation)
     gate_changes: list[str] = []
-    _edit_yaml(conf / "gates.yml", _gates(gate_changes))
+    _edit_yaml(conf / "parameters_gate.yml", _gates(gate_changes))
     if architecture is not None:
         _edit_yaml(
             conf / "parameters_training.yml",
@@ -309,7 +309,7 @@ def _report(
     lines.append(
         f"gates: the test split has about {test_rows} rows: one row is {100.0 / test_rows:.2f} pp of "
         f"accuracy and about {one_row:.1f} pp of a class's accuracy; review the thresholds in "
-        "conf/base/gates.yml"
+        "conf/base/parameters_gate.yml"
     )
     if architecture:
         lines.append(f"model: training.architecture {architecture}")

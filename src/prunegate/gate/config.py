@@ -1,4 +1,4 @@
-"""Typed, strict gate checks loaded from a YAML gates file.
+"""Typed, strict gate checks: the ``gate`` parameters section (``conf/base/parameters_gate.yml``).
 
 The thresholds mirror TFX Model Analysis ``tfma.MetricThreshold`` as used by the TFX Evaluator: a
 ``GenericValueThreshold`` (``lower_bound`` / ``upper_bound``, inclusive) on the candidate alone and a
@@ -11,7 +11,7 @@ ratio for compression targets (e.g. "at least 4x fewer MACs").
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 import yaml
 from pydantic import Field, ValidationError, model_validator
@@ -29,6 +29,7 @@ __all__ = [
     "parse_gate_config",
 ]
 
+SECTION = "gate"  # the parameters section: conf/base/parameters_gate.yml, params:gate
 ALL_SLICES = "*"
 """``slice`` value meaning: every slice present in the candidate or the baseline."""
 
@@ -102,30 +103,34 @@ class MetricCheck(StrictParams):
 
 
 class GateConfig(StrictParams):
-    """The two gates. Both lists are required (write ``[]`` for none) so a typo cannot disable a gate.
+    """The ``gate`` parameters section (``conf/base/parameters_gate.yml``): the two gates.
+
+    Both lists are required (write ``[]`` for none) so a typo cannot disable a gate. As a parameters
+    section it is validated with every other section before any stage runs (a typo cannot reach the gate
+    stage after DVC has removed the last good outputs), and DVC sees it (``dvc params diff``,
+    ``dvc exp run -S``).
 
     Attributes:
         compression: Checks of the shipped (compressed) model against the dense model of the same run.
         regression: Checks of the candidate against the current champion.
     """
 
+    section: ClassVar[str] = SECTION
+
     compression: list[MetricCheck]
     regression: list[MetricCheck]
 
 
-def parse_gate_config(data: Any, source: str = "gates") -> GateConfig:
-    """Validate an already-loaded gates mapping into :class:`GateConfig`.
+def parse_gate_config(data: Any, source: str = SECTION) -> GateConfig:
+    """Validate an already-loaded ``gate`` section into :class:`GateConfig`.
 
     Args:
-        data: The parsed YAML (or a Kedro ``params:`` dict).
+        data: The section's mapping (the parsed YAML under ``gate:``, or a Kedro ``params:gate``).
         source: Where ``data`` came from (a file path or a params key), named in errors.
-
-    Returns:
-        The validated config.
 
     Raises:
         ConfigError: ``data`` is not a mapping, or a key is unknown, missing or out of range; each
-            problem is named by its key path, e.g. ``regression.2.max_worsening_abs``.
+            problem is named by its key path, e.g. ``gate.regression.2.max_worsening_abs``.
     """
     if not isinstance(data, dict):
         raise ConfigError(
@@ -133,24 +138,18 @@ def parse_gate_config(data: Any, source: str = "gates") -> GateConfig:
             f"got {type(data).__name__}"
         )
     try:
-        return GateConfig.model_validate(data)
+        return GateConfig.__pydantic_validator__.validate_python(data)
     except ValidationError as error:
-        lines = [f"  {line}" for line in describe_problems(GateConfig, error.errors())]
+        lines = [f"  {line}" for line in describe_problems(GateConfig, error.errors(), (SECTION,))]
         raise ConfigError(f"invalid gates config {source}:\n" + "\n".join(lines)) from None
 
 
 def load_gate_config(path: str | Path) -> GateConfig:
-    """Read and validate a YAML gates file.
-
-    Args:
-        path: The gates file; its top-level keys are ``compression`` and ``regression``.
-
-    Returns:
-        The validated config.
+    """Read and validate the ``gate`` section of a parameters file (``conf/base/parameters_gate.yml``).
 
     Raises:
-        ConfigError: The file cannot be read, is not YAML, or fails validation; the message names the
-            file and the key path.
+        ConfigError: The file cannot be read, is not YAML, has no ``gate:`` mapping, or fails validation;
+            the message names the file and the key path.
     """
     path = Path(path)
     try:
@@ -161,4 +160,6 @@ def load_gate_config(path: str | Path) -> GateConfig:
         data = yaml.safe_load(text)
     except yaml.YAMLError as error:
         raise ConfigError(f"gates file {path} is not valid YAML: {error}") from None
-    return parse_gate_config(data, source=str(path))
+    if not isinstance(data, dict) or SECTION not in data:
+        raise ConfigError(f"gates file {path} must be a mapping with a '{SECTION}:' section")
+    return parse_gate_config(data[SECTION], source=str(path))

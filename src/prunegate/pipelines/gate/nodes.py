@@ -11,10 +11,10 @@ from typing import Any
 from prunegate.core.serialization import ModelArtifact
 from prunegate.errors import NotBlessedError
 from prunegate.gate import (
+    GateConfig,
     bless,
     choose_regression_baseline,
     compare_to_baseline,
-    parse_gate_config,
     render_gate_report,
 )
 from prunegate.gate.resolution import unresolvable_checks
@@ -47,7 +47,7 @@ def gate_candidate(
     evaluation_metrics: dict[str, Any],
     champion_metrics: dict[str, Any] | None,
     champion_metrics_current: dict[str, Any] | None,
-    gates: dict[str, Any],
+    config: GateConfig,
     plot_exists: Callable[[str], bool] = _in_reporting_dir,
 ) -> tuple[dict[str, Any], str]:
     """Compare the candidate with the dense model of this run and with the champion; never raises.
@@ -62,13 +62,12 @@ def gate_candidate(
         champion_metrics: ``champion/metrics.json`` as committed; None before the first promotion.
         champion_metrics_current: The champion model measured by this run's evaluation; None or empty
             when there is no ``champion/model.pt``.
-        gates: The gates config (``conf/base/gates.yml``).
+        config: The ``gate`` parameters section (``conf/base/parameters_gate.yml``), validated by Kedro.
         plot_exists: Whether a plot file (relative to the report's folder) exists, for the links.
 
     Returns:
         The blessing (``blessed`` plus one row per check, and each gate's baseline) and its markdown report.
     """
-    config = parse_gate_config(gates, "conf/base/gates.yml")
     candidate = candidate_metrics["model"]
     baseline = choose_regression_baseline(candidate_metrics, champion_metrics, champion_metrics_current)
     results = [

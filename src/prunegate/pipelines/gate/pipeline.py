@@ -15,7 +15,7 @@ def create_pipeline(**kwargs) -> Pipeline:
                     "evaluation_metrics",
                     "champion_metrics",
                     "champion_metrics_current",
-                    "gates",
+                    "params:gate",
                 ],
                 outputs=["blessing", "gate_report"],
                 name="gate_candidate",
