@@ -161,3 +161,40 @@ def test_a_gate_typo_stops_the_run_before_dvc_touches_the_last_good_results(
     assert calls == []  # DVC never started: nothing was removed or overwritten
     assert message in capsys.readouterr().err + caplog.text
     assert {name: (project / name).read_text() for name in last_good} == last_good
+
+
+@pytest.fixture
+def tracked_project(project):
+    shutil.copy2(PROJECT_ROOT / "dvc.yaml", project / "dvc.yaml")
+    return project
+
+
+@pytest.mark.parametrize("command", ["run", "gate"])
+def test_a_local_override_dvc_would_ignore_stops_the_run_naming_the_key(
+    tracked_project, monkeypatch, capsys, command
+):
+    """Issue 25 item 4: DVC skipped the stage as unchanged, so the override silently did nothing."""
+    local = tracked_project / "conf/local"
+    (local / "parameters_training.yml").write_text("training:\n  epochs: 3\n  mlp: {dropout: 0.2}\n")
+    (local / "globals.yml").write_text("raw_data:\n  path: data/01_raw/mine.csv\n")
+    calls: list = []
+    _fake_dvc(monkeypatch, calls, status=0)
+    assert commands.main([command]) == 1
+    assert calls == []
+    err = capsys.readouterr().err
+    assert "conf/local/parameters_training.yml: training.epochs = 3 (conf/base: 80)" in err
+    assert "training.mlp.dropout = 0.2" in err
+    assert "conf/local/globals.yml: raw_data.path = 'data/01_raw/mine.csv'" in err
+    assert "dvc exp run -S" in err
+
+
+def test_local_overrides_dvc_does_not_track_or_that_change_nothing_are_fine(
+    tracked_project, monkeypatch, capsys
+):
+    local = tracked_project / "conf/local"
+    (local / "parameters_serving.yml").write_text("serving:\n  port: 3999\n")  # no stage reads it
+    (local / "parameters_training.yml").write_text("training:\n  epochs: 80\n")  # the base value
+    calls: list = []
+    _fake_dvc(monkeypatch, calls, status=0)
+    assert commands.main(["run"]) == 0
+    assert calls == [("repro", "package")]

@@ -45,7 +45,26 @@ def _parameters_refused() -> bool:
             f"prunegate: the parameters are invalid; nothing was run\n{user_message(user_error)}\n"
         )
         return True
-    return False
+    return _untracked_overrides_refused()
+
+
+def _untracked_overrides_refused() -> bool:
+    """Refuse ``conf/local`` values DVC would ignore (:mod:`prunegate.untracked_overrides`)."""
+    from prunegate.untracked_overrides import untracked_overrides
+
+    found = untracked_overrides(Path.cwd())
+    if not found:
+        return False
+    listed = "\n".join(f"  {line}" for line in found)
+    sys.stderr.write(
+        "prunegate: conf/local overrides what DVC tracks; nothing was run\n"
+        f"{listed}\n"
+        "DVC decides what to re-run from conf/base alone, so these would be ignored by a cached stage, and "
+        "dvc.lock would record values the outputs were not made with. Put the change in conf/base (to "
+        "keep), or try it with `.venv/bin/dvc exp run -S '<conf/base file>:<key>=<value>'`, and remove it "
+        "from conf/local (conf/local/README.md)\n"
+    )
+    return True
 
 
 def _run(args: argparse.Namespace) -> int:
