@@ -173,9 +173,10 @@ bench-compression: install
 # Evaluate and gate the candidate (reproducing whatever changed first); prints the report and exits
 # non-zero when the candidate is NOT BLESSED.
 # The report of an earlier run is removed first: a run that stops before the gate never shows an old verdict
-# (an unchanged, cached gate stage gets its report back from the DVC cache).
+# (an unchanged, cached gate stage gets its report back from the DVC cache). In a pull request (pr-gate.yml):
+# make gate GATE_ARGS="--base-ref origin/main": the target branch's thresholds judge the model.
 gate: install
-	$(BIN)/prunegate gate
+	$(BIN)/prunegate gate $(GATE_ARGS)
 
 # Make the blessed candidate of the last run the champion: champion/ (commit it) and the serving pointer.
 promote: install

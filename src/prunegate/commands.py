@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
 import sys
 from pathlib import Path
@@ -15,6 +16,7 @@ __all__ = ["main"]
 
 
 GATE_REPORT = Path("data/08_reporting/gate_report.md")
+THRESHOLD_NOTE = Path("data/08_reporting/gate_thresholds.md")  # which thresholds judged a pull request
 
 
 def _dvc(*arguments: str) -> int:
@@ -120,15 +122,43 @@ def _restore_hint(target: str) -> str:
 
 
 def _gate(args: argparse.Namespace) -> int:
+    from prunegate.params import ConfigError
+    from prunegate.target_thresholds import (
+        TargetBranchError,
+        applied_target_thresholds,
+        compare_with_target,
+        threshold_note,
+    )
+
     GATE_REPORT.unlink(missing_ok=True)  # never show an earlier run's verdict
+    THRESHOLD_NOTE.unlink(missing_ok=True)
     if _parameters_refused():
         sys.stdout.write("no gate report: the parameters are invalid (the error is above)\n")
         return 1
-    status = _dvc("repro", "gate")
+    comparison = None
+    if args.base_ref:
+        try:
+            comparison = compare_with_target(args.base_ref)
+        except (TargetBranchError, ConfigError) as error:
+            sys.stderr.write(f"prunegate: {error}; nothing was run\n")
+            return 1
+        THRESHOLD_NOTE.parent.mkdir(parents=True, exist_ok=True)
+        THRESHOLD_NOTE.write_text(threshold_note(comparison, args.allow_gate_change))
+        sys.stdout.write(THRESHOLD_NOTE.read_text() + "\n")
+    refused = comparison is not None and comparison.differs and not args.allow_gate_change
+    with applied_target_thresholds(comparison) if refused else contextlib.nullcontext():
+        status = _dvc("repro", "gate")
     if GATE_REPORT.is_file():
         sys.stdout.write(GATE_REPORT.read_text())
     else:
         sys.stdout.write("no gate report: the run stopped before the gate (the error is above)\n")
+    if refused:
+        sys.stderr.write(
+            "prunegate: this pull request changes the gate's thresholds: the target branch's judged the "
+            "model (above), and the gate fails until the change is approved (--allow-gate-change; in CI the "
+            "gate-change-approved label)\n"
+        )
+        return status or 1
     return status
 
 
@@ -402,6 +432,18 @@ def _parser() -> argparse.ArgumentParser:
         description="Reproduce the DVC stages up to the gate (unchanged ones are restored from DVC's cache) "
         "and print this run's gate report. Exit status 0 when the candidate is BLESSED, non-zero when it "
         "is not or when the run stopped before the gate (the report of an earlier run is never shown).",
+    )
+    gate.add_argument(
+        "--base-ref",
+        help="the pull request's target branch (e.g. origin/main): its gate thresholds judge the model, and "
+        "a pull request that changes them fails unless --allow-gate-change; the comparison is written to "
+        f"{THRESHOLD_NOTE}",
+    )
+    gate.add_argument(
+        "--allow-gate-change",
+        action="store_true",
+        help="apply the pull request's own thresholds where they differ from --base-ref's (a maintainer "
+        "approved the change)",
     )
     gate.set_defaults(handler=_gate)
 
