@@ -50,15 +50,7 @@ def create_app() -> FastAPI:
     torch.set_num_threads(config.inference_threads)
     model = load_model_file(Path(os.environ[MODEL_PATH_ENV]), config.runtime)
     request_ids = RequestIdSigner.for_folder(config.path(config.monitoring_dir))
-    log = (
-        PredictionLogger(
-            config.path(config.monitoring_dir),
-            flush_interval_s=config.log_flush_interval_s,
-            flush_rows=config.log_flush_rows,
-        )
-        if config.log_predictions
-        else None
-    )
+    log = PredictionLogger(config.path(config.monitoring_dir)) if config.log_predictions else None
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:

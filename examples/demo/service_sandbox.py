@@ -8,6 +8,7 @@ touches the project's or the user's store, and a bounded run time.
 from __future__ import annotations
 
 import os
+import secrets
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -15,6 +16,8 @@ from pathlib import Path
 
 import yaml
 from examples.demo.sandbox import ProjectSandbox
+
+from prunegate.serving.labeller_credential import TOKEN_ENV
 
 __all__ = ["COMMAND_TIMEOUT_S", "ServiceSandbox"]
 
@@ -28,7 +31,12 @@ class ServiceSandbox(ProjectSandbox):
     """The sandbox's commands run with its own BentoML store and project root (see the module docstring)."""
 
     def env(self) -> dict[str, str]:
-        """The environment of every command run in the sandbox."""
+        """The environment of every command run in the sandbox.
+
+        The sandbox's service takes labels from the demo's traffic replay: both read the labeller token
+        from this process's environment (:mod:`prunegate.serving.labeller_credential`), set here once.
+        """
+        os.environ.setdefault(TOKEN_ENV, secrets.token_hex(16))
         bin_dir = str(Path(sys.executable).parent)
         env = {key: value for key, value in os.environ.items() if key not in _DROPPED}
         env.update(

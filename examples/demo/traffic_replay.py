@@ -8,6 +8,7 @@ else happens (a hot swap), counting every failed request.
 from __future__ import annotations
 
 import logging
+import os
 import threading
 import time
 from collections import Counter
@@ -18,6 +19,8 @@ from urllib.parse import urlparse
 
 import httpx
 import numpy as np
+
+from prunegate.serving.labeller_credential import TOKEN_ENV
 
 __all__ = [
     "ReplayStats",
@@ -117,7 +120,10 @@ def _send(client: httpx.Client, url: str, rows: np.ndarray, labels: list[str] | 
     if labels is None:
         return
     stats.correct += sum(p == t for p, t in zip(body["predictions"], labels, strict=True))
-    feedback = client.post(f"{url}/feedback", json={"request_id": body["request_id"], "label": labels})
+    labeller = {"Authorization": f"Bearer {os.environ.get(TOKEN_ENV, '')}"}  # the service's labeller token
+    feedback = client.post(
+        f"{url}/feedback", json={"request_id": body["request_id"], "label": labels}, headers=labeller
+    )
     if feedback.status_code != _HTTP_OK:
         stats.feedback_failed += 1
 

@@ -362,12 +362,18 @@ def _rollback(args: argparse.Namespace) -> int:
 
 
 def _history(args: argparse.Namespace) -> int:
+    from prunegate.registry.serving_view import serving_view
     from prunegate.registry.store import history, read_pointer
     from prunegate.registry.table import registry_table
 
     pointer = read_pointer(Path(args.registry_dir))
     champion, previous = _with_checksum(pointer.champion), _with_checksum(pointer.previous)
-    sys.stdout.write(registry_table(champion, previous, history(Path(args.registry_dir))))
+    view = serving_view(pointer)
+    serving = _with_checksum(view.serving) if view.serving else "nothing"
+    table = registry_table(champion, previous, history(Path(args.registry_dir)), serving=serving)
+    if view.problem:
+        table = f"WARNING: {view.problem}\n" + table
+    sys.stdout.write(table)
     return 0
 
 

@@ -166,3 +166,34 @@ def test_a_version_carries_its_stored_model_card_or_none(mlp_artifact, digits, t
     (Path(model_path(with_card)).parent / MODEL_CARD_FILE).write_text("<p>edited</p>")
     with pytest.raises(RegistryError, match=MODEL_CARD_FILE):  # checksummed like every served file
         load_store_model(with_card)
+
+
+def test_a_champion_that_does_not_serve_is_named_with_why_until_one_loads(stored, tmp_path):
+    """Issue 25 item 11: the service served the previous champion while nothing said the champion did not."""
+    registry = tmp_path / "registry"
+    _point_to(registry, stored["a"], stored["c"])
+    holder = ModelHolder.from_registry(registry, reload_interval_s=LONG_INTERVAL_S)
+    unserved, why = holder.unserved
+    assert (unserved, holder.current.tag) == (stored["c"], stored["a"]) and "checksum differs" in why
+    _point_to(registry, stored["a"], stored["c"], stored["d"])  # a hot reload that fails says so too
+    time.sleep(0.01)
+    assert holder.check_for_update(force=True) is False and holder.unserved[0] == stored["d"]
+    _point_to(registry, stored["a"], stored["b"])
+    time.sleep(0.01)
+    assert holder.check_for_update(force=True) is True and holder.unserved is None
+
+
+def test_the_registry_view_says_which_version_really_serves(stored, tmp_path, capsys):
+    from prunegate.commands import main
+
+    registry = tmp_path / "registry"
+    _point_to(registry, stored["a"], stored["c"])
+    assert main(["registry", "--registry-dir", str(registry)]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith(f"WARNING: the champion {stored['c']} fails its check (")
+    assert f"the service serves the previous champion {stored['a']} instead" in out
+    assert f"serving:  {stored['a']} (model checksum" in out and f"champion: {stored['c']}" in out
+    _point_to(registry, stored["c"], stored["a"])
+    assert main(["registry", "--registry-dir", str(registry)]) == 0
+    out = capsys.readouterr().out
+    assert "WARNING" not in out and f"serving:  {stored['a']}" in out

@@ -1,8 +1,7 @@
-"""The prediction log: documented fields, flushed by time, by size and on close, safe under threads."""
+"""The prediction log: documented fields, written before the answer, whole lines under threads."""
 
 import json
 import threading
-import time
 from datetime import UTC, datetime
 
 import numpy as np
@@ -12,8 +11,6 @@ from prunegate.serving.prediction_log import PredictionLogger
 
 FEATURES = ("a", "b")
 CLASSES = ("no", "yes")
-WAIT_S = 3.0  # upper bound for the writer thread to flush (it runs every flush_interval_s)
-POLL_S = 0.02
 FIELDS = ("request_id", "timestamp", "model_version", "features", "prediction", "probabilities")
 
 
@@ -34,21 +31,11 @@ def _lines(folder) -> list[dict]:
     return [json.loads(line) for path in paths for line in path.read_text().splitlines()]
 
 
-def _wait_for(condition) -> bool:
-    deadline = time.monotonic() + WAIT_S
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(POLL_S)
-    return False
-
-
-def test_rows_are_written_with_the_documented_fields_by_the_background_thread(tmp_path):
-    logger = PredictionLogger(tmp_path, flush_interval_s=0.05)
+def test_rows_are_written_with_the_documented_fields_before_the_call_returns(tmp_path):
+    logger = PredictionLogger(tmp_path)
     try:
         _log_one(logger, "r1")
-        assert _wait_for(lambda: len(_lines(tmp_path / "predictions")) == 1)
-        (record,) = _lines(tmp_path / "predictions")
+        (record,) = _lines(tmp_path / "predictions")  # no waiting: written before the answer is sent
         assert set(record) == {*FIELDS}
         assert record["request_id"] == "r1" and record["model_version"] == "v1"
         assert record["features"] == {"a": 0.0, "b": 1.0} and record["prediction"] == "yes"
@@ -60,34 +47,25 @@ def test_rows_are_written_with_the_documented_fields_by_the_background_thread(tm
         logger.close()
 
 
-def test_nothing_is_written_before_the_interval_and_close_flushes_the_rest(tmp_path):
-    logger = PredictionLogger(tmp_path, flush_interval_s=60)
+def test_feedback_is_written_at_once_and_close_is_idempotent(tmp_path):
+    logger = PredictionLogger(tmp_path)
     _log_one(logger, "r1", rows=3)
     logger.log_feedback(["r1/0", "r1/1"], ["no", "yes"])
-    time.sleep(0.1)
-    assert _lines(tmp_path / "predictions") == []
-    logger.close()
     assert [r["request_id"] for r in _lines(tmp_path / "predictions")] == ["r1/0", "r1/1", "r1/2"]
     feedback = [json.loads(line) for line in (tmp_path / "feedback.jsonl").read_text().splitlines()]
     assert [(f["request_id"], f["label"]) for f in feedback] == [("r1/0", "no"), ("r1/1", "yes")]
     assert all(set(f) == {"request_id", "label", "timestamp"} for f in feedback)
+    logger.close()
     logger.close()  # idempotent
-
-
-def test_a_full_buffer_is_flushed_without_waiting_for_the_interval(tmp_path):
-    logger = PredictionLogger(tmp_path, flush_interval_s=60, flush_rows=4)
-    try:
-        _log_one(logger, "big", rows=5)
-        assert _wait_for(lambda: len(_lines(tmp_path / "predictions")) == 5)
-    finally:
-        logger.close()
+    with pytest.raises(ValueError, match="closed"):
+        _log_one(logger, "late")
 
 
 def test_concurrent_writers_produce_whole_lines_in_append_mode(tmp_path):
     (tmp_path / "predictions").mkdir()
     existing = tmp_path / "predictions" / "2000-01-01.jsonl"
     existing.write_text('{"request_id": "old"}\n')
-    logger = PredictionLogger(tmp_path, flush_interval_s=0.01, flush_rows=7)
+    logger = PredictionLogger(tmp_path)
     threads = [
         threading.Thread(target=lambda t=t: [_log_one(logger, f"t{t}-{i}", rows=2) for i in range(50)])
         for t in range(4)
@@ -101,30 +79,18 @@ def test_concurrent_writers_produce_whole_lines_in_append_mode(tmp_path):
     assert records[0] == {"request_id": "old"}  # appended to, never truncated
     ids = [r["request_id"] for r in records[1:]]
     assert len(ids) == len(set(ids)) == 4 * 50 * 2
-
-
-@pytest.mark.parametrize("rows", [1, 64])
-def test_logging_costs_little_on_the_request_path(tmp_path, rows):
-    logger = PredictionLogger(tmp_path, flush_interval_s=0.05)
-    calls = 200
-    start = time.perf_counter()
-    for i in range(calls):
-        _log_one(logger, f"r{i}", rows=rows)
-    per_call_ms = (time.perf_counter() - start) / calls * 1000
-    logger.close()
-    assert per_call_ms < 1.0  # formatting and writing happen in the background thread
-    assert len(_lines(tmp_path / "predictions")) == calls * rows
+    by_request = [ids[i : i + 2] for i in range(0, len(ids), 2)]
+    assert all(a.split("/")[0] == b.split("/")[0] for a, b in by_request)  # a request's rows stay together
 
 
 def test_a_half_written_line_from_a_killed_writer_does_not_swallow_the_next_prediction(tmp_path):
-    logger = PredictionLogger(tmp_path, flush_interval_s=60)
+    logger = PredictionLogger(tmp_path)
     folder = tmp_path / "predictions"
     folder.mkdir(parents=True, exist_ok=True)
     partial = folder / f"{datetime.now(tz=UTC).date().isoformat()}.jsonl"
     partial.write_bytes(b'{"request_id": "whole"}\n{"request_id": "cut in the midd')
     try:
         _log_one(logger, "next")
-        logger.flush()
     finally:
         logger.close()
     lines = partial.read_text().splitlines()

@@ -28,6 +28,9 @@ SWAP_TIMEOUT_S = 15.0
 LOADERS = 4  # client threads firing requests during the hot swap
 BENTOML = Path(sys.executable).parent / "bentoml"
 JSON = {"content-type": "application/json"}
+LABELLER_TOKEN = "labeller-token-for-the-tests"
+LABELLER = {"Authorization": f"Bearer {LABELLER_TOKEN}"}
+BODY_TIMEOUT_S = 1.0
 
 CARD = "<!DOCTYPE html><html><head><title>card of a</title></head><body><h1>Model card: a</h1></body></html>"
 
@@ -56,6 +59,7 @@ class Server:
         self.root, self.url, self.log, self.tags, self.versions = root, url, log, tags, versions
         self.dispatch = dispatch
         self.client = httpx.Client(base_url=url, timeout=30)
+        self.labeller = httpx.Client(base_url=url, timeout=30, headers=LABELLER)  # may POST /feedback
 
     def log_text(self) -> str:
         return self.log.read_text(errors="replace")
@@ -66,7 +70,7 @@ def server(request, mlp_artifact, digits, tmp_path_factory):
     """The service with /predict calling the model directly, then through adaptive batching (/infer)."""
     root = tmp_path_factory.mktemp(f"serving-project-{request.param}")
     config = yaml.safe_load((PROJECT_ROOT / "conf/base/parameters_serving.yml").read_text())
-    config["serving"].update(reload_interval_s=0.2, log_flush_interval_s=0.1, dispatch=request.param)
+    config["serving"].update(reload_interval_s=0.2, dispatch=request.param, body_timeout_s=BODY_TIMEOUT_S)
     (root / "serving.yml").write_text(yaml.safe_dump(config))
     models = {"a": mlp_artifact, "b": variant(mlp_artifact, 1)}
     tags = {"a": register(models["a"], digits, root / "models/a", runtime="onnx", card=CARD)}
@@ -79,6 +83,7 @@ def server(request, mlp_artifact, digits, tmp_path_factory):
         "BENTOML_DO_NOT_TRACK": "True",
         "PRUNEGATE_PROJECT_ROOT": str(root),
         "PRUNEGATE_SERVING_CONFIG": str(root / "serving.yml"),
+        "PRUNEGATE_LABELLER_TOKEN": LABELLER_TOKEN,
     }
     env.pop("PRUNEGATE_MODEL_PATH", None)
     port, log = _free_port(), root / "server.log"
@@ -206,9 +211,9 @@ def test_each_bad_request_is_a_4xx_naming_the_field_and_logs_no_traceback(server
 def test_bodies_the_json_routes_cannot_take_are_refused_before_parsing(server, rows):
     body = {"rows": [rows[0].tolist()]}
     for route in ("/predict", "/infer", "/feedback"):
-        form = server.client.post(route, files={"rows": ("rows.json", json.dumps(body))})
+        form = server.labeller.post(route, files={"rows": ("rows.json", json.dumps(body))})
         assert form.status_code == 415 and "application/json" in form.json()["error"], (route, form.text)
-        urlencoded = server.client.post(route, data={"rows": "1,2"})
+        urlencoded = server.labeller.post(route, data={"rows": "1,2"})
         assert urlencoded.status_code == 415, (route, urlencoded.text)
     huge = b'{"rows": [' + b"[0.0]," * 1_000_000 + b"[0.0]]}"  # 6 MB, over the 4 MiB default
     too_big = server.client.post("/predict", content=huge, headers=JSON)
@@ -222,24 +227,24 @@ def test_feedback_is_taken_once_per_served_row_and_everything_else_is_refused(se
     body = server.client.post("/predict", json={"rows": [rows[3].tolist(), rows[4].tolist()]}).json()
     request_id = body["request_id"]
     other = server.client.post("/predict", json={"rows": [rows[5].tolist(), rows[6].tolist()]}).json()
-    one = server.client.post("/feedback", json={"request_id": body["row_ids"][0], "label": "3"})
+    one = server.labeller.post("/feedback", json={"request_id": body["row_ids"][0], "label": "3"})
     assert one.status_code == 200 and one.json() == {"accepted": 1}
-    unknown = server.client.post("/feedback", json={"request_id": request_id, "label": ["3", "eleven"]})
+    unknown = server.labeller.post("/feedback", json={"request_id": request_id, "label": ["3", "eleven"]})
     assert unknown.status_code == 400 and "label[1]" in unknown.text and "eleven" in unknown.text
-    number = server.client.post("/feedback", json={"request_id": request_id, "label": 3})
+    number = server.labeller.post("/feedback", json={"request_id": request_id, "label": 3})
     assert (
         number.status_code == 400 and "must be a class name" in number.text and "pydantic" not in number.text
     )
-    again = server.client.post("/feedback", json={"request_id": request_id, "label": ["3", "4"]})
+    again = server.labeller.post("/feedback", json={"request_id": request_id, "label": ["3", "4"]})
     assert again.status_code == 409 and f"{request_id}/0" in again.text  # row 0 has its label
-    assert server.client.post("/feedback", json={"request_id": body["row_ids"][1], "label": "4"}).json() == {
-        "accepted": 1
-    }
-    made_up = server.client.post("/feedback", json={"request_id": "never-served", "label": "1"})
+    assert server.labeller.post(
+        "/feedback", json={"request_id": body["row_ids"][1], "label": "4"}
+    ).json() == {"accepted": 1}
+    made_up = server.labeller.post("/feedback", json={"request_id": "never-served", "label": "1"})
     assert made_up.status_code == 404 and "never-served" in made_up.text
-    flood = server.client.post("/feedback", json={"request_id": other["request_id"], "label": ["1"] * 5000})
+    flood = server.labeller.post("/feedback", json={"request_id": other["request_id"], "label": ["1"] * 5000})
     assert flood.status_code == 400 and "at most" in flood.text
-    both = server.client.post("/feedback", json={"request_id": other["request_id"], "label": ["5", "6"]})
+    both = server.labeller.post("/feedback", json={"request_id": other["request_id"], "label": ["5", "6"]})
     assert both.json() == {"accepted": 2}
     feedback = server.root / "monitoring" / "feedback.jsonl"
 
@@ -334,7 +339,7 @@ def _check_operation(url, operation, mode, checks, failures: dict, statuses: dic
     @given(case=operation.as_strategy(mode))
     def check(case) -> None:
         try:
-            response = case.call_and_validate(base_url=url, checks=checks)
+            response = case.call_and_validate(base_url=url, checks=checks, headers=LABELLER)
         except BaseException as failure:  # schemathesis' FailureGroup: collected, reported by the test
             key = f"{operation.label} ({mode.value})"
             failures.setdefault(key, f"{str(failure)[:1500]}\nbody: {str(case.body)[:300]}")
@@ -342,3 +347,91 @@ def _check_operation(url, operation, mode, checks, failures: dict, statuses: dic
         statuses.setdefault(operation.path, set()).add(response.status_code)
 
     check()
+
+
+def _raw_socket(server: Server, head: bytes) -> socket.socket:
+    host, port = server.url.removeprefix("http://").split(":")
+    connection = socket.create_connection((host, int(port)), timeout=30)
+    connection.sendall(head)
+    return connection
+
+
+def _read_to_close(connection: socket.socket) -> str:
+    chunks = []
+    while chunk := connection.recv(4096):
+        chunks.append(chunk)
+    return b"".join(chunks).decode(errors="replace")
+
+
+def _partial_predict(server: Server, declared: int = 1000, sent: bytes = b'{"rows": [') -> socket.socket:
+    head = (
+        f"POST /predict HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+        f"Content-Length: {declared}\r\n\r\n"
+    ).encode()
+    return _raw_socket(server, head + sent)
+
+
+def test_slow_bodies_hold_no_request_slot_and_get_408_at_the_deadline(server, rows):
+    """Issue 25 item 5: 64 connections sending 10 of 1,000 bytes made every /predict get 429 for 30 s."""
+    slow = [_partial_predict(server) for _ in range(80)]  # more than max_concurrency (64)
+    try:
+        time.sleep(0.3)  # every slow request is waiting for its body
+        started = time.monotonic()
+        answers = [server.client.post("/predict", json={"rows": [rows[0].tolist()]}) for _ in range(5)]
+        assert [answer.status_code for answer in answers] == [200] * 5, answers[0].text
+        assert time.monotonic() - started < BODY_TIMEOUT_S  # answered while the slow bodies wait
+        first = _read_to_close(slow[0])  # blocks until the deadline
+        assert first.startswith("HTTP/1.1 408"), first
+        assert "serving.body_timeout_s" in first and "10 of its 1000 bytes came" in first
+    finally:
+        for connection in slow:
+            connection.close()
+
+
+def test_a_client_that_leaves_mid_body_is_one_info_line_without_a_traceback(server):
+    """Issue 25 item 6: each mid-body disconnect logged an ERROR with a 19-line traceback."""
+    before = server.log_text()
+    for _ in range(3):
+        _partial_predict(server, declared=999, sent=b'{"rows"').close()
+    line = "of 999 body bytes"  # "client ... disconnected from /predict after <0 or 7> of 999 body bytes"
+
+    def logged() -> int:
+        return server.log_text()[len(before) :].count(line)
+
+    assert _wait_until(lambda: logged() == 3, 10), server.log_text()[-2000:]
+    new = server.log_text()[len(before) :]
+    assert "Traceback" not in new and "ERROR" not in new, new
+    assert all("[INFO]" in text for text in new.splitlines() if line in text)
+
+
+def test_every_json_route_refuses_unknown_and_repeated_keys(server, rows):
+    """Issue 25 item 8: /infer took {"features": [...], "x": 1}, and a repeated key's last value won."""
+    row = json.dumps([rows[0].tolist()])
+    unknown = {
+        "/predict": f'{{"rows": {row}, "x": 1}}',
+        "/infer": f'{{"features": {row}, "x": 1}}',
+        "/feedback": '{"request_id": "r", "label": "1", "x": 1}',
+    }
+    for route, body in unknown.items():
+        answer = server.labeller.post(route, content=body, headers=JSON)
+        assert answer.status_code == 400 and "x" in answer.text, (route, answer.text)
+    repeated = {
+        "/predict": f'{{"rows": {row}, "rows": {row}}}',
+        "/infer": f'{{"features": {row}, "features": {row}}}',
+        "/feedback": '{"request_id": "r", "label": "1", "label": "2"}',
+    }
+    for route, body in repeated.items():
+        answer = server.labeller.post(route, content=body, headers=JSON)
+        assert answer.status_code == 400 and "appears twice" in answer.json()["error"], (route, answer.text)
+    assert server.client.post("/infer", json={"features": [rows[0].tolist()]}).status_code == 200
+
+
+def test_only_a_labeller_may_label_a_served_row(server, rows):
+    """Issue 25 item 10: anyone who was served a row could label it with any class."""
+    served = server.client.post("/predict", json={"rows": [rows[7].tolist()]}).json()
+    label = {"request_id": served["request_id"], "label": "1"}
+    anonymous = server.client.post("/feedback", json=label)
+    assert anonymous.status_code == 401 and "Authorization: Bearer" in anonymous.json()["error"]
+    wrong = server.client.post("/feedback", json=label, headers={"Authorization": "Bearer not-the-token!!"})
+    assert wrong.status_code == 401 and "not the server's" in wrong.json()["error"]
+    assert server.labeller.post("/feedback", json=label).json() == {"accepted": 1}

@@ -122,6 +122,7 @@ def test_the_served_process_tree_connects_to_nothing_but_loopback(tmp_path, mlp_
     tag = register(variant(mlp_artifact, 13), digits, tmp_path / "model", runtime="onnx")
     promote_version(tmp_path / "registry", tag, reason="test")
     env, port, trace = _project(tmp_path), _free_port(), tmp_path / "connect.trace"
+    env["PRUNEGATE_LABELLER_TOKEN"] = "a-labeller-token-for-this-test"
     url = f"http://127.0.0.1:{port}"
     command = ["strace", "-f", "-qq", "-e", "trace=connect,sendto,accept,accept4", "-o", str(trace)]
     command += [str(BIN / "prunegate"), "serve", "--port", str(port)]
@@ -142,7 +143,9 @@ def test_the_served_process_tree_connects_to_nothing_but_loopback(tmp_path, mlp_
         rows = held_out_rows(digits, 2).tolist()
         answer = httpx.post(f"{url}/predict", json={"rows": rows}, timeout=10).json()
         labelled = httpx.post(
-            f"{url}/feedback", json={"request_id": answer["request_id"], "label": ["1", "2"]}
+            f"{url}/feedback",
+            json={"request_id": answer["request_id"], "label": ["1", "2"]},
+            headers={"Authorization": f"Bearer {env['PRUNEGATE_LABELLER_TOKEN']}"},
         )
         assert labelled.status_code == 200
         time.sleep(ONNX_TELEMETRY_DELAY_S)

@@ -23,9 +23,13 @@ def registry_table(
     previous: str | None,
     events: Sequence[dict[str, Any]],
     reason_chars: int = REASON_CHARS,
+    serving: str | None = None,
 ) -> str:
-    """The pointer and one row per history event (oldest first), reasons shortened to ``reason_chars``."""
-    lines = [f"champion: {champion or 'none'}", f"previous: {previous or 'none'}", ""]
+    """The pointer, what serves (when given), and one row per history event (oldest first), reasons
+    shortened to ``reason_chars``."""
+    lines = [f"champion: {champion or 'none'}", f"previous: {previous or 'none'}"]
+    lines += [f"serving:  {serving}"] if serving is not None else []
+    lines.append("")
     lines += markdown_table(
         ("at", "event", "by", "champion", "reason"),
         [

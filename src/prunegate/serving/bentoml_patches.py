@@ -1,4 +1,16 @@
-"""A fix for BentoML 1.4's request-timeout middleware: the cause of its p99 tail under concurrency.
+"""Two changes to BentoML 1.4's request middlewares: a timer leak fixed, and bodies read before a slot.
+
+**The request guard outside the concurrency limit.** A service's own ASGI middlewares
+(``add_asgi_middleware``) run inside BentoML's ``MaxConcurrencyMiddleware``: a client trickling a body
+holds one of the ``max_concurrency`` slots while it does (64 such connections made every other request
+get 429). :func:`guard_requests` makes the concurrency middleware BentoML builds a
+:class:`~prunegate.serving.request_guard.RequestGuard` in front of the limit: the body is read (under its
+own deadline) before a slot is taken. Like the fix below, it is checked against the 1.4 class and left
+alone (with a warning, returning False) when BentoML changes it; the caller then adds the guard as an
+ordinary service middleware.
+
+**The timer leak** (BentoML 1.4's request-timeout middleware: the cause of its p99 tail under
+concurrency).
 
 ``bentoml._internal.server.http.traffic.TimeoutMiddleware`` (the ``traffic.timeout`` setting) starts a
 ``loop.call_later(timeout, ...)`` timer per request and never cancels it. Each timer keeps its request's
@@ -23,7 +35,7 @@ from typing import Any
 
 from starlette.responses import JSONResponse
 
-__all__ = ["TimerCancellingTimeoutMiddleware", "apply"]
+__all__ = ["TimerCancellingTimeoutMiddleware", "apply", "guard_requests"]
 
 logger = logging.getLogger(__name__)
 
@@ -80,4 +92,37 @@ def apply() -> bool:
         logger.warning("BentoML's TimeoutMiddleware changed: its timer-leak fix is not applied")
         return False
     traffic.TimeoutMiddleware = TimerCancellingTimeoutMiddleware
+    return True
+
+
+def guard_requests(**guard_options: Any) -> bool:
+    """Put a ``RequestGuard(**guard_options)`` in front of BentoML's concurrency limit; whether it was.
+
+    BentoML imports ``MaxConcurrencyMiddleware`` from its module when it builds the app (in each worker,
+    after the service module is imported), so replacing the module's class is enough.
+    """
+    from bentoml._internal.server.http import traffic
+
+    from prunegate.serving.request_guard import RequestGuard
+
+    original = traffic.MaxConcurrencyMiddleware
+    if getattr(original, "guard_options", None) is not None:
+        original.guard_options = guard_options
+        return True
+    if not hasattr(original, "BYPASS_PATHS"):  # not the 1.4 class this was written against
+        logger.warning("BentoML's MaxConcurrencyMiddleware changed: slow bodies hold concurrency slots")
+        return False
+
+    class GuardedMaxConcurrencyMiddleware(original):
+        """BentoML's concurrency limit, behind the request guard: a body is read before a slot is taken."""
+
+        def __init__(self, app: Any, *args: Any, **kwargs: Any) -> None:
+            super().__init__(app, *args, **kwargs)
+            self._guard = RequestGuard(super().__call__, **type(self).guard_options)
+
+        async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+            await self._guard(scope, receive, send)
+
+    GuardedMaxConcurrencyMiddleware.guard_options = guard_options
+    traffic.MaxConcurrencyMiddleware = GuardedMaxConcurrencyMiddleware
     return True

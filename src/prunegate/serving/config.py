@@ -62,8 +62,6 @@ class ServingConfig(BaseModel):
     registry_dir: str
     monitoring_dir: str
     log_predictions: bool
-    log_flush_interval_s: PositiveFloat | PositiveInt
-    log_flush_rows: PositiveInt
     timeout_s: PositiveInt
     max_concurrency: PositiveInt
     inference_threads: PositiveInt
@@ -73,6 +71,7 @@ class ServingConfig(BaseModel):
     access_log: bool
     metrics: bool
     max_body_bytes: PositiveInt
+    body_timeout_s: PositiveFloat | PositiveInt
     feedback_max_age_days: PositiveFloat | PositiveInt
     runtime: Literal["eager", "torchscript", "onnx"] | None = None
 

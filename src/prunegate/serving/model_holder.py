@@ -196,6 +196,7 @@ class ModelHolder:
         self._pointer = self.registry_dir / POINTER_FILE if self.registry_dir is not None else None
         self._seen = _signature(self._pointer) if self._pointer is not None else None
         self._failed: set[tuple[str, Any]] = set()
+        self.unserved: tuple[str, str] | None = None  # (champion the registry names, why it does not serve)
         self._last_check = time.monotonic()
         self._check_lock = threading.Lock()
         self._stop = threading.Event()
@@ -254,6 +255,7 @@ class ModelHolder:
         holder = cls(initial, registry_dir=registry_dir, reload_interval_s=reload_interval_s, loader=loader)
         if failed is not None:
             holder._failed.add((failed, holder._seen))  # not retried until the pointer file changes
+            holder.unserved = (failed, reason)
         return holder
 
     @classmethod
@@ -302,6 +304,7 @@ class ModelHolder:
             loaded = self._loader(champion)
         except Exception as error:  # any failure to load must leave the current model serving
             self._failed.add((champion, signature))
+            self.unserved = (champion, f"{type(error).__name__}: {error}")
             logger.error(
                 "could not load new champion %s (%s: %s); still serving %s",
                 champion,
@@ -311,6 +314,7 @@ class ModelHolder:
             )
             return False
         self._current = loaded  # one reference assignment: atomic for readers
+        self.unserved = None
         logger.info(
             "hot reload: now serving %s (version %s, runtime %s), was %s",
             champion,

@@ -9,9 +9,11 @@ BentoML generated is rewritten for the model being served (so a hot swap changes
 - ``/predict`` rows and ``/infer`` features: each row an array of exactly the model's features, in order,
   each a number within its range (JSON Schema 2020-12 ``prefixItems``, hence OpenAPI 3.1), or an object
   with exactly the feature names; between 1 and ``max_batch_size`` rows;
-- ``/feedback``: ``label`` one of the class names, or a list of them (at most ``max_batch_size``);
-- the responses each route really gives: 400 (field errors), 404 and 409 (``/feedback``: never served,
-  already labelled), 411 / 413 / 415 (:mod:`~prunegate.serving.request_guard`), 429 / 503 / 504
+- ``/feedback``: ``label`` one of the class names, or a list of them (at most ``max_batch_size``), sent
+  with the labeller token (a bearer ``securityScheme``);
+- the responses each route really gives: 400 (field errors), 401 / 403 / 404 / 409 (``/feedback``: no
+  or a wrong labeller token, feedback off, never served, already labelled), 408 / 411 / 413 / 415
+  (:mod:`~prunegate.serving.request_guard`), 429 / 503 / 504
   (BentoML: too many requests in flight, batching queue shed, timeout), 500; one error schema for all:
   ``{"error": str, "detail": [{"loc": [...], "msg": str, ...}]}`` (``detail`` only where fields are named).
 
@@ -55,8 +57,10 @@ ERROR_SCHEMAS = {
         },
     },
 }
+LABELLER_SCHEME = "labeller"
 _COMMON_ERRORS = {
-    "400": "Bad Request: invalid JSON or fields (each named in detail)",
+    "400": "Bad Request: invalid JSON, a repeated or unknown key, or invalid fields (each named in detail)",
+    "408": "Request Timeout: the body did not arrive whole within serving.body_timeout_s",
     "411": "Length Required: the body has no Content-Length",
     "413": "Content Too Large: over serving.max_body_bytes",
     "415": "Unsupported Media Type: the body must be application/json",
@@ -66,6 +70,8 @@ _COMMON_ERRORS = {
     "504": "Gateway Timeout: no answer within serving.timeout_s",
 }
 _FEEDBACK_ERRORS = {
+    "401": "Unauthorized: no labeller token, or not the server's (Authorization: Bearer <token>)",
+    "403": "Forbidden: feedback is off (the server has no PRUNEGATE_LABELLER_TOKEN)",
     "404": "Not Found: a request or row id this service never answered, or older than feedback_max_age_days",
     "409": "Conflict: a row that already has a label",
 }
@@ -92,6 +98,11 @@ def exact_spec(
         "GET /card shows its model card.",
     }
     rewritten.setdefault("components", {}).setdefault("schemas", {}).update(copy.deepcopy(ERROR_SCHEMAS))
+    rewritten["components"].setdefault("securitySchemes", {})[LABELLER_SCHEME] = {
+        "type": "http",
+        "scheme": "bearer",
+        "description": "the server's PRUNEGATE_LABELLER_TOKEN, held by the labelling tool",
+    }
     rows = _rows_schema(feature_names, feature_ranges, max_batch_size)
     paths = rewritten.get("paths", {})
     bodies = {
@@ -107,6 +118,8 @@ def exact_spec(
         if operation is None:
             continue
         operation["requestBody"] = {"required": True, "content": {"application/json": {"schema": body}}}
+        if route == "/feedback":  # labels come from labellers only (prunegate.serving.labeller_credential)
+            operation["security"] = [{LABELLER_SCHEME: []}]
         errors = {**_COMMON_ERRORS, **(_FEEDBACK_ERRORS if route == "/feedback" else {})}
         ok = {status: answer for status, answer in operation.get("responses", {}).items() if status == "200"}
         operation["responses"] = ok | {

@@ -78,7 +78,7 @@ import aiohttp
 import bentoml
 import numpy as np
 from fastapi import FastAPI
-from pydantic import PlainSerializer, PlainValidator, WithJsonSchema
+from pydantic import BaseModel, ConfigDict, PlainSerializer, PlainValidator, WithJsonSchema
 from starlette.responses import HTMLResponse, JSONResponse
 
 from prunegate.registry.store import MODEL_NAME, ensure_project_bentoml_home, read_pointer
@@ -91,6 +91,7 @@ from prunegate.serving.config import (
 )
 from prunegate.serving.feedback import claim_rows, feedback_target
 from prunegate.serving.label_ledger import LEDGER_FILE, LabelLedger
+from prunegate.serving.labeller_credential import LabellerCredential
 from prunegate.serving.model_holder import LoadedModel, ModelHolder, NoChampionError
 from prunegate.serving.model_source import CANNOT_SERVE, serving_holder
 from prunegate.serving.openapi_spec import OpenAPISpecRewrite, exact_spec
@@ -200,6 +201,16 @@ FeatureMatrix = Annotated[
     PlainSerializer(lambda array: np.asarray(array).tolist(), when_used="json"),
     WithJsonSchema(_MATRIX_SCHEMA),
 ]
+
+
+class InferRequest(BaseModel):
+    """``/infer``'s body: the feature matrix and nothing else (an unknown key is refused, as everywhere)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    features: FeatureMatrix
+
+
 # the card is self-contained: inline styles and data: images, nothing else may load
 CARD_POLICY = "default-src 'none'; img-src data:; style-src 'unsafe-inline'"
 _info_app = FastAPI(title="prunegate model info", docs_url=None, redoc_url=None, openapi_url=None)
@@ -231,11 +242,7 @@ class PrunegateService:
         self.label_ledger = LabelLedger(monitoring_dir / LEDGER_FILE, CONFIG.feedback_max_age_s)
         self.prediction_log = None
         if CONFIG.log_predictions:
-            self.prediction_log = PredictionLogger(
-                monitoring_dir,
-                flush_interval_s=CONFIG.log_flush_interval_s,
-                flush_rows=CONFIG.log_flush_rows,
-            )
+            self.prediction_log = PredictionLogger(monitoring_dir)
         # Everything alive now (imports, BentoML, the model) lives as long as the worker: out of the cyclic
         # GC's reach, a full collection scans only request-time objects (~2 ms instead of ~150 ms with the
         # event loop stopped). Models loaded later by hot reload are not frozen and are freed normally.
@@ -298,7 +305,10 @@ class PrunegateService:
         raise AssertionError("unreachable")
 
     @bentoml.api(
-        batchable=True, max_batch_size=CONFIG.max_batch_size, max_latency_ms=CONFIG.batch_max_latency_ms
+        batchable=True,
+        max_batch_size=CONFIG.max_batch_size,
+        max_latency_ms=CONFIG.batch_max_latency_ms,
+        input_spec=InferRequest,
     )
     def infer(self, features: FeatureMatrix) -> np.ndarray:
         """Probabilities (N x classes) for a feature matrix; the adaptive-batching target of /predict."""
@@ -333,7 +343,10 @@ class PrunegateService:
     def model_info(self) -> ModelInfo:
         """The model being served: version, store tag, runtime, feature and class names, batch cap."""
         model = self.holder.current
+        unserved, why = self.holder.unserved or (None, None)
         return ModelInfo(
+            registry_champion=unserved,
+            warning=None if unserved is None else f"the registry's champion {unserved} is not serving: {why}",
             version=model.version,
             tag=model.tag,
             runtime=model.runtime_name,
@@ -362,7 +375,15 @@ def _published_spec(spec: dict) -> dict:
 
 
 JSON_ROUTES = ("/predict", "/infer", "/feedback")
-PrunegateService.add_asgi_middleware(RequestGuard, routes=JSON_ROUTES, max_body_bytes=CONFIG.max_body_bytes)
+LABELLERS = LabellerCredential.from_env()  # who may POST /feedback (off without PRUNEGATE_LABELLER_TOKEN)
+GUARD = {
+    "routes": JSON_ROUTES,
+    "max_body_bytes": CONFIG.max_body_bytes,
+    "body_timeout_s": CONFIG.body_timeout_s,
+    "header_checks": (LABELLERS.problem,),
+}
+if not bentoml_patches.guard_requests(**GUARD):  # in front of the concurrency limit, or else inside it
+    PrunegateService.add_asgi_middleware(RequestGuard, **GUARD)
 PrunegateService.add_asgi_middleware(OpenAPISpecRewrite, rewrite=_published_spec)
 
 
