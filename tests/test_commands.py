@@ -206,3 +206,26 @@ def test_summary_does_not_offer_the_champion_for_promotion(tmp_path, capsys):
     assert "make promote" not in out
     assert main(["summary", "--reporting-dir", str(tmp_path), "--champion-dir", str(tmp_path / "none")]) == 0
     assert "`make promote` then `make serve`" in capsys.readouterr().out
+
+
+def test_data_init_puts_the_bundled_data_into_dvcs_cache_as_its_dvc_file_records(tmp_path, capsys):
+    """Issue 25 item 13: the raw file was written but never cached, so `dvc exp run` could not check it
+    out ("No such file ... data/01_raw/digits.csv") and `dvc push` skipped it."""
+    import subprocess
+
+    import yaml
+
+    shutil.copytree(PROJECT_ROOT / "conf/base", tmp_path / "conf/base")
+    (tmp_path / "conf/local").mkdir()
+    (tmp_path / ".dvc").mkdir()
+    shutil.copy2(PROJECT_ROOT / ".dvc/config", tmp_path / ".dvc/config")
+    tracked = PROJECT_ROOT / "data/01_raw/digits.csv.dvc"
+    (tmp_path / "data/01_raw").mkdir(parents=True)
+    shutil.copy2(tracked, tmp_path / "data/01_raw/digits.csv.dvc")
+    subprocess.run(["git", "init", "-q"], cwd=tmp_path, check=True)
+    assert main(["data", "init", "--project-dir", str(tmp_path)]) == 0
+    md5 = yaml.safe_load(tracked.read_text())["outs"][0]["md5"]
+    assert (tmp_path / ".dvc/cache/files/md5" / md5[:2] / md5[2:]).is_file()
+    assert (tmp_path / "data/01_raw/digits.csv.dvc").read_text() == tracked.read_text()  # the same bytes
+    assert main(["data", "init", "--project-dir", str(tmp_path)]) == 0  # a second time: left as it is
+    assert "exists; left as it is" in capsys.readouterr().out

@@ -55,3 +55,23 @@ def test_every_stage_runs_the_projects_kedro_with_or_without_an_active_venv(tmp_
         ["scripts/kedro", "run", "-p", "x"], cwd=project, env=bare, capture_output=True, text=True
     )
     assert found.stdout.strip() == f"args=run -p x path={project}/.venv/bin:/usr/bin:/bin"
+
+
+def test_the_committed_lock_records_only_what_make_run_reproduces():
+    """Issue 25 item 13: dvc.lock recorded the sweep's outputs, which `make run` never makes, so a
+    colleague's `dvc pull` failed on outputs no one had pushed."""
+    lock = yaml.safe_load((PROJECT_ROOT / "dvc.lock").read_text())["stages"]
+    upstream, todo = set(), ["package"]
+    produced_by = {
+        (next(iter(out)) if isinstance(out, dict) else out): name
+        for name, stage in STAGES.items()
+        for out in [*stage.get("outs", []), *stage.get("metrics", []), *stage.get("plots", [])]
+        if isinstance(out, str | dict)
+    }
+    while todo:
+        name = todo.pop()
+        if name in upstream:
+            continue
+        upstream.add(name)
+        todo += [produced_by[dep] for dep in _deps(STAGES[name]) if dep in produced_by]
+    assert set(lock) <= upstream, f"dvc.lock records stages `make run` does not run: {set(lock) - upstream}"

@@ -110,7 +110,7 @@ def test_an_earlier_runs_refusal_is_not_taken_for_this_runs(project, monkeypatch
 def test_make_run_and_make_gate_call_the_commands():
     makefile = (PROJECT_ROOT / "Makefile").read_text()
     assert re.search(r"^run: install\n\t\$\(BIN\)/prunegate run\n", makefile, re.MULTILINE)
-    assert re.search(r"^gate: install\n\t\$\(BIN\)/prunegate gate\n", makefile, re.MULTILINE)
+    assert re.search(r"^gate: install\n\t\$\(BIN\)/prunegate gate \$\(GATE_ARGS\)\n", makefile, re.MULTILINE)
 
 
 @pytest.mark.parametrize("command", ["run", "gate"])

@@ -195,10 +195,17 @@ def _plots(args: argparse.Namespace) -> int:
 
 
 def _data_init(args: argparse.Namespace) -> int:
-    from prunegate.data.raw_source import ensure_raw_data
+    from prunegate.data.raw_source import ensure_raw_data, read_raw_data_source
+    from prunegate.dvc_cli import run_dvc
 
     project = Path(args.project_dir)
+    raw = project / read_raw_data_source(project).path
+    existed = raw.exists()
     sys.stdout.write(ensure_raw_data(project) + "\n")
+    if not existed and (project / ".dvc").is_dir():
+        # into DVC's cache, as its committed .dvc file records it: `dvc exp run` checks the raw data out of
+        # the cache, and `dvc push` sends only what the cache holds
+        run_dvc(project, "add", "--quiet", str(raw.relative_to(project)))
     overrides = sorted(
         path.name for path in (project / "conf" / "local").glob("*.yml") if path.name != "credentials.yml"
     )

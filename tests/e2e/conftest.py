@@ -74,3 +74,23 @@ def run(command: list[str], cwd: Path, timeout: int = 600) -> subprocess.Complet
         "BENTOML_HOME": str(Path(cwd) / "bentoml_home"),  # the copy's store, never the checkout's
     }
     return subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout)
+
+
+def fast_dvc_project(project: Path) -> None:
+    """``project`` as a git and DVC repository (the committed .dvc config), with short training runs."""
+    shutil.copytree(PROJECT_ROOT / ".dvc", project / ".dvc", ignore=shutil.ignore_patterns("tmp", "cache"))
+    params = project / "conf/base/parameters_training.yml"
+    params.write_text(
+        params.read_text()
+        .replace("epochs: 80", "epochs: 5")
+        .replace("show_progress: true", "show_progress: false")
+    )
+    for name, old, new in [
+        ("pruning", "epochs: 60", "epochs: 3"),
+        ("pruning", "reductions: [0.5, 0.75, 0.9]", "reductions: [0.5]"),
+        ("distillation", "epochs: 150", "epochs: 3"),
+        ("profiling", "repeats: 50", "repeats: 5"),
+    ]:
+        path = project / f"conf/base/parameters_{name}.yml"
+        path.write_text(path.read_text().replace(old, new))
+    assert run(["git", "init", "-q"], project).returncode == 0

@@ -5,8 +5,7 @@ import shutil
 
 import pytest
 import yaml
-from tests.conftest import PROJECT_ROOT
-from tests.e2e.conftest import run
+from tests.e2e.conftest import fast_dvc_project, run
 
 pytestmark = pytest.mark.slow
 
@@ -30,22 +29,8 @@ def _hashes(project) -> dict[str, str]:
 
 
 def test_repro_is_incremental(project):
-    shutil.copytree(PROJECT_ROOT / ".dvc", project / ".dvc", ignore=shutil.ignore_patterns("tmp", "cache"))
+    fast_dvc_project(project)
     params = project / "conf/base/parameters_training.yml"
-    params.write_text(
-        params.read_text()
-        .replace("epochs: 80", "epochs: 5")
-        .replace("show_progress: true", "show_progress: false")
-    )
-    for name, old, new in [
-        ("pruning", "epochs: 60", "epochs: 3"),
-        ("pruning", "reductions: [0.5, 0.75, 0.9]", "reductions: [0.5]"),
-        ("distillation", "epochs: 150", "epochs: 3"),
-        ("profiling", "repeats: 50", "repeats: 5"),
-    ]:
-        path = project / f"conf/base/parameters_{name}.yml"
-        path.write_text(path.read_text().replace(old, new))
-    assert run(["git", "init", "-q"], project).returncode == 0
 
     first = run(["dvc", "repro"], project)
     assert first.returncode == 0, first.stdout + first.stderr
