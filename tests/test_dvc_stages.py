@@ -75,3 +75,24 @@ def test_the_committed_lock_records_only_what_make_run_reproduces():
         upstream.add(name)
         todo += [produced_by[dep] for dep in _deps(STAGES[name]) if dep in produced_by]
     assert set(lock) <= upstream, f"dvc.lock records stages `make run` does not run: {set(lock) - upstream}"
+
+
+def test_every_stage_runs_with_the_same_kernels_and_threads_whatever_the_machine(tmp_path):
+    """Issue 25 item 9: thread count and AVX-512 vs AVX2 kernels each changed dense.pt's bytes."""
+    import platform
+
+    project = tmp_path / "project"
+    (project / "scripts").mkdir(parents=True)
+    shutil.copy2(PROJECT_ROOT / "scripts/kedro", project / "scripts/kedro")
+    fake = project / ".venv/bin/kedro"
+    fake.parent.mkdir(parents=True)
+    shown = "$OMP_NUM_THREADS $MKL_NUM_THREADS ${ATEN_CPU_CAPABILITY:-} ${MKL_CBWR:-}"
+    fake.write_text(f'#!/bin/sh\necho "{shown}"\n')
+    fake.chmod(0o755)
+    machine = {"PATH": "/usr/bin:/bin", "OMP_NUM_THREADS": "16", "ATEN_CPU_CAPABILITY": "avx512"}
+    seen = subprocess.run(["scripts/kedro"], cwd=project, env=machine, capture_output=True, text=True)
+    expected = "2 2 avx2 AVX2" if platform.machine() == "x86_64" else "2 2 avx512"
+    assert seen.stdout.strip() == expected
+    mine = {**machine, "PRUNEGATE_THREADS": "8", "PRUNEGATE_CPU_ISA": "native"}  # one's own machine, faster
+    seen = subprocess.run(["scripts/kedro"], cwd=project, env=mine, capture_output=True, text=True)
+    assert seen.stdout.strip() == "8 8 avx512"

@@ -196,7 +196,7 @@ def _plots(args: argparse.Namespace) -> int:
 
 def _data_init(args: argparse.Namespace) -> int:
     from prunegate.data.raw_source import ensure_raw_data, read_raw_data_source
-    from prunegate.dvc_cli import run_dvc
+    from prunegate.dvc_cli import DvcCommandError, run_dvc
 
     project = Path(args.project_dir)
     raw = project / read_raw_data_source(project).path
@@ -205,7 +205,13 @@ def _data_init(args: argparse.Namespace) -> int:
     if not existed and (project / ".dvc").is_dir():
         # into DVC's cache, as its committed .dvc file records it: `dvc exp run` checks the raw data out of
         # the cache, and `dvc push` sends only what the cache holds
-        run_dvc(project, "add", "--quiet", str(raw.relative_to(project)))
+        try:
+            run_dvc(project, "add", str(raw.relative_to(project)))
+        except DvcCommandError as error:  # e.g. not a git repository: the file is there, say what is missing
+            sys.stderr.write(
+                f"note: {raw.relative_to(project)} is not in DVC's cache ({error}); `dvc push` and "
+                "`dvc exp run` need it there: run `dvc add` on it in the git repository\n"
+            )
     overrides = sorted(
         path.name for path in (project / "conf" / "local").glob("*.yml") if path.name != "credentials.yml"
     )

@@ -25,7 +25,6 @@ def run_dvc(project: Path, *arguments: str) -> str:
         [sys.executable, "-m", "dvc", *arguments], cwd=project, env=env, capture_output=True, text=True
     )
     if result.returncode != 0:
-        raise DvcCommandError(
-            f"`dvc {' '.join(arguments)}` failed: {(result.stderr or result.stdout).strip()}"
-        )
+        said = (result.stderr or result.stdout).strip() or f"exit status {result.returncode}"
+        raise DvcCommandError(f"`dvc {' '.join(arguments)}` failed: {said}")
     return result.stdout

@@ -62,8 +62,10 @@ def project(tmp_path) -> Path:
     return root
 
 
-def run(command: list[str], cwd: Path, timeout: int = 600) -> subprocess.CompletedProcess:
-    """Run a project command with the venv's tools first on PATH and telemetry off."""
+def run(
+    command: list[str], cwd: Path, timeout: int = 600, extra_env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess:
+    """Run a project command with the venv's tools first on PATH and telemetry off (plus ``extra_env``)."""
     env = {
         **os.environ,
         "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}",
@@ -72,6 +74,7 @@ def run(command: list[str], cwd: Path, timeout: int = 600) -> subprocess.Complet
         "DVC_NO_ANALYTICS": "1",
         "COLUMNS": "200",
         "BENTOML_HOME": str(Path(cwd) / "bentoml_home"),  # the copy's store, never the checkout's
+        **(extra_env or {}),
     }
     return subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout)
 
