@@ -153,3 +153,17 @@ def test_a_champion_of_other_features_is_retired_and_the_command_prints_its_choi
     retired = next((project / "champion").glob("retired-*"))
     assert sorted(path.name for path in retired.iterdir()) == ["metrics.json", "model.pt"]
     assert main(["data", "use", str(tmp_path / "missing.csv"), "--target", "label"]) == 2
+
+
+def test_an_accuracy_check_with_only_the_digits_bound_is_removed_not_left_empty(project, signals, tmp_path):
+    """A check whose only threshold was the removed lower_bound would be an invalid gate section."""
+    from prunegate.gate import load_gate_config
+
+    gate_file = project / "conf/base/parameters_gate.yml"
+    check = "{metric: accuracy, direction: higher, lower_bound: 0.5}"
+    gate_file.write_text(f"gate:\n  compression: []\n  regression:\n    - {check}\n")
+    source = tmp_path / "signals.csv"
+    signals.to_csv(source, index=False)
+    lines = use_own_data(project, source, "label", input_shape=[1, 32])
+    assert load_gate_config(gate_file).regression == []  # valid, and no digits-specific bound left
+    assert "gates: regression accuracy check removed (the bound was its only threshold)" in lines

@@ -14,6 +14,7 @@ from prunegate.data.raw_source import ensure_raw_data
 BIN = Path(sys.executable).parent
 COPIED = [
     "pyproject.toml",
+    ".gitignore",  # what git and DVC see as tracked depends on it (DVC reads it to find .dvc files)
     ".telemetry",
     "conf",
     "dvc.yaml",

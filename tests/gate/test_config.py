@@ -96,3 +96,36 @@ def test_unreadable_and_malformed_files_name_the_file(tmp_path):
     bad.write_text("compression: []\nregression: []\n")  # the old gates.yml layout
     with pytest.raises(ConfigError, match=r"bad\.yml must be a mapping with a 'gate:' section"):
         load_gate_config(bad)
+
+
+@pytest.mark.parametrize(
+    ("metric", "message"),
+    [
+        ("macss", r"unknown metric 'macss'; did you mean 'macs'\?"),
+        ("speed", r"unknown metric 'speed' \(known: "),
+    ],
+)
+def test_a_misspelt_metric_is_refused_before_any_stage_runs(metric, message):
+    """A misspelt metric reached the gate stage and failed closed there, after DVC removed shipped.pt."""
+    check = {"metric": metric, "direction": "lower", "min_improvement_ratio": 4}
+    with pytest.raises(ConfigError, match=r"gate\.compression\.0\.metric: " + message):
+        parse_gate_config({"compression": [check], "regression": []})
+    confident = {"metric": "acuracy", "direction": "higher", "max_worsening_abs": 0.01, "confidence": 0.95}
+    with pytest.raises(ConfigError, match=r"unknown metric 'acuracy'; did you mean 'accuracy'"):
+        parse_gate_config({"compression": [], "regression": [confident]})
+
+
+@pytest.mark.parametrize(
+    "metric",
+    [
+        "accuracy_noise_0.25",
+        "accuracy_fgsm_1",
+        "ood_auroc_msp_user",
+        "ood_fpr95_energy",
+        "latency_ms_p95_b32",
+    ],
+)
+def test_metric_families_with_a_setting_in_their_name_are_known(metric):
+    parse_gate_config(
+        {"compression": [], "regression": [{"metric": metric, "direction": "higher", "lower_bound": 0}]}
+    )

@@ -114,3 +114,16 @@ def test_cross_validation_of_the_recipe_when_enabled(splits, training_params, in
     assert len(result["cv_fold_accuracies"]) == 3
     assert result["cv_accuracy_mean"] == pytest.approx(sum(result["cv_fold_accuracies"]) / 3)
     assert result["cv_accuracy_mean"] > 0.8
+
+
+def test_every_metric_the_evaluation_writes_can_be_gated(evaluated):
+    """The gate's list of metric names (it refuses a misspelt one up front) follows the evaluation."""
+    from prunegate.gate.metric_names import check_metric_name
+
+    report, *_ = evaluated
+    names = {
+        key for metrics in report.values() for key, value in metrics.items() if isinstance(value, float | int)
+    }
+    names |= {"latency_ms_p50_b1", "latency_ms_p95_b256"}  # timings go to measured/, same names
+    for name in sorted(names - {"model"}):
+        check_metric_name(name)

@@ -32,6 +32,7 @@ from prunegate.data.own_data import OwnTable, check_own_table, read_own_table
 from prunegate.data.raw_source import GLOBALS_FILE, read_raw_data_source
 from prunegate.data.tables import DataFileError, write_table
 from prunegate.dvc_cli import DvcCommandError, run_dvc
+from prunegate.gate.config import CHANGE_THRESHOLDS, VALUE_THRESHOLDS
 from prunegate.validation.schema import ColumnRange, dump_schema, infer_schema
 
 __all__ = ["FGSM_EPSILONS", "NOISE_SIGMAS", "use_own_data"]
@@ -159,7 +160,8 @@ def _evaluation(document) -> None:
 
 def _gates(changes: list[str]):
     def edit(document):
-        for check in (document.get("gate") or {}).get("regression") or []:
+        regression = (document.get("gate") or {}).get("regression") or []
+        for check in list(regression):
             metric = str(check.get("metric", ""))
             if metric.startswith("accuracy_noise_") and metric != f"accuracy_noise_{_GATED_NOISE:g}":
                 check["metric"] = f"accuracy_noise_{_GATED_NOISE:g}"
@@ -170,6 +172,9 @@ def _gates(changes: list[str]):
             elif metric == "accuracy" and "lower_bound" in check and not check.get("slice"):
                 changes.append(f"regression accuracy lower_bound {check['lower_bound']} removed")
                 del check["lower_bound"]
+                if not set(check) & {*VALUE_THRESHOLDS, *CHANGE_THRESHOLDS}:  # nothing left to check
+                    regression.remove(check)
+                    changes.append("regression accuracy check removed (the bound was its only threshold)")
 
     return edit
 

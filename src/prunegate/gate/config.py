@@ -14,9 +14,10 @@ from pathlib import Path
 from typing import Any, ClassVar, Literal
 
 import yaml
-from pydantic import Field, ValidationError, model_validator
+from pydantic import Field, ValidationError, field_validator, model_validator
 
 from prunegate.config_problems import describe_problems
+from prunegate.gate.metric_names import check_metric_name
 from prunegate.params.base import ConfigError, StrictParams
 
 __all__ = [
@@ -74,6 +75,8 @@ class MetricCheck(StrictParams):
     confidence: float | None = Field(default=None, gt=0.5, lt=1, allow_inf_nan=False)
     when_undecided: Literal["point_estimate", "fail", "pass"] = "point_estimate"
     description: str | None = None
+
+    _known_metric = field_validator("metric")(classmethod(lambda cls, name: check_metric_name(name)))
 
     @model_validator(mode="after")
     def _has_a_consistent_threshold(self) -> MetricCheck:
