@@ -72,13 +72,17 @@ def test_loosened_thresholds_are_not_applied_and_the_gate_fails(repository, monk
     assert seen == [_git(repository, "show", f"main:{GATE_FILE}")]  # judged by the target's thresholds
     assert (repository / GATE_FILE).read_text() == loosened  # the pull request's file put back
     note = NOTE.read_text()
-    assert "This pull request changes the gate's thresholds." in note and "were not applied" in note
-    assert "- removed: `compression: accuracy higher: confidence=0.95, max_worsening_abs=0.005`" in note
-    assert "- added: `compression: accuracy higher: confidence=0.95, max_worsening_abs=1`" in note
-    assert "lower_bound=0," in note and "lower_bound=0.95," in note
+    assert "changes the gate's thresholds, so the gate fails** whatever the verdict below" in note
+    assert "judged with the target branch's thresholds (`main`), not with this pull request's" in note
+    assert (
+        "- changed: `compression: accuracy higher: confidence=0.95, max_worsening_abs=0.005 -> "
+        "confidence=0.95, max_worsening_abs=1`" in note
+    )
+    assert "lower_bound=0.95, max_worsening_abs=0.005 -> confidence=0.95, lower_bound=0, max_w" in note
+    assert "removed" not in note and "added" not in note  # an edited check is one change, not two
     assert f"`{GATE_FILE}`" in note  # a gate file changed: its owners review it
     printed = capsys.readouterr()
-    assert "were not applied" in printed.out and "gate-change-approved" in printed.err
+    assert "so the gate fails" in printed.out and "gate-change-approved" in printed.err
 
 
 def test_an_approved_change_applies_the_pull_requests_thresholds_and_says_so(repository, monkeypatch):
@@ -87,7 +91,7 @@ def test_an_approved_change_applies_the_pull_requests_thresholds_and_says_so(rep
     _dvc_recording_thresholds(monkeypatch, seen)
     assert commands.main(["gate", "--base-ref", "main", "--allow-gate-change"]) == 0
     assert seen == [loosened]
-    assert "changes the gate's thresholds**, approved" in NOTE.read_text()
+    assert "changes the gate's thresholds**, approved (`--allow-gate-change`" in NOTE.read_text()
 
 
 def test_unchanged_thresholds_and_comment_edits_change_nothing(repository, monkeypatch):

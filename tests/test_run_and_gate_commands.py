@@ -182,10 +182,13 @@ def test_a_local_override_dvc_would_ignore_stops_the_run_naming_the_key(
     assert commands.main([command]) == 1
     assert calls == []
     err = capsys.readouterr().err
-    assert "conf/local/parameters_training.yml: training.epochs = 3 (conf/base: 80)" in err
-    assert "training.mlp.dropout = 0.2" in err
+    assert (
+        "conf/local/parameters_training.yml: training.epochs = 3 (conf/base: 80); to try it: "
+        ".venv/bin/dvc exp run -S 'conf/base/parameters_training.yml:training.epochs=3'" in err
+    )
+    assert "training.mlp.dropout = 0.2" in err and "parameters_training.yml:training.mlp.dropout=0.2'" in err
     assert "conf/local/globals.yml: raw_data.path = 'data/01_raw/mine.csv'" in err
-    assert "dvc exp run -S" in err
+    assert "edit it in conf/base/globals.yml" in err
 
 
 def test_local_overrides_dvc_does_not_track_or_that_change_nothing_are_fine(

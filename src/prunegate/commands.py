@@ -63,8 +63,8 @@ def _untracked_overrides_refused() -> bool:
         f"{listed}\n"
         "DVC decides what to re-run from conf/base alone, so these would be ignored by a cached stage, and "
         "dvc.lock would record values the outputs were not made with. Put the change in conf/base (to "
-        "keep), or try it with `.venv/bin/dvc exp run -S '<conf/base file>:<key>=<value>'`, and remove it "
-        "from conf/local (conf/local/README.md)\n"
+        "keep), or try it as an experiment (the command above), and remove it from conf/local "
+        "(conf/local/README.md)\n"
     )
     return True
 

@@ -69,10 +69,11 @@ class ThresholdComparison:
     removed: list[str] = field(default_factory=list)  # checks only the target branch has
     added: list[str] = field(default_factory=list)  # checks only the pull request has
     protected_changes: list[str] = field(default_factory=list)
+    changed: list[str] = field(default_factory=list)  # the same check, other thresholds: "old -> new"
 
     @property
     def differs(self) -> bool:
-        return bool(self.removed or self.added)
+        return bool(self.removed or self.added or self.changed)
 
 
 def compare_with_target(base_ref: str, project: Path = Path()) -> ThresholdComparison:
@@ -84,13 +85,32 @@ def compare_with_target(base_ref: str, project: Path = Path()) -> ThresholdCompa
     target_text, target_section = _target_section(base_ref, project)
     target = parse_gate_config(target_section, f"{base_ref}:{GATE_FILE}")
     ours = parse_gate_config(_section(yaml.safe_load((project / GATE_FILE).read_text())), str(GATE_FILE))
-    removed, added = [], []
+    changed, removed, added = [], [], []
     for gate in ("compression", "regression"):
-        theirs_checks = [describe_check(check) for check in getattr(target, gate)]
-        our_checks = [describe_check(check) for check in getattr(ours, gate)]
-        removed += [f"{gate}: {check}" for check in theirs_checks if check not in our_checks]
-        added += [f"{gate}: {check}" for check in our_checks if check not in theirs_checks]
-    return ThresholdComparison(base_ref, target_text, removed, added, _protected_changes(base_ref, project))
+        theirs_checks = {_identity(check): describe_check(check) for check in getattr(target, gate)}
+        our_checks = {_identity(check): describe_check(check) for check in getattr(ours, gate)}
+        for key in sorted(theirs_checks.keys() | our_checks.keys(), key=str):
+            before, after = theirs_checks.get(key), our_checks.get(key)
+            if before == after:
+                continue
+            if before is not None and after is not None:
+                changed.append(f"{gate}: {before} -> {_settings(after)}")
+            elif before is not None:
+                removed.append(f"{gate}: {before}")
+            else:
+                added.append(f"{gate}: {after}")
+    return ThresholdComparison(
+        base_ref, target_text, removed, added, _protected_changes(base_ref, project), changed
+    )
+
+
+def _identity(check: MetricCheck) -> tuple[str, str | None, str]:
+    """What makes two checks the same check with other thresholds: metric, slice and direction."""
+    return check.metric, check.slice, check.direction
+
+
+def _settings(described: str) -> str:
+    return described.partition(": ")[2]
 
 
 def describe_check(check: MetricCheck) -> str:
@@ -113,15 +133,17 @@ def threshold_note(comparison: ThresholdComparison, allowed: bool) -> str:
         lines = [f"Thresholds: the target branch's (`{ref}`); this pull request does not change them."]
     elif allowed:
         lines = [
-            f"⚠️ **This pull request changes the gate's thresholds**, approved (label `{APPROVAL_LABEL}`): "
-            f"its own were applied, not the target branch's (`{ref}`)."
+            f"⚠️ **This pull request changes the gate's thresholds**, approved (`--allow-gate-change`; in CI "
+            f"the `{APPROVAL_LABEL}` label): its own were applied, not the target branch's (`{ref}`)."
         ]
     else:
         lines = [
-            f"❌ **This pull request changes the gate's thresholds.** They were not applied: the model was "
-            f"judged with the target branch's (`{ref}`), and the gate fails until a maintainer approves the "
-            f"change (label `{APPROVAL_LABEL}`)."
+            f"❌ **This pull request changes the gate's thresholds, so the gate fails** whatever the verdict "
+            f"below, until a maintainer approves the change (in CI: the `{APPROVAL_LABEL}` label; locally: "
+            f"`--allow-gate-change`). The verdict below is the model judged with the target branch's "
+            f"thresholds (`{ref}`), not with this pull request's."
         ]
+    lines += [f"- changed: `{check}`" for check in comparison.changed]
     lines += [f"- removed: `{check}`" for check in comparison.removed]
     lines += [f"- added: `{check}`" for check in comparison.added]
     if comparison.protected_changes:

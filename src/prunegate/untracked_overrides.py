@@ -10,6 +10,7 @@ credentials, the serving settings, the monitoring command's settings.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
@@ -22,20 +23,38 @@ _PATTERNS = ("parameters*.yml", "parameters*.yaml", "globals*.yml", "globals*.ya
 
 
 def untracked_overrides(project: Path) -> list[str]:
-    """``"<file>: <key> = <value> (conf/base: <value>)"`` for each local value DVC would not see."""
+    """One line per local value DVC would not see: the file, the key, both values, and the command that
+    tries the value as a DVC experiment (for a parameters file) instead."""
     local = project / "conf" / "local"
     if not local.is_dir():
         return []
     tracked = _tracked_sections(project / "dvc.yaml")
-    base = _merged(sorted((project / "conf" / "base").rglob("*.y*ml")))
+    base_files = sorted((project / "conf" / "base").rglob("*.y*ml"))
+    base = _merged(base_files)
+    holder = {section: path for path in base_files for section in _read(path) if _is_settings(path)}
     found = []
     for path in sorted(p for pattern in _PATTERNS for p in local.rglob(pattern)):
-        document = _read(path)
-        for key, value in _leaves(document):
-            if key.split(".")[0] in tracked and _lookup(base, key) != value:
-                shown = path.relative_to(project)
-                found.append(f"{shown}: {key} = {value!r} (conf/base: {_lookup(base, key)!r})")
+        for key, value in _leaves(_read(path)):
+            if key.split(".")[0] not in tracked or _lookup(base, key) == value:
+                continue
+            line = f"{path.relative_to(project)}: {key} = {value!r} (conf/base: {_lookup(base, key)!r})"
+            section_file = holder.get(key.split(".")[0])
+            if section_file is not None and section_file.name.startswith("parameters"):
+                setting = f"{section_file.relative_to(project)}:{key}={_override_value(value)}"
+                line += f"; to try it: .venv/bin/dvc exp run -S '{setting}'"
+            elif section_file is not None:
+                line += f"; edit it in {section_file.relative_to(project)}"
+            found.append(line)
     return found
+
+
+def _is_settings(path: Path) -> bool:
+    return path.name.startswith(("parameters", "globals"))
+
+
+def _override_value(value: Any) -> str:
+    """``value`` as ``dvc exp run -S`` reads it (Hydra's override grammar): YAML scalars, JSON lists."""
+    return value if isinstance(value, str) else json.dumps(value)
 
 
 def _tracked_sections(dvc_file: Path) -> set[str]:
@@ -65,7 +84,7 @@ def _read(path: Path) -> dict[str, Any]:
 def _merged(paths: list[Path]) -> dict[str, Any]:
     merged: dict[str, Any] = {}
     for path in paths:
-        if path.name.startswith(("parameters", "globals")):
+        if _is_settings(path):
             merged.update(_read(path))
     return merged
 

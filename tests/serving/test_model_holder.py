@@ -175,6 +175,7 @@ def test_a_champion_that_does_not_serve_is_named_with_why_until_one_loads(stored
     holder = ModelHolder.from_registry(registry, reload_interval_s=LONG_INTERVAL_S)
     unserved, why = holder.unserved
     assert (unserved, holder.current.tag) == (stored["c"], stored["a"]) and "checksum differs" in why
+    assert holder.registry_champion == stored["c"]
     _point_to(registry, stored["a"], stored["c"], stored["d"])  # a hot reload that fails says so too
     time.sleep(0.01)
     assert holder.check_for_update(force=True) is False and holder.unserved[0] == stored["d"]
@@ -192,8 +193,9 @@ def test_the_registry_view_says_which_version_really_serves(stored, tmp_path, ca
     out = capsys.readouterr().out
     assert out.startswith(f"WARNING: the champion {stored['c']} fails its check (")
     assert f"the service serves the previous champion {stored['a']} instead" in out
-    assert f"serving:  {stored['a']} (model checksum" in out and f"champion: {stored['c']}" in out
+    assert f"a service started now serves: {stored['a']} (model checksum" in out
+    assert f"champion: {stored['c']}" in out
     _point_to(registry, stored["c"], stored["a"])
     assert main(["registry", "--registry-dir", str(registry)]) == 0
     out = capsys.readouterr().out
-    assert "WARNING" not in out and f"serving:  {stored['a']}" in out
+    assert "WARNING" not in out and f"a service started now serves: {stored['a']}" in out

@@ -36,7 +36,13 @@ def _call(method: str, path: str, headers: dict[str, str], messages=None, timeou
         "headers": [(name.lower().encode(), value.encode()) for name, value in headers.items()],
         "client": ("10.0.0.7", 5000),
     }
-    guard = RequestGuard(app, routes=["/predict"], max_body_bytes=100, body_timeout_s=timeout_s)
+    guard = RequestGuard(
+        app,
+        routes=["/predict"],
+        max_body_bytes=100,
+        body_timeout_s=timeout_s,
+        known_keys={"/predict": ["rows"]},
+    )
     asyncio.run(guard(scope, receive, send))
     if not sent:
         return None, {}, None
@@ -112,3 +118,12 @@ def test_repeated_keys_and_malformed_json_are_refused_for_every_route():
     bad = b'{"rows": [[1, 2]'
     status, answer, _ = _call("POST", "/predict", _length(bad), [{"type": "http.request", "body": bad}])
     assert status == 400 and "not valid JSON" in answer["error"]
+
+
+def test_a_top_level_key_the_route_does_not_take_is_named():
+    body = b'{"rows": [[1]], "x": 1, "extra": 2}'
+    status, answer, reached = _call(
+        "POST", "/predict", _length(body), [{"type": "http.request", "body": body}]
+    )
+    assert (status, reached) == (400, None)
+    assert answer["error"] == "/predict: unknown key 'extra', 'x' (it takes rows)"

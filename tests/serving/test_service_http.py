@@ -137,6 +137,7 @@ def test_bentoml_endpoints_and_model_info(server):
     assert info["runtime"] == ("onnx" if name == "a" else EAGER)
     assert info["dispatch"] == server.dispatch and info["row_latency_ms"] > 0
     assert len(info["feature_names"]) == 64 and info["class_names"][:2] == ["0", "1"]
+    assert (info["registry_champion"], info["warning"]) == (champion, None)  # the champion is what serves
 
 
 def test_the_model_card_of_the_served_version_or_a_404_naming_it(server):
@@ -414,7 +415,8 @@ def test_every_json_route_refuses_unknown_and_repeated_keys(server, rows):
     }
     for route, body in unknown.items():
         answer = server.labeller.post(route, content=body, headers=JSON)
-        assert answer.status_code == 400 and "x" in answer.text, (route, answer.text)
+        assert answer.status_code == 400, (route, answer.text)
+        assert answer.json()["error"].startswith(f"{route}: unknown key 'x' (it takes "), answer.text
     repeated = {
         "/predict": f'{{"rows": {row}, "rows": {row}}}',
         "/infer": f'{{"features": {row}, "features": {row}}}',

@@ -28,7 +28,7 @@ def registry_table(
     """The pointer, what serves (when given), and one row per history event (oldest first), reasons
     shortened to ``reason_chars``."""
     lines = [f"champion: {champion or 'none'}", f"previous: {previous or 'none'}"]
-    lines += [f"serving:  {serving}"] if serving is not None else []
+    lines += [f"a service started now serves: {serving}"] if serving is not None else []
     lines.append("")
     lines += markdown_table(
         ("at", "event", "by", "champion", "reason"),

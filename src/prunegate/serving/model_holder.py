@@ -267,6 +267,11 @@ class ModelHolder:
     def current(self) -> LoadedModel:
         return self._current
 
+    @property
+    def registry_champion(self) -> str | None:
+        """The champion the registry names now (None for a fixed model): what should serve."""
+        return read_pointer(self.registry_dir).champion if self.registry_dir is not None else None
+
     def check_for_update(self, *, force: bool = False) -> bool:
         """Swap in the pointer's champion if it changed; ``True`` when a new model now serves.
 

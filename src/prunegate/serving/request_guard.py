@@ -16,8 +16,9 @@ This ASGI middleware answers, for a POST to one of ``routes``:
 - 413 when ``Content-Length`` is over ``max_body_bytes`` (``serving.max_body_bytes``);
 - 408 when the whole body has not arrived within ``body_timeout_s`` (``serving.body_timeout_s``), and 400
   when it ends short of or beyond its ``Content-Length``;
-- 400 when the body is not JSON or repeats a key in an object (``{"rows": .., "rows": ..}``: the last one
-  would win silently, for every route alike).
+- 400 when the body is not JSON, repeats a key in an object (``{"rows": .., "rows": ..}``: the last one
+  would win silently), or has a top-level key the route does not take (``known_keys``, from the
+  routes' request models): one rule and one message for every route.
 
 It reads the body itself, under that deadline, and hands the service the complete body. It is placed
 outside BentoML's concurrency limit (:func:`prunegate.serving.bentoml_patches.guard_requests`), so a
@@ -32,7 +33,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from collections.abc import Awaitable, Callable, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 __all__ = ["DuplicateKeyError", "RequestGuard", "reject_duplicate_keys"]
@@ -72,12 +73,14 @@ class RequestGuard:
         max_body_bytes: int,
         body_timeout_s: float = 5.0,
         header_checks: Sequence[Callable[[Scope], tuple[int, str] | None]] = (),
+        known_keys: Mapping[str, Iterable[str]] | None = None,
     ):
         self.app = app
         self.routes = frozenset(routes)
         self.max_body_bytes = max_body_bytes
         self.body_timeout_s = body_timeout_s
         self.header_checks = tuple(header_checks)
+        self.known_keys = {route: frozenset(keys) for route, keys in (known_keys or {}).items()}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         guarded = (
@@ -91,7 +94,7 @@ class RequestGuard:
             body = await self._read_body(scope, receive)
             if body is _DISCONNECTED:
                 return
-            problem = body if isinstance(body, tuple) else _json_problem(scope["path"], body)
+            problem = body if isinstance(body, tuple) else self._json_problem(scope["path"], body)
         if problem is not None:
             await _answer(send, *problem)
             return
@@ -122,6 +125,19 @@ class RequestGuard:
         if size < 0:
             return 400, f"{path}: Content-Length {size} is negative"
         scope["prunegate.content_length"] = size
+        return None
+
+    def _json_problem(self, path: str, body: bytes) -> tuple[int, str] | None:
+        try:
+            document = json.loads(body, object_pairs_hook=reject_duplicate_keys)
+        except DuplicateKeyError as error:
+            return 400, f"{path}: {error}; send each key once"
+        except ValueError as error:  # JSONDecodeError, UnicodeDecodeError
+            return 400, f"{path}: the body is not valid JSON: {error}"
+        known = self.known_keys.get(path)
+        if known is not None and isinstance(document, dict) and (unknown := sorted(set(document) - known)):
+            listed = ", ".join(repr(key) for key in unknown)
+            return 400, f"{path}: unknown key {listed} (it takes {', '.join(sorted(known))})"
         return None
 
     async def _read_body(self, scope: Scope, receive: Receive) -> bytes | tuple[int, str] | object:
@@ -159,16 +175,6 @@ class RequestGuard:
         if received < expected:
             return 400, f"{path}: the body has {received} bytes, its Content-Length says {expected}"
         return b"".join(chunks)
-
-
-def _json_problem(path: str, body: bytes) -> tuple[int, str] | None:
-    try:
-        json.loads(body, object_pairs_hook=reject_duplicate_keys)
-    except DuplicateKeyError as error:
-        return 400, f"{path}: {error}; send each key once"
-    except ValueError as error:  # JSONDecodeError, UnicodeDecodeError
-        return 400, f"{path}: the body is not valid JSON: {error}"
-    return None
 
 
 def _replay(body: bytes, receive: Receive) -> Receive:

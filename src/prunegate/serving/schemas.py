@@ -315,6 +315,7 @@ class ModelInfo(BaseModel):
     max_batch_size: int
     dispatch: Literal["direct", "batched"]  # how /predict reaches this model (config ``dispatch``)
     row_latency_ms: float  # one-row prediction time measured when the model was loaded
-    # the champion the registry names when it is not the one serving (it could not be loaded), and why
+    # the champion the registry names (None for a fixed model file or a Bento's packaged model); the
+    # warning says why it is not the one serving when it is not (it could not be loaded)
     registry_champion: str | None = None
     warning: str | None = None

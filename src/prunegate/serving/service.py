@@ -345,7 +345,7 @@ class PrunegateService:
         model = self.holder.current
         unserved, why = self.holder.unserved or (None, None)
         return ModelInfo(
-            registry_champion=unserved,
+            registry_champion=self.holder.registry_champion,
             warning=None if unserved is None else f"the registry's champion {unserved} is not serving: {why}",
             version=model.version,
             tag=model.tag,
@@ -381,6 +381,11 @@ GUARD = {
     "max_body_bytes": CONFIG.max_body_bytes,
     "body_timeout_s": CONFIG.body_timeout_s,
     "header_checks": (LABELLERS.problem,),
+    "known_keys": {  # each route's top-level keys, from its request model
+        api.route: tuple(api.input_spec.model_fields)
+        for api in PrunegateService.apis.values()
+        if api.route in JSON_ROUTES
+    },
 }
 if not bentoml_patches.guard_requests(**GUARD):  # in front of the concurrency limit, or else inside it
     PrunegateService.add_asgi_middleware(RequestGuard, **GUARD)
