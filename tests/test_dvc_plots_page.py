@@ -24,6 +24,7 @@ def test_each_plot_becomes_an_inline_svg_and_missing_ones_are_listed():
                 "source": "data/08_reporting/sweep_table.csv",
                 "msg": "missing",
             },
+            {"name": "vs MACs", "rev": "HEAD", "msg": "No such file: 'data/08_reporting/sweep_table.csv'"},
         ],
     }
     page = render_plots_page(plots, "prunegate plots")
@@ -31,3 +32,4 @@ def test_each_plot_becomes_an_inline_svg_and_missing_ones_are_listed():
     assert "<h2>training loss</h2><p>main, workspace</p>" in page
     assert "<li>sweep (main): No storage files available</li>" in page
     assert "vs MACs (workspace): missing (the pruning sweep is opt-in: run <code>make sweep</code>)" in page
+    assert "sweep_table.csv&#x27; (the sweep's outputs are not cached: only the workspace's sweep" in page

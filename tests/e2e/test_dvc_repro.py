@@ -70,11 +70,16 @@ def test_repro_is_incremental(project):
     changed = json.loads(diff.stdout)["data/08_reporting/headline_metrics.json"]
     assert "dense.accuracy" in changed and len(changed) < 60  # a headline, not hundreds of columns
     plots = run(["dvc", "plots", "diff", "HEAD", "--json"], project)
-    assert plots.returncode == 0 and "failed to load" not in plots.stdout + plots.stderr, plots.stderr
+    assert plots.returncode == 0, plots.stderr
+    # every plot loads for HEAD but the sweep's: its outputs are not cached (dvc.yaml), so that a colleague's
+    # `dvc pull` of a project that never ran the opt-in sweep works; only the workspace's sweep is shown
+    failed = {(e["name"], e["rev"]) for e in json.loads(plots.stdout).get("errors", [])}
+    assert failed <= {("accuracy vs parameters removed", "HEAD"), ("accuracy vs MACs", "HEAD")}, failed
     page = run(["prunegate", "plots", "--diff", "HEAD"], project)
     assert page.returncode == 0, page.stderr
     html = (project / "data/08_reporting/plots.html").read_text()
-    assert html.count("<svg") >= 4 and "<script" not in html and "Not shown" not in html  # offline, complete
+    assert html.count("<svg") >= 4 and "<script" not in html  # offline
+    assert "only the workspace's sweep can be shown" in html if failed else "Not shown" not in html
 
     # an experiment with one parameter set on the command line, and the table of what changed
     params.write_text(params.read_text().replace("learning_rate: 0.001", "learning_rate: 0.002"))

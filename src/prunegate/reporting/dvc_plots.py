@@ -56,9 +56,14 @@ def render_plots_page(plots: dict[str, Any], title: str) -> str:
 
 
 def _hint(error: dict[str, Any]) -> str:
-    """What to run when a plot's file is missing: the sweep's plots exist only after ``make sweep``."""
+    """Why a sweep plot is missing: the sweep is opt-in (``make sweep``), and its outputs are not cached
+    (so that ``dvc pull`` of a project that never ran it works), so another revision's are not kept."""
     source = str(error.get("source", "")) + str(error.get("msg", ""))
-    return " (the pruning sweep is opt-in: run <code>make sweep</code>)" if "sweep_" in source else ""
+    if "sweep_" not in source:
+        return ""
+    if str(error.get("rev", "workspace")) != "workspace":
+        return " (the sweep's outputs are not cached: only the workspace's sweep can be shown)"
+    return " (the pruning sweep is opt-in: run <code>make sweep</code>)"
 
 
 def write_plots_page(project: Path, out: Path, revisions: list[str]) -> Path:
