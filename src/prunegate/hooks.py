@@ -44,20 +44,19 @@ def validate_parameters(params: dict[str, Any]) -> None:
 
     from prunegate.pipeline_registry import every_pipeline
 
-    _refuse_unknown_sections(params)
-    ParameterValidator(every_pipeline()).validate_raw_params(params)
+    pipelines = every_pipeline()
+    _refuse_unknown_sections(params, pipelines)
+    ParameterValidator(pipelines).validate_raw_params(params)
     for section, model in NODELESS_SECTIONS.items():
         if section in params:
             parse_params(model, params[section], section)
 
 
-def _refuse_unknown_sections(params: dict[str, Any]) -> None:
+def _refuse_unknown_sections(params: dict[str, Any], pipelines: dict[str, Any]) -> None:
     """A top-level section nothing reads (``trainng:``) is a typo that would silently change nothing."""
     from kedro.validation import TypeExtractor
 
-    from prunegate.pipeline_registry import every_pipeline
-
-    read_by_nodes = TypeExtractor(every_pipeline()).extract_types_from_pipelines()
+    read_by_nodes = TypeExtractor(pipelines).extract_types_from_pipelines()
     known = sorted({*read_by_nodes, *NODELESS_SECTIONS})
     unknown = sorted(set(params) - set(known))
     if unknown:

@@ -158,10 +158,8 @@ def _verify_files(tag: str, folder: Path, digests: dict[str, str]) -> None:
 
 
 def model_path(tag: str) -> Path:
-    """The model file of a stored version, after checking every stored file against the store's record.
-
-    Versions registered before file digests were recorded have only the model file's checksum checked.
-    """
+    """The model file of a stored version, after its record and every stored file are checked
+    (:func:`load_version`)."""
     return load_version(tag)[0]
 
 

@@ -82,6 +82,7 @@ from pydantic import BaseModel, ConfigDict, PlainSerializer, PlainValidator, Wit
 from starlette.responses import HTMLResponse, JSONResponse
 
 from prunegate.registry.store import MODEL_NAME, ensure_project_bentoml_home, read_pointer
+from prunegate.registry.version_record import VersionRecordError, read_record
 from prunegate.serving import bentoml_patches
 from prunegate.serving.config import (
     BENTO_MODEL_ENV,
@@ -165,8 +166,8 @@ def _packaged_model() -> bentoml.models.BentoModel | None:
     """The store version a built Bento carries (see the module docstring); ``None`` when there is none."""
     tag = os.environ.get(BENTO_MODEL_ENV) or read_pointer(REGISTRY_DIR).champion or MODEL_NAME
     try:
-        return bentoml.models.BentoModel(bentoml.models.get(tag).tag)
-    except Exception:  # not in the store, or a damaged record: the model source says why, in one line
+        return bentoml.models.BentoModel(read_record(tag).tag)
+    except (LookupError, VersionRecordError):  # not in the store, or damaged: the model source says why
         return None
 
 
